@@ -1,0 +1,44 @@
+# `make demo` and `make test` work on a fresh clone: they install system packages when missing,
+# create .venv, install the package, then run.
+VENV      := .venv
+BIN       := $(VENV)/bin
+STAMP     := $(VENV)/.installed
+DEMO_ROOT ?= demo-archive
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test system-deps venv lint bench clean
+
+system-deps:
+	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
+	    || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  echo "installing LibreOffice, CJK fonts and poppler (about 360 MB)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends libreoffice-writer-nogui fonts-noto-cjk poppler-utils >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: system-deps venv
+	rm -rf $(DEMO_ROOT)
+	$(BIN)/archive --root $(DEMO_ROOT) init
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" intake examples/*.json
+	$(BIN)/archive --root $(DEMO_ROOT) list
+
+lint: venv
+	$(BIN)/ruff check archive tests bench
+	$(BIN)/mypy archive
+
+test: system-deps venv lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: venv
+	$(BIN)/python bench/intake.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_ROOT) build *.egg-info

@@ -1,0 +1,111 @@
+"""Read one record folder into the case's current state: intake, latest stage versions, documents, status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CASE_FILE = "case.json"
+INTAKE_FILE = "intake.json"
+STAGES_DIR = "stages"
+DOCUMENTS_DIR = "documents"
+HOLDS_DIR = "holds"
+STAGE_ORDER = ("triage", "investigation", "capa", "response", "follow_up", "closure", "reopen")
+_VERSIONED = re.compile(r"^(?P<stem>.+)\.v(?P<v>\d+)(?P<ext>\.[a-z]+)$")
+
+
+@dataclass
+class CaseView:
+    path: Path
+    record: dict[str, Any]  # case.json: number, the case as received, triage, deadlines, attachments
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)  # latest version of each stage
+    stage_versions: dict[str, int] = field(default_factory=dict)
+    documents: dict[str, list[str]] = field(default_factory=dict)  # document id -> versions, oldest first
+    hold: dict[str, Any] | None = None
+
+    @property
+    def number(self) -> str:
+        return str(self.record["number"])
+
+    @property
+    def case(self) -> dict[str, Any]:
+        return dict(self.record["case"])
+
+    @property
+    def severity(self) -> str:
+        triage = self.stages.get("triage", {})
+        return str(triage.get("severity_effective") or self.record["triage"]["severity"])
+
+    @property
+    def category(self) -> str:
+        triage = self.stages.get("triage", {})
+        return str(triage.get("category") or self.case.get("category") or "other")
+
+    @property
+    def departments(self) -> list[str]:
+        triage = self.stages.get("triage", {})
+        return list(triage.get("departments") or self.record["triage"]["departments"])
+
+    @property
+    def closed(self) -> bool:
+        closure = self.stages.get("closure")
+        if closure is None:
+            return False
+        reopen = self.stages.get("reopen")
+        return reopen is None or reopen["version_of_closure"] < self.stage_versions["closure"]
+
+    @property
+    def status(self) -> str:
+        if self.closed:
+            return "closed"
+        for stage, status in (("follow_up", "following_up"), ("response", "answered"),
+                              ("investigation", "investigating")):
+            if stage in self.stages:
+                return status
+        return "registered"
+
+    @property
+    def retention_until(self) -> str | None:
+        return str(self.stages["closure"]["retention_until"]) if self.closed else None
+
+    def latest_document(self, doc_id: str) -> str | None:
+        versions = self.documents.get(doc_id)
+        return versions[-1] if versions else None
+
+
+def _versions(folder: Path) -> dict[str, list[tuple[int, str]]]:
+    out: dict[str, list[tuple[int, str]]] = {}
+    if not folder.is_dir():
+        return out
+    for p in folder.iterdir():
+        m = _VERSIONED.match(p.name)
+        if m and not p.name.startswith("."):
+            out.setdefault(m.group("stem"), []).append((int(m.group("v")), p.name))
+    for v in out.values():
+        v.sort()
+    return out
+
+
+def load(record_dir: Path) -> CaseView:
+    record = json.loads((record_dir / CASE_FILE).read_text(encoding="utf-8"))
+    view = CaseView(record_dir, record)
+    for stem, versions in _versions(record_dir / STAGES_DIR).items():
+        version, name = versions[-1]
+        view.stages[stem] = json.loads((record_dir / STAGES_DIR / name).read_text(encoding="utf-8"))
+        view.stage_versions[stem] = version
+    for stem, versions in _versions(record_dir / DOCUMENTS_DIR).items():
+        if any(n.endswith(".docx") for _, n in versions):
+            view.documents[stem] = [f"{DOCUMENTS_DIR}/{n}" for _, n in versions if n.endswith(".docx")]
+    holds = _versions(record_dir / HOLDS_DIR).get("hold")
+    if holds:
+        latest = json.loads((record_dir / HOLDS_DIR / holds[-1][1]).read_text(encoding="utf-8"))
+        view.hold = latest if latest.get("active") else None
+    return view
+
+
+def today(zone: dt.tzinfo) -> dt.date:
+    return dt.datetime.now(zone).date()

@@ -1,0 +1,33 @@
+"""Errors a user can cause. The CLI turns each into one line and exit code 2 (or 1 for NotFound)."""
+
+from __future__ import annotations
+
+
+class ArchiveError(Exception):
+    """Base of every error the user can cause; ``str()`` is the one line the CLI prints."""
+
+    exit_code = 2
+
+
+class InputError(ArchiveError):
+    """An input file is refused: names the file, the JSON path (or position) and what is wrong."""
+
+    def __init__(self, file: str, where: str, problem: str) -> None:
+        self.file = file
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{file}: {where}: {problem}")
+
+
+class SettingsError(ArchiveError):
+    """archive.toml is malformed or holds an unknown or ill-typed key."""
+
+
+class NotFound(ArchiveError):
+    """A case, template or key that the command names does not exist."""
+
+    exit_code = 1
+
+
+class StateError(ArchiveError):
+    """The operation is not allowed in the case's current state (closed, on hold, serial exhausted...)."""

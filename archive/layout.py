@@ -1,0 +1,69 @@
+"""Where things live in one archive root (DESIGN.md, "Store layout")."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+
+    @classmethod
+    def resolve(cls, root: str | Path | None) -> Layout:
+        """``--root``, else ``$ARCHIVE_ROOT``, else the current directory."""
+        chosen = root if root is not None else os.environ.get("ARCHIVE_ROOT") or os.getcwd()
+        return cls(Path(chosen).absolute())
+
+    @property
+    def settings(self) -> Path:
+        return self.root / "archive.toml"
+
+    @property
+    def records(self) -> Path:
+        return self.root / "records"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.root / "audit"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.audit_dir / "audit.jsonl"
+
+    @property
+    def register(self) -> Path:
+        return self.root / "register.sqlite"
+
+    @property
+    def index(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def work(self) -> Path:
+        """Scratch space inside the root, so a rename into ``records/`` never crosses a file system."""
+        return self.root / ".work"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
+
+    @property
+    def journal(self) -> Path:
+        return self.root / ".journal.json"
+
+    def month_dir(self, year: int, month: int) -> Path:
+        return self.records / f"{year:04d}" / f"{month:02d}"
+
+    def record_dir(self, number: str, year: int, month: int) -> Path:
+        return self.month_dir(year, month) / number

@@ -1,0 +1,253 @@
+"""archive.toml: every setting with its default, written commented by ``init`` and checked on load."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import SettingsError
+
+SETTINGS_FILE = "archive.toml"
+
+CHANNELS = ("phone", "email", "letter", "fax", "in_person", "web", "media", "regulator")
+CATEGORIES = ("quality", "packaging", "delivery", "service", "adverse_reaction", "billing", "other")
+
+DEFAULT_TEXT = """\
+# archive.toml: settings of this complaint archive (SOP GL-004).
+# Every key is present with its default; edit the value, keep the key. Unknown keys are refused.
+
+[organisation]
+# Printed in the header of every controlled form.
+name = "示例医药有限公司"
+
+[numbering]
+# Case number: {yy} or {yyyy}, {mm}, and {serial:0N} (N digits, restarts every month).
+# A literal prefix of letters, digits, '-' or '_' is allowed, e.g. "KS-{yy}{mm}{serial:04}".
+pattern = "{yy}{mm}{serial:04}"
+
+[time]
+# Zone used for "today" (overdue lists, retention runs) and for dates printed on forms.
+zone = "Asia/Shanghai"
+
+[deadlines]
+# Channels answered the same day (oral complaints, and those where delay is not acceptable).
+same_day_channels = ["phone", "in_person", "media", "regulator"]
+# Written complaints (letter, fax, e-mail, web) are answered within this many working days.
+written_reply_working_days = 2
+# Investigation report due this many calendar days after receipt.
+investigation_days = 7
+# 8D report (quality complaints) due this many working days after receipt.
+eightd_working_days = 3
+# An urgent complaint is answered the same day whatever its channel.
+urgent_same_day = true
+
+[calendar]
+# Working days follow the Chinese statutory calendar (package chinese-calendar).
+# For years it does not yet know, list the State Council's holidays and swapped workdays here;
+# a year it does not know and not listed falls back to Monday–Friday.
+extra_holidays = []   # e.g. ["2027-01-01", "2027-02-06"]
+extra_workdays = []   # e.g. ["2027-02-14"]
+
+[triage]
+# Major complaint (重大投诉) thresholds.
+claim_amount_major = 10000
+people_affected_major = 10
+
+[routing]
+# Departments a case is routed to, by category. Service complaints go to the department served
+# (case field department_served, else the receiving person's department), then to these.
+quality = ["研发部", "质量部"]
+packaging = ["商务部", "质量保证部"]
+delivery = ["物流部", "商务部"]
+service = []
+adverse_reaction = ["质量部", "药物警戒部"]
+billing = ["财务部"]
+other = ["质量保证部"]
+
+[retention]
+# Kept until the later of closure + years_after_closure and product expiry + years_after_expiry.
+years_after_closure = 3
+years_after_expiry = 1
+
+[documents]
+# "intake": render PDFs when the documents are rendered; "on_demand": only with `archive render --pdf`.
+pdf = "on_demand"
+# Seconds allowed for one LibreOffice conversion batch.
+pdf_timeout = 300
+"""
+
+_PATTERN_FIELDS = {"yy", "yyyy", "mm", "serial"}
+_LITERAL = re.compile(r"[A-Za-z0-9_-]*")
+
+
+@dataclass(frozen=True)
+class NumberPattern:
+    pattern: str
+    serial_width: int
+    regex: re.Pattern[str]
+
+    @property
+    def max_serial(self) -> int:
+        return int("9" * self.serial_width)
+
+    def format(self, period: dt.date, serial: int) -> str:
+        return self.pattern.format(yy=f"{period.year % 100:02d}", yyyy=f"{period.year:04d}",
+                                   mm=f"{period.month:02d}", serial=serial)
+
+    def serial_of(self, number: str) -> int | None:
+        m = self.regex.fullmatch(number)
+        return int(m.group("serial")) if m else None
+
+
+def parse_pattern(pattern: str) -> NumberPattern:
+    parts: list[str] = []
+    width = 0
+    seen: set[str] = set()
+    try:
+        parsed = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise SettingsError(f"archive.toml: numbering.pattern: {exc}") from None
+    for literal, name, spec, conv in parsed:
+        if not _LITERAL.fullmatch(literal):
+            raise SettingsError(f"archive.toml: numbering.pattern: literal text {literal!r} may hold only "
+                                "letters, digits, '-' and '_'")
+        parts.append(re.escape(literal))
+        if name is None:
+            continue
+        if name not in _PATTERN_FIELDS or conv:
+            raise SettingsError(f"archive.toml: numbering.pattern: unknown field {{{name}}}; "
+                                "use {yy}, {yyyy}, {mm}, {serial:0N}")
+        seen.add(name)
+        if name == "serial":
+            m = re.fullmatch(r"0(\d)", spec or "")
+            if not m or int(m.group(1)) < 1:
+                raise SettingsError("archive.toml: numbering.pattern: serial needs a zero-padded width "
+                                    "such as {serial:04}")
+            width = int(m.group(1))
+            parts.append(rf"(?P<serial>\d{{{width}}})")
+        else:
+            parts.append(r"\d{4}" if name == "yyyy" else r"\d{2}")
+    if "serial" not in seen or "mm" not in seen or not ({"yy", "yyyy"} & seen):
+        raise SettingsError("archive.toml: numbering.pattern: needs {yy} or {yyyy}, {mm} and {serial:0N}")
+    return NumberPattern(pattern, width, re.compile("".join(parts)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    organisation: str
+    number_pattern: NumberPattern
+    zone: ZoneInfo
+    same_day_channels: tuple[str, ...]
+    written_reply_working_days: int
+    investigation_days: int
+    eightd_working_days: int
+    urgent_same_day: bool
+    extra_holidays: frozenset[dt.date]
+    extra_workdays: frozenset[dt.date]
+    claim_amount_major: float
+    people_affected_major: int
+    routing: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    years_after_closure: int = 3
+    years_after_expiry: int = 1
+    pdf_at_intake: bool = False
+    pdf_timeout: int = 300
+
+
+def _defaults() -> dict[str, dict[str, Any]]:
+    return tomllib.loads(DEFAULT_TEXT)
+
+
+def _check_type(key: str, value: Any, default: Any) -> None:
+    ok: bool
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    elif isinstance(default, list):
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        want = {bool: "true or false", int: "a whole number ≥ 0", float: "a number ≥ 0",
+                list: "a list of strings", str: "a string"}[type(default)]
+        raise SettingsError(f"archive.toml: {key}: expected {want}, got {value!r}")
+
+
+def _dates(key: str, values: list[str]) -> frozenset[dt.date]:
+    out = set()
+    for v in values:
+        try:
+            out.add(dt.date.fromisoformat(v))
+        except ValueError:
+            raise SettingsError(f"archive.toml: {key}: {v!r} is not a date YYYY-MM-DD") from None
+    return frozenset(out)
+
+
+def from_mapping(data: dict[str, Any]) -> Settings:
+    defaults = _defaults()
+    merged: dict[str, dict[str, Any]] = {}
+    for section, values in data.items():
+        if section not in defaults:
+            raise SettingsError(f"archive.toml: [{section}]: unknown section")
+        if not isinstance(values, dict):
+            raise SettingsError(f"archive.toml: {section}: expected a [{section}] table")
+        for key, value in values.items():
+            if key not in defaults[section]:
+                raise SettingsError(f"archive.toml: {section}.{key}: unknown setting")
+            _check_type(f"{section}.{key}", value, defaults[section][key])
+    for section, values in defaults.items():
+        merged[section] = {**values, **data.get(section, {})}
+    d = merged["deadlines"]
+    for ch in d["same_day_channels"]:
+        if ch not in CHANNELS:
+            raise SettingsError(f"archive.toml: deadlines.same_day_channels: unknown channel {ch!r}")
+    try:
+        zone = ZoneInfo(merged["time"]["zone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"archive.toml: time.zone: unknown time zone {merged['time']['zone']!r}") from None
+    pdf = merged["documents"]["pdf"]
+    if pdf not in ("intake", "on_demand"):
+        raise SettingsError(f"archive.toml: documents.pdf: expected \"intake\" or \"on_demand\", got {pdf!r}")
+    if not merged["organisation"]["name"].strip():
+        raise SettingsError("archive.toml: organisation.name: must not be empty")
+    return Settings(
+        organisation=merged["organisation"]["name"],
+        number_pattern=parse_pattern(merged["numbering"]["pattern"]),
+        zone=zone,
+        same_day_channels=tuple(d["same_day_channels"]),
+        written_reply_working_days=d["written_reply_working_days"],
+        investigation_days=d["investigation_days"],
+        eightd_working_days=d["eightd_working_days"],
+        urgent_same_day=d["urgent_same_day"],
+        extra_holidays=_dates("calendar.extra_holidays", merged["calendar"]["extra_holidays"]),
+        extra_workdays=_dates("calendar.extra_workdays", merged["calendar"]["extra_workdays"]),
+        claim_amount_major=float(merged["triage"]["claim_amount_major"]),
+        people_affected_major=merged["triage"]["people_affected_major"],
+        routing={k: tuple(v) for k, v in merged["routing"].items()},
+        years_after_closure=merged["retention"]["years_after_closure"],
+        years_after_expiry=merged["retention"]["years_after_expiry"],
+        pdf_at_intake=pdf == "intake",
+        pdf_timeout=merged["documents"]["pdf_timeout"],
+    )
+
+
+def load(root: Path) -> Settings:
+    """Settings of the archive at ``root``; defaults where archive.toml does not exist yet."""
+    path = root / SETTINGS_FILE
+    if not path.exists():
+        return from_mapping({})
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: malformed TOML: {exc}") from None
+    return from_mapping(data)

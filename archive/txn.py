@@ -1,0 +1,91 @@
+"""One change to the archive as a journaled transaction, so a killed process is rolled back or forward.
+
+The commit point is the record's manifest: once the manifest on disk has the hash the journal names,
+the change happened, and recovery finishes it (audit entry, register row). Before that, recovery
+removes what the change had begun to write. Only one process writes at a time (the archive lock).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import audit
+from .atomic import write_bytes
+from .hashing import sha256_file
+from .layout import Layout
+from .store import MANIFEST
+
+
+@dataclass
+class Journal:
+    action: str
+    number: str
+    record: str  # record folder, relative to the root
+    manifest_sha256: str
+    audit: dict[str, Any]  # keyword arguments of audit.append, less op
+    new_files: list[str] = field(default_factory=list)  # relative to the record folder
+    staging: str | None = None  # temporary folder that becomes the record (intake)
+    op: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def new_op_id() -> str:
+    return uuid.uuid4().hex
+
+
+def begin(layout: Layout, journal: Journal) -> None:
+    data = json.dumps(asdict(journal), ensure_ascii=False, sort_keys=True).encode("utf-8")
+    write_bytes(layout.journal, data)
+
+
+def commit(layout: Layout, journal: Journal, refresh: Callable[[str], None]) -> dict[str, Any]:
+    entry = audit.append(layout.audit_log, op=journal.op, **journal.audit)
+    refresh(journal.number)
+    layout.journal.unlink()
+    return entry
+
+
+def _committed(layout: Layout, j: Journal) -> bool:
+    manifest = layout.root / j.record / MANIFEST
+    return manifest.is_file() and sha256_file(manifest) == j.manifest_sha256
+
+
+def recover(layout: Layout, refresh: Callable[[str], None]) -> str | None:
+    """Finish or undo a change a dead process left behind. Returns what was done, for the caller to say."""
+    outcome = None
+    if layout.journal.exists():
+        try:
+            j = Journal(**json.loads(layout.journal.read_text(encoding="utf-8")))
+        except (ValueError, TypeError):
+            # A journal is written atomically, so an unreadable one is not ours to interpret.
+            raise RuntimeError(f"{layout.journal}: unreadable journal; inspect it by hand") from None
+        if _committed(layout, j):
+            last = audit.last_entry(layout.audit_log) if layout.audit_log.exists() else None
+            if last is None or last.get("op") != j.op:
+                audit.append(layout.audit_log, op=j.op, **j.audit)
+            refresh(j.number)
+            outcome = f"finished interrupted {j.action} of {j.number}"
+        else:
+            record = layout.root / j.record
+            for rel in j.new_files:
+                (record / rel).unlink(missing_ok=True)
+            for tmp in record.rglob(".*.tmp") if record.is_dir() else ():
+                tmp.unlink(missing_ok=True)
+            outcome = f"rolled back interrupted {j.action} of {j.number}"
+        layout.journal.unlink()
+    if layout.work.exists():
+        # Nothing under .work is referenced once no journal is open: staging folders of dead writers.
+        for child in layout.work.iterdir():
+            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+    return outcome
+
+
+def staging_dir(layout: Layout, op: str) -> Path:
+    path = layout.work / op
+    path.mkdir(parents=True)
+    return path
