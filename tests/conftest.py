@@ -1,0 +1,94 @@
+"""Shared fixtures: a fresh archive root per test, the shared examples, and ways to run the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from archive.cli import main
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT.parent / "shared"
+SHARED_CASES = sorted((SHARED / "examples" / "cases").glob("*.json"))
+SHARED_BAD = sorted((SHARED / "examples" / "bad").glob("*.json"))
+SHARED_UPDATES = SHARED / "examples" / "updates"
+ARCHIVE_BIN = str(Path(sys.executable).with_name("archive"))
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    r = tmp_path / "root"
+    r.mkdir()
+    result = CliRunner().invoke(main, ["--root", str(r), "init"])
+    assert result.exit_code == 0, result.output
+    return r
+
+
+Cli = Callable[..., Any]
+
+
+@pytest.fixture
+def cli(root: Path) -> Cli:
+    """Run the CLI in-process on ``root``; returns click's Result."""
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Any:
+        return CliRunner().invoke(main, ["--root", str(root), "--actor", "tester", *args],
+                                  input=input, env=env, catch_exceptions=False)
+
+    return run
+
+
+def run_archive(root: Path, *args: str, timeout: float = 120, **kw: Any) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script in its own process."""
+    return subprocess.run([ARCHIVE_BIN, "--root", str(root), *args], capture_output=True, text=True,
+                          timeout=timeout, **kw)
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under the root with its SHA-256 (lock file excluded: it is empty and never changes)."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.name != ".lock":
+            out[p.relative_to(root).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+        elif p.is_dir():
+            out[p.relative_to(root).as_posix() + "/"] = ""
+    return out
+
+
+def write_case(folder: Path, name: str = "case.json", **overrides: Any) -> Path:
+    case: dict[str, Any] = {
+        "received_at": "2026-11-03T10:15:00+08:00",
+        "channel": "phone",
+        "complainant": {"name": "王建国", "organization": "华东医药连锁有限公司"},
+        "product": {"name": "阿莫西林胶囊", "lot": "B2026080315", "expiry_date": "2028-07-31"},
+        "description": "外包装破损严重,铝塑板有压痕",
+        "category": "packaging",
+    }
+    case.update(overrides)
+    path = folder / name
+    path.write_text(json.dumps(case, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def audit_entries(root: Path) -> list[dict[str, Any]]:
+    log = root / "audit" / "audit.jsonl"
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def record_dirs(root: Path) -> dict[str, Path]:
+    return {p.name: p for p in (root / "records").glob("*/*/*") if p.is_dir()}
+
+
+def env_without_root() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "ARCHIVE_ROOT"}

@@ -1,0 +1,75 @@
+"""Invariant 4: a process killed at any moment leaves the archive as before or after, never half-way."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import ARCHIVE_BIN, audit_entries, record_dirs, run_archive, write_case
+
+import archive.register as register
+
+
+def _check_consistent(root: Path, *, allow_unlogged_record: bool) -> None:
+    records = record_dirs(root)
+    for number, folder in records.items():
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        listed = {f["path"]: f["sha256"] for f in manifest["files"]}
+        on_disk = {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                   for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"}
+        assert listed == on_disk, f"partial record {number}"
+    logged = {e["number"] for e in audit_entries(root)}
+    assert logged <= set(records), "audit entry without its record"
+    assert register.numbers(root / "register.sqlite") <= set(records), "register row without its record"
+    if not allow_unlogged_record:
+        assert set(records) <= logged
+        assert set(records) == register.numbers(root / "register.sqlite")
+
+
+def test_sigkill_at_many_points_never_leaves_a_partial_record(root: Path, tmp_path: Path) -> None:
+    # A large attachment stretches the copy/hash/fsync window the kill should land in.
+    (tmp_path / "scan.bin").write_bytes(b"\x89PDF" + bytes(range(256)) * 40_000)
+    path = write_case(tmp_path, attachments=[{"path": "scan.bin", "title": "扫描件"}])
+    warm = run_archive(root, "intake", "--json", str(path))
+    assert warm.returncode == 0, warm.stderr
+    outcomes = set()
+    for i in range(24):
+        delay = 0.05 + i * 0.03
+        proc = subprocess.Popen([ARCHIVE_BIN, "--root", str(root), "intake", str(path)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        outcomes.add("killed" if proc.returncode == -signal.SIGKILL else "finished")
+        work = root / ".work"
+        if (root / ".journal.json").exists() or (work.exists() and any(work.iterdir())):
+            outcomes.add("interrupted mid-write")
+        _check_consistent(root, allow_unlogged_record=True)
+    assert {"killed", "interrupted mid-write"} <= outcomes, outcomes
+    before = set(record_dirs(root))
+    done = run_archive(root, "intake", "--json", str(path))
+    assert done.returncode == 0, done.stderr
+    [item] = json.loads(done.stdout)
+    serials = sorted(int(n[-4:]) for n in before)
+    assert int(item["number"][-4:]) == serials[-1] + 1
+    _check_consistent(root, allow_unlogged_record=False)
+    assert not list((root / ".work").iterdir()) if (root / ".work").exists() else True
+    seqs = [e["seq"] for e in audit_entries(root)]
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_torn_audit_line_is_dropped_and_the_chain_continues(root: Path, tmp_path: Path) -> None:
+    path = write_case(tmp_path)
+    assert run_archive(root, "intake", str(path)).returncode == 0
+    log = root / "audit" / "audit.jsonl"
+    with log.open("ab") as fh:
+        fh.write(b'{"seq":2,"half')
+    assert run_archive(root, "intake", str(path)).returncode == 0
+    entries = audit_entries(root)
+    assert [e["seq"] for e in entries] == [1, 2]
+    first_line = log.read_bytes().splitlines()[0]
+    assert entries[1]["prev"] == hashlib.sha256(first_line).hexdigest()
