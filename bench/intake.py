@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gen import write_cases  # noqa: E402
+from gen import write_cases
 
-from archive.operations import Archive, intake, prepare  # noqa: E402
+from archive.operations import Archive, intake, prepare
 
 BIN = Path(sys.executable).with_name("archive")
 

@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from conftest import SHARED_BAD, SHARED_CASES, Cli, audit_entries, record_dirs, snapshot, write_case
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 # What each shared bad file must name: the JSON path or the position that is wrong.
 EXPECTED_WHERE = {

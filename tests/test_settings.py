@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import Cli, snapshot, write_case
 
 from archive.cli import main
 from archive.settings import DEFAULT_TEXT
-from conftest import Cli, snapshot, write_case
 
 
 def test_init_is_idempotent(root: Path) -> None:
