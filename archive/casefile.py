@@ -38,16 +38,16 @@ class CaseView:
     @property
     def severity(self) -> str:
         triage = self.stages.get("triage", {})
-        return str(triage.get("severity_effective") or self.record["triage"]["severity"])
+        return str(triage.get("derived", {}).get("severity") or self.record["triage"]["severity"])
 
     @property
     def category(self) -> str:
-        triage = self.stages.get("triage", {})
+        triage = self.stages.get("triage", {}).get("data", {})
         return str(triage.get("category") or self.case.get("category") or "other")
 
     @property
     def departments(self) -> list[str]:
-        triage = self.stages.get("triage", {})
+        triage = self.stages.get("triage", {}).get("data", {})
         return list(triage.get("departments") or self.record["triage"]["departments"])
 
     @property
@@ -56,7 +56,7 @@ class CaseView:
         if closure is None:
             return False
         reopen = self.stages.get("reopen")
-        return reopen is None or reopen["version_of_closure"] < self.stage_versions["closure"]
+        return reopen is None or reopen["derived"]["version_of_closure"] < self.stage_versions["closure"]
 
     @property
     def status(self) -> str:
@@ -70,7 +70,7 @@ class CaseView:
 
     @property
     def retention_until(self) -> str | None:
-        return str(self.stages["closure"]["retention_until"]) if self.closed else None
+        return str(self.stages["closure"]["derived"]["retention_until"]) if self.closed else None
 
     def latest_document(self, doc_id: str) -> str | None:
         versions = self.documents.get(doc_id)

@@ -159,3 +159,112 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
         emit_json(counts)
     else:
         click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@main.command()
+@click.argument("number")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reason", help="Why: needed to correct a recorded stage, and with --reopen.")
+@click.option("--reopen", is_flag=True, help="Reopen a closed case (needs --reason).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def update(ctx: click.Context, number: str, file: Path, reason: str | None, reopen: bool, as_json: bool) -> None:
+    """Add stages to a case: triage, investigation, CAPA, response, follow-up, closure."""
+    from .operations import update as do_update
+    from .stages import prepare
+
+    if reason is not None and not reason.strip():
+        fail("--reason: must not be empty")
+    prep = prepare(file)
+    result = do_update(open_archive(ctx, create=False), number, prep, reason=reason, reopen=reopen)
+    if as_json:
+        emit_json(result.as_json())
+        return
+    click.echo(f"{result.number}  {', '.join(result.stages)}  → status {result.status}"
+               + (f", retention until {result.retention_until}" if result.retention_until else ""))
+    for doc in result.documents:
+        click.echo(f"    {doc}")
+
+
+@main.command()
+@click.argument("number")
+@click.option("--pdf", is_flag=True, help="Also make the PDF of each latest document that lacks one.")
+@click.option("--force", is_flag=True, help="Render every document again as a new version.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def render(ctx: click.Context, number: str, pdf: bool, force: bool, as_json: bool) -> None:
+    """Render a case's documents from the current template versions (new versions; nothing overwritten)."""
+    from .operations import render as do_render
+
+    made = do_render(open_archive(ctx, create=False), number, pdf=pdf, force=force)
+    if as_json:
+        emit_json({"number": number, "documents": made})
+    else:
+        click.echo("\n".join(made) if made else f"{number}: documents are current")
+
+
+@main.command()
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date to judge by (default: today in time.zone).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def overdue(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
+    """Open cases past their reply, investigation or 8D deadline."""
+    import datetime as dt
+
+    from .operations import overdue as do_overdue
+    from .report import overdue_table
+
+    day = None
+    if as_of is not None:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            fail(f"--as-of: {as_of!r} is not a date YYYY-MM-DD")
+    rows = do_overdue(open_archive(ctx, create=False), day)
+    if as_json:
+        emit_json(rows)
+    else:
+        click.echo(overdue_table(rows))
+
+
+@main.group()
+def templates() -> None:
+    """The controlled template register."""
+
+
+@templates.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def templates_list(ctx: click.Context, as_json: bool) -> None:
+    """Every registered template version, with its hash check."""
+    from .operations import template_versions
+    from .report import table
+
+    rows = template_versions(open_archive(ctx.find_root(), create=False))
+    if as_json:
+        emit_json(rows)
+    else:
+        click.echo(table(["id", "文件编号", "标题", "版本", "生效日期", "文件", "校验"],
+                         [[r["id"], r["document_number"], r["title"], r["version"], r["effective_date"],
+                           r["file"], "ok" if r["intact"] else "已改动!"] for r in rows]))
+
+
+@templates.command(name="register")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--id", "template_id", required=True)
+@click.option("--version", required=True)
+@click.option("--title", help="Form title (needed for a new template id).")
+@click.option("--effective", metavar="YYYY-MM-DD", help="Effective date (default: today).")
+@click.pass_context
+@user_errors
+def templates_register(ctx: click.Context, file: Path, template_id: str, version: str, title: str | None,
+                       effective: str | None) -> None:
+    """Register FILE as a new version of a template; earlier versions stay."""
+    from .operations import register_template
+
+    t = register_template(open_archive(ctx.find_root(), create=False), file, template_id, version, title, effective)
+    click.echo(f"registered {t.id} v{t.version} ({t.file}, sha256 {t.sha256[:16]}…)")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import os
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import audit, casefile, deadlines, register, store, txn
+from . import audit, casefile, deadlines, documents, register, stages, store, templates_register, txn
 from . import settings as settings_mod
 from .atomic import fsync_dir, fsync_tree, write_bytes
 from .errors import ArchiveError, StateError
@@ -71,6 +73,8 @@ def init(layout: Layout) -> list[str]:
     if not layout.settings.exists():
         write_bytes(layout.settings, settings_mod.DEFAULT_TEXT.encode("utf-8"))
         created.append(layout.settings.name)
+    if templates_register.install_shipped(layout.templates):
+        created.append("templates/")
     settings_mod.load(layout.root)
     return created
 
@@ -194,7 +198,154 @@ def intake(arc: Archive, prepared: Prepared) -> IntakeResult:
 
 
 def _render_intake_documents(arc: Archive, stage: Path, record: dict[str, Any]) -> list[str]:
-    return []
+    view = casefile.load(stage)
+    rendered = [documents.render(stage, view, doc_id, arc.layout.templates, arc.settings.organisation,
+                                 now=record["intake"]["archived_at"]) for doc_id in documents.INTAKE_FORMS]
+    paths = [r.docx for r in rendered]
+    if arc.settings.pdf_at_intake:
+        paths += _make_pdfs(arc, stage, paths)
+    return paths
+
+
+def _make_pdfs(arc: Archive, record_dir: Path, docx: list[str]) -> list[str]:
+    """PDFs of the given documents, converted in one LibreOffice run outside the record, then moved in."""
+    from . import pdf
+
+    out = arc.layout.work / f"pdf-{txn.new_op_id()}"
+    try:
+        made = pdf.convert([record_dir / d for d in docx], out, timeout=arc.settings.pdf_timeout)
+        result = []
+        for rel, produced in zip(docx, made, strict=True):
+            target = record_dir / (rel.removesuffix(".docx") + ".pdf")
+            if target.exists():
+                raise StateError(f"{target}: already exists; a rendered file is never replaced")
+            os.replace(produced, target)
+            result.append(str(target.relative_to(record_dir)))
+        return result
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- changes to an archived record
+
+_VERSIONED = re.compile(r"^(?P<stem>.+)\.v(?P<v>\d+)(?P<ext>(?:\.meta)?\.[a-z]+)$")
+
+
+def _supersedes(path: str, present: set[str]) -> str | None:
+    folder, _, name = path.rpartition("/")
+    m = _VERSIONED.match(name)
+    if not m or int(m.group("v")) < 2:
+        return None
+    for v in range(int(m.group("v")) - 1, 0, -1):
+        older = f"{folder}/{m.group('stem')}.v{v}{m.group('ext')}"
+        if older in present:
+            return older
+    return None
+
+
+def _change(arc: Archive, record: Path, number: str, action: str, write: Callable[[], None],
+            reason: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Add files to a record as one transaction: journal, write, manifest (the commit point), audit, register."""
+    before = {f["path"]: f["sha256"] for f in store.read_manifest(record)["files"]}
+    rel = str(record.relative_to(arc.layout.root))
+    journal = txn.Journal(action=action, number=number, record=rel, manifest_sha256="", audit={})
+    txn.begin(arc.layout, journal)
+    write()
+    data = store.manifest_bytes(record, number)
+    after = json.loads(data)["files"]
+    changed = [f for f in after if before.get(f["path"]) != f["sha256"]]
+    if any(f["path"] in before for f in changed):
+        raise RuntimeError(f"{record}: an archived file changed during {action}")  # never by design
+    present = set(before) | {f["path"] for f in after}
+    files = [{"path": f["path"], "sha256": f["sha256"],
+              **({"supersedes": s} if (s := _supersedes(f["path"], present)) else {})} for f in changed]
+    journal.manifest_sha256 = sha256_bytes(data)
+    journal.audit = {"actor": arc.actor, "action": action, "number": number, "files": files, "reason": reason,
+                     "extra": {"manifest_sha256": journal.manifest_sha256, **(extra or {})}}
+    txn.begin(arc.layout, journal)
+    write_bytes(record / store.MANIFEST, data)
+    return txn.commit(arc.layout, journal, arc.refresh)
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    number: str
+    stages: list[str]
+    documents: list[str]
+    status: str
+    retention_until: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"number": self.number, "stages": self.stages, "documents": self.documents,
+                "status": self.status, "retention_until": self.retention_until}
+
+
+def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: str | None = None,
+           reopen: bool = False) -> UpdateResult:
+    with arc.writing():
+        record = store.find_record(arc.layout, number)
+        view = casefile.load(record)
+        planned = stages.plan(prep, view, reason=reason, reopen=reopen)
+        written: list[str] = []
+
+        def write() -> None:
+            now = audit.utc_now()
+            folder = record / casefile.STAGES_DIR
+            folder.mkdir(exist_ok=True)
+            todo = (["reopen"] if reopen else []) + planned
+            current = view
+            for stage in todo:
+                data = prep.data.get(stage, {"reason": reason})
+                extra = ({"version_of_closure": current.stage_versions["closure"]} if stage == "reopen"
+                         else stages.derived(stage, data, current, arc.settings))
+                version = store.next_version(folder, stage, ".json")
+                older = f"{casefile.STAGES_DIR}/{stage}.v{version - 1}.json" if version > 1 else None
+                doc = stages.record(stage, version, data, extra, actor=arc.actor, now=now, reason=reason,
+                                    supersedes=older, source=Path(prep.file).name)
+                path = folder / f"{stage}.v{version}.json"
+                with path.open("x", encoding="utf-8") as fh:
+                    fh.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+                written.append(f"{casefile.STAGES_DIR}/{path.name}")
+                current = casefile.load(record)
+            for doc_id in documents.forms_for(current, planned):
+                written.append(documents.render(record, current, doc_id, arc.layout.templates,
+                                                arc.settings.organisation, now=now).docx)
+            if arc.settings.pdf_at_intake:
+                written.extend(_make_pdfs(arc, record, [w for w in written if w.endswith(".docx")]))
+
+        action = "reopen" if reopen else ("correction" if any(s in view.stages for s in planned) else "update")
+        _change(arc, record, number, action, write, reason=reason,
+                extra={"stages": planned, "source": prep.file})
+        after = casefile.load(record)
+    return UpdateResult(number, planned, [w for w in written if w.startswith(casefile.DOCUMENTS_DIR)],
+                        after.status, after.retention_until)
+
+
+def render(arc: Archive, number: str, *, pdf: bool = False, force: bool = False) -> list[str]:
+    """Re-render documents whose template or stages changed (all with ``force``) as new versions, and
+    with ``pdf`` make the PDF of each latest version that lacks one. Nothing is overwritten."""
+    with arc.writing():
+        record = store.find_record(arc.layout, number)
+        view = casefile.load(record)
+        wanted = list(dict.fromkeys([*documents.INTAKE_FORMS, *view.documents, *documents.all_forms(view)]))
+        stale = [d for d in wanted if force or documents.is_stale(record, view, d, arc.layout.templates,
+                                                                 arc.settings.organisation)]
+        made: list[str] = []
+
+        def write() -> None:
+            now = audit.utc_now()
+            for doc_id in stale:
+                made.append(documents.render(record, view, doc_id, arc.layout.templates,
+                                             arc.settings.organisation, now=now).docx)
+            if pdf:
+                latest = casefile.load(record)
+                lacking = [d for doc_id in latest.documents if (d := latest.latest_document(doc_id))
+                           and not (record / (d.removesuffix(".docx") + ".pdf")).exists()]
+                made.extend(_make_pdfs(arc, record, lacking))
+
+        if stale or pdf:
+            _change(arc, record, number, "render", write, extra={"documents": stale, "pdf": pdf})
+    return made
 
 
 # ---------------------------------------------------------------- reading
@@ -231,6 +382,46 @@ def rebuild(arc: Archive) -> dict[str, int]:
         count = register.rebuild(arc.layout.register, (register.row_of(v) for v in views))
     return {"register_rows": count}
 
+
+
+DEADLINE_ZH = {"reply": "答复", "investigation": "调查", "eightd": "8D 报告"}
+
+
+def overdue(arc: Archive, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+    """Deadlines passed without the stage that meets them: reply → response, investigation →
+    investigation, 8D → CAPA recorded (D5–D7)."""
+    day = as_of or casefile.today(arc.settings.zone)
+    out = []
+    for row in register.select(arc.layout.register):
+        if row["status"] == "closed":
+            continue
+        view = casefile.load(store.find_record(arc.layout, row["number"]))
+        for key, met_by in (("reply", "response"), ("investigation", "investigation"), ("eightd", "capa")):
+            due = view.record["deadlines"].get(f"{key}_due")
+            if due and met_by not in view.stages and day > dt.date.fromisoformat(due):
+                out.append({"number": view.number, "complainant": view.case["complainant"]["name"],
+                            "deadline": key, "deadline_zh": DEADLINE_ZH[key], "due": due,
+                            "days_late": (day - dt.date.fromisoformat(due)).days, "status": view.status,
+                            "severity": view.severity})
+    return out
+
+
+def template_versions(arc: Archive) -> list[dict[str, Any]]:
+    rows = []
+    for t in templates_register.load(arc.layout.templates):
+        path = t.path(arc.layout.templates)
+        rows.append({**t.__dict__, "intact": path.is_file() and sha256_file(path) == t.sha256})
+    return rows
+
+
+def register_template(arc: Archive, source: Path, template_id: str, version: str, title: str | None,
+                      effective: str | None) -> templates_register.Template:
+    with arc.writing():
+        t = templates_register.register(arc.layout.templates, source, template_id, version, effective, title)
+        audit.append(arc.layout.audit_log, actor=arc.actor, action="template-register", number=None,
+                     files=[{"path": f"templates/{t.file}", "sha256": t.sha256}],
+                     extra={"template": {"id": t.id, "version": t.version}})
+    return t
 
 
 __all__ = ["Archive", "ArchiveError", "IntakeResult", "Prepared", "init", "intake", "list_cases",

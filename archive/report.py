@@ -77,3 +77,11 @@ def show_text(d: dict[str, Any]) -> str:
     lines.append(f"保存至 {d['retention_until'] or '(结案后计算)'}" + ("   法律保全中" if d["hold"] else ""))
     lines.append(f"位置 {d['path']}")
     return "\n".join(lines)
+
+
+def overdue_table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "(nothing overdue)"
+    return table(["编号", "投诉人", "期限", "到期日", "逾期天数", "状态"],
+                 [[r["number"], r["complainant"], r["deadline_zh"], r["due"], str(r["days_late"]),
+                   STATUS_ZH.get(r["status"], r["status"])] for r in rows], {1: 16})

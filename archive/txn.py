@@ -21,6 +21,9 @@ from .hashing import sha256_file
 from .layout import Layout
 from .store import MANIFEST
 
+# Folders of a published record that later changes add files to; nothing else in a record ever changes.
+CHANGEABLE = ("stages", "documents", "signatures")
+
 
 @dataclass
 class Journal:
@@ -29,7 +32,6 @@ class Journal:
     record: str  # record folder, relative to the root
     manifest_sha256: str
     audit: dict[str, Any]  # keyword arguments of audit.append, less op
-    new_files: list[str] = field(default_factory=list)  # relative to the record folder
     staging: str | None = None  # temporary folder that becomes the record (intake)
     op: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -72,10 +74,8 @@ def recover(layout: Layout, refresh: Callable[[str], None]) -> str | None:
             outcome = f"finished interrupted {j.action} of {j.number}"
         else:
             record = layout.root / j.record
-            for rel in j.new_files:
-                (record / rel).unlink(missing_ok=True)
-            for tmp in record.rglob(".*.tmp") if record.is_dir() else ():
-                tmp.unlink(missing_ok=True)
+            if record.is_dir() and (record / MANIFEST).is_file():
+                _remove_unlisted(record)
             outcome = f"rolled back interrupted {j.action} of {j.number}"
         layout.journal.unlink()
     if layout.work.exists():
@@ -83,6 +83,16 @@ def recover(layout: Layout, refresh: Callable[[str], None]) -> str | None:
         for child in layout.work.iterdir():
             shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
     return outcome
+
+
+def _remove_unlisted(record: Path) -> None:
+    """Undo an uncommitted change to a published record: its new files are those the manifest lacks."""
+    listed = {f["path"] for f in json.loads((record / MANIFEST).read_text(encoding="utf-8"))["files"]}
+    for folder in CHANGEABLE:
+        for path in sorted((record / folder).rglob("*")) if (record / folder).is_dir() else ():
+            rel = path.relative_to(record).as_posix()
+            if path.is_file() and rel not in listed:
+                path.unlink()
 
 
 def staging_dir(layout: Layout, op: str) -> Path:

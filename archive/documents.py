@@ -1,0 +1,138 @@
+"""Render controlled documents: a registered template version + a case → a new versioned .docx."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .casefile import DOCUMENTS_DIR, CaseView
+from .forms import context as form_context
+from .hashing import sha256_bytes
+from .store import next_version
+from .templates_register import Template, checked_path, current
+
+# Which forms a case has, given the stages it holds. Intake renders the first two.
+INTAKE_FORMS = ("register-form", "record-form")
+STAGE_FORMS = {
+    "triage": ("register-form",),
+    "investigation": ("investigation-report",),
+    "capa": ("capa-record",),
+    "response": ("response-feedback",),
+    "follow_up": ("response-feedback",),
+    "closure": ("response-feedback",),
+}
+EIGHTD = "eightd-report"
+
+
+def forms_for(view: CaseView, stages: list[str]) -> list[str]:
+    """Forms to (re)render after ``stages`` changed; 8D for quality complaints once investigation began."""
+    out: list[str] = []
+    for s in stages:
+        out.extend(STAGE_FORMS.get(s, ()))
+    if view.category == "quality" and any(s in view.stages for s in ("investigation", "capa", "closure")) \
+            and any(s in stages for s in ("investigation", "capa", "response", "closure")):
+        out.append(EIGHTD)
+    return list(dict.fromkeys(out))
+
+
+def all_forms(view: CaseView) -> list[str]:
+    return forms_for(view, list(view.stages))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    doc_id: str
+    docx: str  # path relative to the record folder
+    meta: str
+
+
+def meta_name(docx_name: str) -> str:
+    return docx_name.removesuffix(".docx") + ".meta.json"
+
+
+def render_bytes(template_path: Path, template: Template, ctx: dict[str, Any]) -> bytes:
+    from docxtpl import DocxTemplate  # heavy: imported only when a document is rendered
+
+    tpl = DocxTemplate(str(template_path))
+    # autoescape is not optional: without it '<' in a complaint silently drops the rest of the document
+    # and '&' corrupts headers.
+    tpl.render(ctx, autoescape=True)
+    props = tpl.docx.core_properties
+    props.subject = f"{template.document_number} {template.title}"
+    props.keywords = f"complaint {ctx['number']}"
+    props.comments = json.dumps({"template": template.id, "version": template.version,
+                                 "sha256": template.sha256}, ensure_ascii=False)
+    props.created = props.modified = dt.datetime(2000, 1, 1)  # stable bytes: time lives in the meta file
+    out = io.BytesIO()
+    tpl.save(out)
+    return out.getvalue()
+
+
+@cache
+def used_names(template_path: Path, sha256: str) -> frozenset[str]:
+    """Top-level context names a template prints (cached per template version)."""
+    from docxtpl import DocxTemplate
+
+    return frozenset(DocxTemplate(str(template_path)).get_undeclared_template_variables())
+
+
+def _context(view: CaseView, template: Template, org: str,
+             signatures: dict[str, dict[str, str]] | None) -> dict[str, Any]:
+    ctx = form_context(view, org, signatures)
+    ctx["doc"] = {"number": template.document_number, "version": template.version,
+                  "effective": template.effective_date}
+    return ctx
+
+
+def content_digest(ctx: dict[str, Any], names: frozenset[str]) -> str:
+    """Hash of what the form prints, so `render` makes a new version only when the form would differ."""
+    shown = {k: ctx.get(k) for k in sorted(names) if k != "version_label"}
+    return sha256_bytes(json.dumps(shown, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+
+
+def render(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: str,
+           signatures: dict[str, dict[str, str]] | None = None, now: str | None = None) -> Rendered:
+    """Write ``documents/{doc_id}.vN.docx`` (N new) and its meta file; never overwrites."""
+    template = current(templates, doc_id)
+    path = checked_path(templates, template)
+    folder = record_dir / DOCUMENTS_DIR
+    folder.mkdir(exist_ok=True)
+    version = next_version(folder, doc_id, ".docx")
+    ctx = _context(view, template, org, signatures)
+    digest = content_digest(ctx, used_names(path, template.sha256))
+    ctx["version_label"] = f"v{version}"
+    data = render_bytes(path, template, ctx)
+    name = f"{doc_id}.v{version}.docx"
+    target = folder / name
+    with target.open("xb") as fh:  # 'x': a rendered document is never overwritten
+        fh.write(data)
+    meta = {"document": f"{DOCUMENTS_DIR}/{name}", "sha256": sha256_bytes(data), "version": version,
+            "template": {"id": template.id, "version": template.version, "sha256": template.sha256,
+                         "document_number": template.document_number, "title": template.title},
+            "stage_versions": dict(view.stage_versions), "content_sha256": digest, "rendered_at": now,
+            "signatures": sorted((signatures or {}).keys())}
+    with (folder / meta_name(name)).open("x", encoding="utf-8") as fh:
+        fh.write(json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
+    return Rendered(doc_id, f"{DOCUMENTS_DIR}/{name}", f"{DOCUMENTS_DIR}/{meta_name(name)}")
+
+
+def is_stale(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: str,
+             signatures: dict[str, dict[str, str]] | None = None) -> bool:
+    """A document needs a new version when its template version or what it prints has changed."""
+    latest = view.latest_document(doc_id)
+    if latest is None:
+        return True
+    meta_path = record_dir / meta_name(latest)
+    if not meta_path.exists():
+        return True
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    template = current(templates, doc_id)
+    if meta["template"]["sha256"] != template.sha256:
+        return True
+    names = used_names(checked_path(templates, template), template.sha256)
+    return bool(meta.get("content_sha256") != content_digest(_context(view, template, org, signatures), names))

@@ -1,0 +1,102 @@
+"""Stage updates: check a stage file against the case's state and turn it into versioned stage records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .casefile import STAGE_ORDER, CaseView
+from .errors import InputError, StateError
+from .retention import retention_until
+from .settings import Settings
+from .triage import SEVERITY_RANK, major_reasons
+from .validate import check_schema, parse_json
+
+
+@dataclass(frozen=True)
+class PreparedUpdate:
+    file: str
+    data: dict[str, Any]
+
+
+def prepare(path: Path) -> PreparedUpdate:
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(name, "$", "file does not exist") from None
+    except OSError as exc:
+        raise InputError(name, "$", f"cannot be read: {exc.strerror}") from None
+    data = parse_json(name, raw)
+    check_schema(name, data, "update.schema.json")
+    return PreparedUpdate(name, data)
+
+
+def _moment(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def check_against_case(prep: PreparedUpdate, view: CaseView) -> None:
+    """Dates that cannot be right for this case are refused like any other bad field."""
+    received = _moment(view.case["received_at"])
+    for stage, key in (("investigation", "completed_at"), ("response", "replied_at"),
+                       ("follow_up", "visited_at"), ("closure", "closed_at")):
+        value = prep.data.get(stage, {}).get(key)
+        if value and _moment(value) < received:
+            raise InputError(prep.file, f"$.{stage}.{key}", f"{value} is before the complaint was received "
+                                                              f"({view.case['received_at']})")
+
+
+def plan(prep: PreparedUpdate, view: CaseView, *, reason: str | None, reopen: bool) -> list[str]:
+    """The stages this update writes, in handling order; refuses what the case's state does not allow."""
+    stages = [s for s in STAGE_ORDER if s in prep.data]
+    if reopen:
+        if not view.closed:
+            raise StateError(f"case {view.number} is not closed; --reopen is only for closed cases")
+        if not reason:
+            raise StateError("--reopen needs --reason TEXT (the reason is kept in the audit log)")
+    elif view.closed:
+        raise StateError(f"case {view.number} is closed (retention until {view.retention_until}); "
+                         "changes need --reopen --reason TEXT")
+    corrected = [s for s in stages if s in view.stages and not (reopen and s == "closure")]
+    if corrected and not reason:
+        raise StateError(f"case {view.number} already has {', '.join(corrected)}: replacing a recorded stage is "
+                         "a correction and needs --reason TEXT")
+    if "closure" in stages:
+        missing = [s for s in ("investigation", "response") if s not in view.stages and s not in prep.data]
+        if missing:
+            raise StateError(f"case {view.number} cannot be closed before its {' and '.join(missing)} "
+                             "is recorded")
+    check_against_case(prep, view)
+    return stages
+
+
+def derived(stage: str, data: dict[str, Any], view: CaseView, settings: Settings) -> dict[str, Any]:
+    """What the archive computes from a stage, stored beside it so the register can be rebuilt."""
+    if stage == "triage":
+        current = view.severity
+        wanted = data.get("severity", current)
+        # A trigger at intake sets a floor: triage may lower a severity only down to 'major'.
+        floor = "major" if major_reasons(view.case, settings) else "minor"
+        if SEVERITY_RANK[wanted] < SEVERITY_RANK[floor]:
+            wanted = floor
+        return {"severity": wanted}
+    if stage == "closure":
+        expiry = view.case.get("product", {}).get("expiry_date")
+        return {"retention_until": retention_until(data["closed_at"], expiry, settings).isoformat(),
+                "rule": f"later of closure + {settings.years_after_closure} years and expiry + "
+                        f"{settings.years_after_expiry} years"}
+    return {}
+
+
+def record(stage: str, version: int, data: Any, derived_values: dict[str, Any], *, actor: str, now: str,
+           reason: str | None, supersedes: str | None, source: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"stage": stage, "version": version, "data": data, "derived": derived_values,
+                           "recorded_at": now, "actor": actor, "source": source}
+    if reason:
+        out["reason"] = reason
+    if supersedes:
+        out["supersedes"] = supersedes
+    return out

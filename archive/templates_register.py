@@ -1,0 +1,129 @@
+"""The controlled template register (templates/templates.toml): which .docx versions may be rendered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .atomic import write_bytes
+from .errors import ArchiveError, NotFound
+from .hashing import sha256_file
+
+REGISTER = "templates.toml"
+SHIPPED = Path(__file__).resolve().parents[1] / "templates"
+_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
+_VERSION = re.compile(r"[0-9A-Za-z.]{1,16}")
+
+
+class TemplateError(ArchiveError):
+    """A template is not registered, or its bytes differ from the register."""
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    title: str
+    document_number: str
+    version: str
+    effective_date: str
+    file: str
+    sha256: str
+
+    def path(self, folder: Path) -> Path:
+        return folder / self.file
+
+
+def load(folder: Path) -> list[Template]:
+    path = folder / REGISTER
+    if not path.exists():
+        raise TemplateError(f"{path}: no template register; run `archive init`")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return [Template(**{k: str(v) for k, v in t.items()}) for t in data.get("template", [])]
+    except (tomllib.TOMLDecodeError, TypeError) as exc:
+        raise TemplateError(f"{path}: malformed template register: {exc}") from None
+
+
+def current(folder: Path, template_id: str) -> Template:
+    """The latest registered version of a template (the last entry for its id)."""
+    found = [t for t in load(folder) if t.id == template_id]
+    if not found:
+        raise NotFound(f"template {template_id!r} is not registered in {folder / REGISTER}")
+    return found[-1]
+
+
+def checked_path(folder: Path, template: Template) -> Path:
+    """The template's file, after proving its bytes are the registered ones."""
+    path = template.path(folder)
+    if not path.is_file():
+        raise TemplateError(f"{path}: registered template file is missing")
+    actual = sha256_file(path)
+    if actual != template.sha256:
+        raise TemplateError(f"{path}: template {template.id} v{template.version} differs from its registered "
+                            f"SHA-256 (register {template.sha256[:12]}…, file {actual[:12]}…); refusing to render")
+    return path
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _entry(t: Template) -> str:
+    return "\n".join(["[[template]]"] + [f"{k} = {_toml_str(getattr(t, k))}" for k in
+                                         ("id", "title", "document_number", "version", "effective_date",
+                                          "file", "sha256")]) + "\n"
+
+
+def register(folder: Path, source: Path, template_id: str, version: str,
+             effective_date: str | None = None, title: str | None = None) -> Template:
+    """Add a new version of a template; earlier versions stay registered and on disk."""
+    if not _ID.fullmatch(template_id):
+        raise TemplateError(f"--id {template_id!r}: use lower-case letters, digits and '-'")
+    if not _VERSION.fullmatch(version):
+        raise TemplateError(f"--version {version!r}: use letters, digits and '.'")
+    if not source.is_file():
+        raise TemplateError(f"{source}: no such file")
+    effective = effective_date or dt.date.today().isoformat()
+    try:
+        dt.date.fromisoformat(effective)
+    except ValueError:
+        raise TemplateError(f"--effective {effective!r}: not a date YYYY-MM-DD") from None
+    existing = load(folder)
+    same = [t for t in existing if t.id == template_id]
+    if any(t.version == version for t in same):
+        raise TemplateError(f"template {template_id} version {version} is already registered")
+    if not same and title is None:
+        raise TemplateError(f"template {template_id!r} is new: give --title")
+    from docx import Document  # only a real Word file may be registered
+    try:
+        Document(str(source))
+    except Exception as exc:  # python-docx raises several unrelated types for a non-docx file
+        raise TemplateError(f"{source}: not a Word .docx file ({type(exc).__name__})") from None
+    prev = same[-1] if same else None
+    name = f"{template_id}.v{version}.docx"
+    dest = folder / name
+    if dest.exists():
+        raise TemplateError(f"{dest}: already exists")
+    shutil.copyfile(source, dest)
+    t = Template(template_id, title or (prev.title if prev else template_id),
+                 prev.document_number if prev else template_id, version, effective, name, sha256_file(dest))
+    text = (folder / REGISTER).read_text(encoding="utf-8").rstrip("\n") + "\n\n" + _entry(t)
+    write_bytes(folder / REGISTER, text.encode("utf-8"))
+    return t
+
+
+def install_shipped(folder: Path) -> bool:
+    """Copy the shipped template set into a new root; an existing register is left alone."""
+    if (folder / REGISTER).exists():
+        return False
+    if not (SHIPPED / REGISTER).exists():
+        raise TemplateError(f"{SHIPPED}: shipped templates not found")
+    folder.mkdir(parents=True, exist_ok=True)
+    for t in load(SHIPPED):
+        shutil.copyfile(SHIPPED / t.file, folder / t.file)
+    shutil.copyfile(SHIPPED / REGISTER, folder / REGISTER)
+    return True
