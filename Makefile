@@ -28,7 +28,15 @@ demo: system-deps venv
 	rm -rf $(DEMO_ROOT)
 	$(BIN)/archive --root $(DEMO_ROOT) init
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" intake examples/*.json
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" update 26110001 examples/updates/01-investigation.json
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" update 26110001 examples/updates/01-capa.json
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部经理 黄涛" update 26110001 examples/updates/01-close.json
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部 陈工" update 26110005 examples/updates/05-investigation.json
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部 陈工" update 26110005 examples/updates/05-capa.json
+	$(BIN)/archive --root $(DEMO_ROOT) render 26110001 --pdf
+	$(BIN)/archive --root $(DEMO_ROOT) render 26110005 --pdf
 	$(BIN)/archive --root $(DEMO_ROOT) list
+	$(BIN)/archive --root $(DEMO_ROOT) overdue --as-of 2026-11-24
 
 lint: venv
 	$(BIN)/ruff check archive tests bench
@@ -39,6 +47,7 @@ test: system-deps venv lint
 
 bench: venv
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/render.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_ROOT) build *.egg-info

@@ -70,6 +70,7 @@ def init(layout: Layout) -> list[str]:
         if not folder.exists():
             folder.mkdir(parents=True)
             created.append(folder.name + "/")
+    layout.work.mkdir(exist_ok=True)
     if not layout.settings.exists():
         write_bytes(layout.settings, settings_mod.DEFAULT_TEXT.encode("utf-8"))
         created.append(layout.settings.name)
@@ -156,30 +157,35 @@ def intake(arc: Archive, prepared: Prepared) -> IntakeResult:
         period = store.period_of(case["received_at"])
         op = txn.new_op_id()
         stage = txn.staging_dir(arc.layout, op)
-        (stage / casefile.INTAKE_FILE).write_bytes(prepared.raw)
-        attachments = []
-        if prepared.attachments:
-            (stage / "attachments").mkdir()
-        for spec, src in zip(case.get("attachments", []), prepared.attachments, strict=True):
-            dest = stage / "attachments" / src.name
-            shutil.copyfile(src, dest)
-            attachments.append({"file": f"attachments/{src.name}", "title": spec.get("title"),
-                                "source": spec["path"], "size": dest.stat().st_size,
-                                "sha256": sha256_file(dest)})
-        record = {
-            "number": number,
-            "case": case,
-            "triage": tri.as_json(),
-            "deadlines": dl,
-            "attachments": attachments,
-            "intake": {"source_name": Path(prepared.file).name, "sha256": sha256_bytes(prepared.raw),
-                       "archived_at": audit.utc_now(), "actor": arc.actor},
-        }
-        (stage / casefile.CASE_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n",
-                                                encoding="utf-8")
-        documents = _render_intake_documents(arc, stage, record)
-        manifest_sha = store.write_manifest(stage, number)
-        fsync_tree(stage)
+        try:
+            (stage / casefile.INTAKE_FILE).write_bytes(prepared.raw)
+            attachments = []
+            if prepared.attachments:
+                (stage / "attachments").mkdir()
+            for spec, src in zip(case.get("attachments", []), prepared.attachments, strict=True):
+                dest = stage / "attachments" / src.name
+                shutil.copyfile(src, dest)
+                attachments.append({"file": f"attachments/{src.name}", "title": spec.get("title"),
+                                    "source": spec["path"], "size": dest.stat().st_size,
+                                    "sha256": sha256_file(dest)})
+            record = {
+                "number": number,
+                "case": case,
+                "triage": tri.as_json(),
+                "deadlines": dl,
+                "attachments": attachments,
+                "intake": {"source_name": Path(prepared.file).name, "sha256": sha256_bytes(prepared.raw),
+                           "archived_at": audit.utc_now(), "actor": arc.actor},
+            }
+            (stage / casefile.CASE_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n",
+                                                    encoding="utf-8")
+            documents = _render_intake_documents(arc, stage, record)
+            manifest_sha = store.write_manifest(stage, number)
+            fsync_tree(stage)
+        except BaseException:
+            # Nothing was published and no number used: the staging folder is all there is to undo.
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
         month = arc.layout.month_dir(period.year, period.month)
         final = month / number
         manifest = store.read_manifest(stage)
@@ -250,7 +256,11 @@ def _change(arc: Archive, record: Path, number: str, action: str, write: Callabl
     rel = str(record.relative_to(arc.layout.root))
     journal = txn.Journal(action=action, number=number, record=rel, manifest_sha256="", audit={})
     txn.begin(arc.layout, journal)
-    write()
+    try:
+        write()
+    except BaseException:
+        txn.recover(arc.layout, arc.refresh)  # manifest not replaced yet: this rolls the change back
+        raise
     data = store.manifest_bytes(record, number)
     after = json.loads(data)["files"]
     changed = [f for f in after if before.get(f["path"]) != f["sha256"]]

@@ -73,3 +73,32 @@ def test_torn_audit_line_is_dropped_and_the_chain_continues(root: Path, tmp_path
     assert [e["seq"] for e in entries] == [1, 2]
     first_line = log.read_bytes().splitlines()[0]
     assert entries[1]["prev"] == hashlib.sha256(first_line).hexdigest()
+
+
+def test_sigkill_during_update_rolls_back_or_forward(root: Path, tmp_path: Path) -> None:
+    from conftest import SHARED_CASES, SHARED_UPDATES
+
+    first = run_archive(root, "intake", "--json", str(SHARED_CASES[0]))
+    number = json.loads(first.stdout)[0]["number"]
+    update = str(SHARED_UPDATES / "01-investigation.json")
+    assert run_archive(root, "update", number, update).returncode == 0
+    seen = set()
+    for i in range(16):
+        proc = subprocess.Popen([ARCHIVE_BIN, "--root", str(root), "update", "--reason", f"第{i}次更正", number,
+                                 update], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.15 + i * 0.04)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if (root / ".journal.json").exists():
+            seen.add("interrupted mid-write")
+        assert run_archive(root, "rebuild").returncode == 0  # any writer finishes or undoes the change
+        _check_consistent(root, allow_unlogged_record=False)
+        record = record_dirs(root)[number]
+        versions = sorted(int(p.name.split(".v")[1].split(".")[0])
+                          for p in (record / "stages").glob("investigation.v*.json"))
+        corrections = [e for e in audit_entries(root) if e["action"] == "correction"]
+        assert len(versions) == 1 + len(corrections), "a stage version without its audit entry"
+        assert versions == list(range(1, len(versions) + 1))
+    assert "interrupted mid-write" in seen
+    seqs = [e["seq"] for e in audit_entries(root)]
+    assert seqs == list(range(1, len(seqs) + 1))
