@@ -29,7 +29,7 @@ class Head:
     hash: str
 
 
-def _drop_torn_tail(path: Path) -> None:
+def drop_torn_tail(path: Path) -> None:
     """A line without its newline was being written when a process died; it never committed."""
     with path.open("rb+") as fh:
         size = fh.seek(0, os.SEEK_END)
@@ -91,7 +91,7 @@ def append(path: Path, *, actor: str, action: str, number: str | None, files: li
     """Append one entry chained to the previous line; fsynced before returning."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
-        _drop_torn_tail(path)
+        drop_torn_tail(path)
     h = head(path)
     entry: dict[str, Any] = {"seq": h.seq + 1, "time": utc_now(), "actor": actor, "action": action,
                              "number": number, "files": files, "prev": h.hash}

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .operations import Archive
 
 F = TypeVar("F", bound=Callable[..., Any])
+MEANINGS = click.Choice(["drafted", "reviewed", "approved"])
 
 
 def emit_json(value: Any) -> None:
@@ -79,15 +80,21 @@ def init(ctx: click.Context) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of the accepted cases.")
 @click.option("--allow-absolute", is_flag=True, help="Allow absolute attachment paths (batch imports).")
+@click.option("--sign-as", "sign_as", type=click.Path(dir_okay=False, path_type=Path),
+              help="Sign the intake forms with this private key.")
+@click.option("--meaning", type=MEANINGS, default="drafted", show_default=True, help="Meaning of --sign-as.")
 @click.pass_context
 @user_errors
-def intake(ctx: click.Context, files: tuple[Path, ...], as_json: bool, allow_absolute: bool) -> None:
+def intake(ctx: click.Context, files: tuple[Path, ...], as_json: bool, allow_absolute: bool,
+           sign_as: Path | None, meaning: str) -> None:
     """Validate, number and archive case files; each file is accepted or refused on its own."""
     from .errors import InputError
     from .operations import intake as do_intake
     from .operations import prepare
+    from .operations import sign as do_sign
 
     arc = open_archive(ctx)
+    cred = credential(ctx, sign_as) if sign_as else None  # a wrong passphrase stops before anything is written
     results, refused = [], 0
     for path in files:
         try:
@@ -96,6 +103,8 @@ def intake(ctx: click.Context, files: tuple[Path, ...], as_json: bool, allow_abs
             click.echo(f"archive: refused {exc}", err=True)
             refused += 1
             continue
+        if cred is not None:
+            result.documents.extend(do_sign(arc, result.number, cred, meaning, ["register-form", "record-form"]))
         results.append(result)
         if not as_json:
             reasons = f"  重大投诉: {'; '.join(result.reasons)}" if result.reasons else ""
@@ -166,18 +175,28 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--reason", help="Why: needed to correct a recorded stage, and with --reopen.")
 @click.option("--reopen", is_flag=True, help="Reopen a closed case (needs --reason).")
+@click.option("--sign-as", "sign_as", type=click.Path(dir_okay=False, path_type=Path),
+              help="Sign the documents this update renders with this private key.")
+@click.option("--meaning", type=MEANINGS, default="drafted", show_default=True, help="Meaning of --sign-as.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @user_errors
-def update(ctx: click.Context, number: str, file: Path, reason: str | None, reopen: bool, as_json: bool) -> None:
+def update(ctx: click.Context, number: str, file: Path, reason: str | None, reopen: bool, sign_as: Path | None,
+           meaning: str, as_json: bool) -> None:
     """Add stages to a case: triage, investigation, CAPA, response, follow-up, closure."""
+    from .operations import sign as do_sign
     from .operations import update as do_update
     from .stages import prepare
 
     if reason is not None and not reason.strip():
         fail("--reason: must not be empty")
     prep = prepare(file)
-    result = do_update(open_archive(ctx, create=False), number, prep, reason=reason, reopen=reopen)
+    cred = credential(ctx, sign_as) if sign_as else None
+    arc = open_archive(ctx, create=False)
+    result = do_update(arc, number, prep, reason=reason, reopen=reopen)
+    if cred is not None and result.documents:
+        ids = list(dict.fromkeys(Path(d).name.split(".v")[0] for d in result.documents if d.endswith(".docx")))
+        result.documents.extend(do_sign(arc, number, cred, meaning, ids))
     if as_json:
         emit_json(result.as_json())
         return
@@ -268,3 +287,148 @@ def templates_register(ctx: click.Context, file: Path, template_id: str, version
 
     t = register_template(open_archive(ctx.find_root(), create=False), file, template_id, version, title, effective)
     click.echo(f"registered {t.id} v{t.version} ({t.file}, sha256 {t.sha256[:16]}…)")
+
+
+def passphrase(confirm: bool = False) -> str:
+    """From $ARCHIVE_PASSPHRASE (scripts), else a hidden prompt on the terminal."""
+    import os
+
+    env = os.environ.get("ARCHIVE_PASSPHRASE")
+    if env is not None:
+        return env
+    if not sys.stdin.isatty():
+        fail("no passphrase: set ARCHIVE_PASSPHRASE or run on a terminal")
+    value: str = click.prompt("passphrase", hide_input=True, confirmation_prompt=confirm, err=True)
+    return value
+
+
+def credential(ctx: click.Context, key: Path) -> Any:
+    from .signing import open_credential
+
+    arc = open_archive(ctx, create=False)
+    return open_credential(arc.layout.keys, key, passphrase())
+
+
+@main.group(name="keys")
+def keys_group() -> None:
+    """Signers' keys: create, list, retire."""
+
+
+@keys_group.command(name="create")
+@click.argument("signer_id", metavar="ID")
+@click.option("--name", required=True, help="Printed name, e.g. 张丽.")
+@click.option("--title", required=True, help="Title, e.g. \"QA 主管\".")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the encrypted private key (outside the archive root).")
+@click.pass_context
+@user_errors
+def keys_create(ctx: click.Context, signer_id: str, name: str, title: str, out: Path) -> None:
+    """Make an Ed25519 key pair; register the public key in the archive."""
+    from .keys import short
+    from .operations import create_key
+
+    arc = open_archive(ctx, create=False)
+    signer = create_key(arc, signer_id, name, title, out, passphrase(confirm=True))
+    click.echo(f"key {signer.id} for {signer.name} ({signer.title}) fingerprint {short(signer.fingerprint)}; "
+               f"private key in {out} (mode 0600)")
+
+
+@keys_group.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def keys_list(ctx: click.Context, as_json: bool) -> None:
+    """Registered signers."""
+    from .keys import short
+    from .operations import list_keys
+    from .report import table
+
+    rows = list_keys(open_archive(ctx, create=False))
+    if as_json:
+        emit_json(rows)
+    else:
+        click.echo(table(["id", "姓名", "职务", "指纹", "创建", "停用"],
+                         [[r["id"], r["name"], r["title"], short(r["fingerprint"]), r["created_at"],
+                           r["retired_at"] or ""] for r in rows]))
+
+
+@keys_group.command(name="retire")
+@click.argument("signer_id", metavar="ID")
+@click.option("--reason", required=True)
+@click.pass_context
+@user_errors
+def keys_retire(ctx: click.Context, signer_id: str, reason: str) -> None:
+    """Retire a key: it still verifies old signatures, and signs nothing new."""
+    from .operations import retire_key
+
+    signer = retire_key(open_archive(ctx, create=False), signer_id, reason)
+    click.echo(f"key {signer.id} retired {signer.retired_at}")
+
+
+@main.command()
+@click.argument("number")
+@click.option("--key", "key", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--meaning", required=True, type=MEANINGS)
+@click.option("--document", "document", multiple=True, help="Document id (default: every current document).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def sign(ctx: click.Context, number: str, key: Path, meaning: str, document: tuple[str, ...], as_json: bool) -> None:
+    """Sign a case's documents: a new version shows the signature; the signature covers its bytes."""
+    from .operations import sign as do_sign
+
+    cred = credential(ctx, key)
+    made = do_sign(open_archive(ctx, create=False), number, cred, meaning, list(document) or None)
+    if as_json:
+        emit_json({"number": number, "files": made})
+    else:
+        click.echo("\n".join(made))
+
+
+@main.command()
+@click.option("--key", "key", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def seal(ctx: click.Context, key: Path, as_json: bool) -> None:
+    """Sign the audit chain's head as a checkpoint."""
+    from .operations import seal as do_seal
+
+    cp = do_seal(open_archive(ctx, create=False), credential(ctx, key))
+    if as_json:
+        emit_json(cp)
+    else:
+        click.echo(f"sealed audit seq {cp['seq']} hash {cp['hash']} by {cp['signer']}")
+
+
+@main.command()
+@click.argument("numbers", nargs=-1)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def verify(ctx: click.Context, numbers: tuple[str, ...], as_json: bool) -> None:
+    """Integrity of record files, signatures and the audit chain; exit 1 on any finding."""
+    import time
+
+    from .operations import verify as do_verify
+
+    started = time.monotonic()
+    tty = sys.stderr.isatty() and not as_json
+
+    def progress(done: int, total: int) -> None:
+        if tty and time.monotonic() - started > 1.0:
+            click.echo(f"\rverifying {done}/{total} records", err=True, nl=done == total)
+
+    report = do_verify(open_archive(ctx, create=False), list(numbers) or None, progress)
+    if as_json:
+        emit_json(report.as_json())
+    else:
+        for f in report.findings:
+            click.echo(f.line())
+        c = report
+        click.echo(f"{'OK' if report.ok else 'FAILED'}: {c.records} records, {c.files} files, "
+                   f"{c.bytes / 1e6:.1f} MB, {c.signatures} signatures, {c.checkpoints} checkpoints, "
+                   f"{len(report.findings)} findings")
+        click.echo(f"audit head: seq {report.head.seq} sha256 {report.head.hash}")
+    if not report.ok:
+        sys.exit(1)

@@ -91,8 +91,16 @@ def _context(view: CaseView, template: Template, org: str,
 
 def content_digest(ctx: dict[str, Any], names: frozenset[str]) -> str:
     """Hash of what the form prints, so `render` makes a new version only when the form would differ."""
-    shown = {k: ctx.get(k) for k in sorted(names) if k != "version_label"}
+    # Signatures are not content: signing re-renders the same content with its signature block filled.
+    shown = {k: ctx.get(k) for k in sorted(names) if k not in ("version_label", "sig")}
     return sha256_bytes(json.dumps(shown, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+
+
+def digest_for(view: CaseView, doc_id: str, templates: Path, org: str) -> str:
+    """Content hash the document would have if rendered now from the current template."""
+    template = current(templates, doc_id)
+    names = used_names(checked_path(templates, template), template.sha256)
+    return content_digest(_context(view, template, org, None), names)
 
 
 def render(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: str,

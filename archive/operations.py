@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import getpass
 import json
@@ -12,18 +13,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import audit, casefile, deadlines, documents, register, stages, store, templates_register, txn
 from . import settings as settings_mod
 from .atomic import fsync_dir, fsync_tree, write_bytes
-from .errors import ArchiveError, StateError
+from .errors import ArchiveError, NotFound, StateError
+from .forms import MEANING_ZH
 from .hashing import sha256_bytes, sha256_file
 from .layout import Layout
 from .locking import exclusive
 from .settings import Settings
 from .triage import triage
 from .validate import check_attachments, check_schema, parse_json
+
+if TYPE_CHECKING:  # cryptography loads only for commands that sign or check keys
+    from . import keys, signing
 
 
 def default_actor() -> str:
@@ -392,6 +397,120 @@ def rebuild(arc: Archive) -> dict[str, int]:
         count = register.rebuild(arc.layout.register, (register.row_of(v) for v in views))
     return {"register_rows": count}
 
+
+
+# ---------------------------------------------------------------- keys and signatures
+
+def _append_root_file(arc: Archive, rel: str, data: bytes, action: str, extra: dict[str, Any],
+                      reason: str | None = None) -> dict[str, Any]:
+    """A new file outside any record (key, retirement, checkpoint), then its audit entry."""
+    path = arc.layout.root / rel
+    if path.exists():
+        raise StateError(f"{rel} already exists")
+    write_bytes(path, data)
+    return audit.append(arc.layout.audit_log, actor=arc.actor, action=action, number=None,
+                        files=[{"path": rel, "sha256": sha256_bytes(data)}], reason=reason, extra=extra)
+
+
+def create_key(arc: Archive, signer_id: str, name: str, title: str, out: Path, passphrase: str) -> keys.Signer:
+    from . import keys
+
+    with arc.writing():
+        signer, _path, record = keys.create(arc.layout.keys, arc.layout.root, signer_id, name, title, out,
+                                            passphrase)
+        _append_root_file(arc, f"keys/{signer_id}.json", record, "key-create",
+                          {"signer": signer_id, "fingerprint": signer.fingerprint})
+    return signer
+
+
+def retire_key(arc: Archive, signer_id: str, reason: str) -> keys.Signer:
+    from . import keys, signing
+
+    with arc.writing():
+        signer = keys.find(arc.layout.keys, signer_id)
+        if signer.retired_at:
+            raise StateError(f"key {signer_id} was already retired on {signer.retired_at}")
+        data = json.dumps({"id": signer_id, "retired_at": signing.utc_now(), "reason": reason},
+                          ensure_ascii=False).encode("utf-8") + b"\n"
+        _append_root_file(arc, f"keys/{signer_id}.retired.json", data, "key-retire", {"signer": signer_id},
+                          reason=reason)
+    return keys.find(arc.layout.keys, signer_id)
+
+
+def list_keys(arc: Archive) -> list[dict[str, Any]]:
+    from . import keys
+
+    return [s.as_json() for s in keys.load_all(arc.layout.keys).values()]
+
+
+def sign(arc: Archive, number: str, cred: signing.Credential, meaning: str,
+         doc_ids: list[str] | None = None) -> list[str]:
+    """Re-render each document with its signature block filled, and sign that version's exact bytes."""
+    from . import signing
+
+    if meaning not in MEANING_ZH:
+        raise StateError(f"--meaning {meaning!r}: use drafted, reviewed or approved")
+    with arc.writing():
+        record = store.find_record(arc.layout, number)
+        view = casefile.load(record)
+        targets = doc_ids or list(view.documents)
+        for doc_id in targets:
+            if doc_id not in view.documents:
+                raise NotFound(f"case {number} has no document {doc_id!r} "
+                               f"(it has: {', '.join(view.documents) or 'none'})")
+        made: list[str] = []
+
+        def write() -> None:
+            now = signing.utc_now()
+            for doc_id in targets:
+                digest = documents.digest_for(view, doc_id, arc.layout.templates, arc.settings.organisation)
+                earlier = signing.carried(record, doc_id, digest)
+                if earlier.get(meaning, {}).get("signer") == cred.signer.id:
+                    raise StateError(f"{doc_id} of case {number} is already signed by {cred.signer.id} as "
+                                     f"{meaning}")
+                new = {"name": cred.signer.name, "title": cred.signer.title, "meaning": meaning, "time": now,
+                       "fingerprint": cred.signer.fingerprint}
+                shown = {m: signing.display(r, arc.settings.zone) for m, r in {**earlier, meaning: new}.items()}
+                rendered = documents.render(record, view, doc_id, arc.layout.templates, arc.settings.organisation,
+                                            signatures=shown, now=now)
+                rec = signing.sign_record(cred, meaning=meaning, time=now, document=rendered.docx,
+                                          sha256=sha256_file(record / rendered.docx), number=number,
+                                          content_sha256=digest)
+                name = signing.signature_name(rendered.docx, meaning, cred.signer.id)
+                (record / signing.SIGNATURES_DIR).mkdir(exist_ok=True)
+                with (record / name).open("x", encoding="utf-8") as fh:
+                    fh.write(json.dumps(rec, ensure_ascii=False, indent=1) + "\n")
+                made.extend([rendered.docx, name])
+
+        _change(arc, record, number, "sign", write,
+                extra={"signer": cred.signer.id, "meaning": meaning, "documents": targets})
+    return made
+
+
+def seal(arc: Archive, cred: signing.Credential) -> dict[str, Any]:
+    """A person signs the audit chain's head: rewriting history before it would need their key."""
+    from . import signing
+
+    with arc.writing():
+        head = audit.head(arc.layout.audit_log)
+        if head.seq == 0:
+            raise StateError("the audit log is empty: nothing to seal")
+        cp: dict[str, Any] = {"seq": head.seq, "hash": head.hash, "time": signing.utc_now(),
+                              "signer": cred.signer.id, "fingerprint": cred.signer.fingerprint}
+        cp["signature"] = base64.b64encode(cred.private.sign(audit.canonical(cp))).decode("ascii")
+        data = json.dumps(cp, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+        _append_root_file(arc, f"audit/checkpoints/{head.seq:08d}.json", data, "seal",
+                          {"sealed_seq": head.seq, "sealed_hash": head.hash, "signer": cred.signer.id})
+    return cp
+
+
+def verify(arc: Archive, numbers: list[str] | None = None,
+           progress: Callable[[int, int], None] | None = None) -> Any:
+    """Check records, signatures and the audit chain; under the lock, so no change is seen half-made."""
+    from . import verify as verifier
+
+    with arc.writing():
+        return verifier.run(arc.layout, numbers, progress)
 
 
 DEADLINE_ZH = {"reply": "答复", "investigation": "调查", "eightd": "8D 报告"}

@@ -60,6 +60,8 @@ def _committed(layout: Layout, j: Journal) -> bool:
 def recover(layout: Layout, refresh: Callable[[str], None]) -> str | None:
     """Finish or undo a change a dead process left behind. Returns what was done, for the caller to say."""
     outcome = None
+    if layout.audit_log.exists():
+        audit.drop_torn_tail(layout.audit_log)
     if layout.journal.exists():
         try:
             j = Journal(**json.loads(layout.journal.read_text(encoding="utf-8")))

@@ -259,7 +259,7 @@ def record_form() -> object:
     ])
     tall_row(table, 4, 7.0)
     tall_row(table, 5, 2.5)
-    signature_block(doc, (("QA", "drafted"), ("复核", "reviewed")))
+    signature_block(doc, (("QA", "drafted"), ("复核", "reviewed"), ("批准", "approved")))
     return doc
 
 

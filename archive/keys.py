@@ -1,0 +1,164 @@
+"""Signers' Ed25519 keys: private keys encrypted outside the archive, public keys registered under keys/."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .errors import ArchiveError, NotFound
+
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,40}")
+MIN_PASSPHRASE = 8
+
+
+class KeyError_(ArchiveError):
+    """A key cannot be made, opened or used."""
+
+
+@dataclass(frozen=True)
+class Signer:
+    id: str
+    name: str
+    title: str
+    public_key: str  # base64 of the raw 32 bytes
+    fingerprint: str
+    created_at: str
+    retired_at: str | None = None
+
+    def public(self) -> Ed25519PublicKey:
+        return Ed25519PublicKey.from_public_bytes(base64.b64decode(self.public_key))
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def fingerprint(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def short(fp: str) -> str:
+    return " ".join(fp[i:i + 4] for i in range(0, 16, 4))
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def key_file(keys_dir: Path, signer_id: str) -> Path:
+    return keys_dir / f"{signer_id}.json"
+
+
+def retirement_file(keys_dir: Path, signer_id: str) -> Path:
+    return keys_dir / f"{signer_id}.retired.json"
+
+
+def load_all(keys_dir: Path) -> dict[str, Signer]:
+    out: dict[str, Signer] = {}
+    if not keys_dir.is_dir():
+        return out
+    for p in sorted(keys_dir.glob("*.json")):
+        if p.name.endswith(".retired.json"):
+            continue
+        data = json.loads(p.read_text(encoding="utf-8"))
+        retired = retirement_file(keys_dir, data["id"])
+        if retired.exists():
+            data["retired_at"] = json.loads(retired.read_text(encoding="utf-8"))["retired_at"]
+        out[data["id"]] = Signer(**data)
+    return out
+
+
+def by_fingerprint(keys_dir: Path) -> dict[str, Signer]:
+    return {s.fingerprint: s for s in load_all(keys_dir).values()}
+
+
+def create(keys_dir: Path, root: Path, signer_id: str, name: str, title: str, out: Path,
+           passphrase: str) -> tuple[Signer, Path, bytes]:
+    """Make a key pair; write the encrypted private key to ``out`` (0600) and return the public record."""
+    if not _ID.fullmatch(signer_id):
+        raise KeyError_(f"key id {signer_id!r}: use lower-case letters, digits, '-' and '_'")
+    if key_file(keys_dir, signer_id).exists():
+        raise KeyError_(f"key id {signer_id} is already registered")
+    if not name.strip():
+        raise KeyError_("--name: must not be empty")
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise KeyError_(f"passphrase: at least {MIN_PASSPHRASE} characters")
+    target = out.absolute()
+    try:
+        target.resolve().relative_to(root.resolve())
+    except ValueError:
+        pass
+    else:
+        raise KeyError_(f"--out {out}: a private key never lives inside the archive root")
+    if target.exists():
+        raise KeyError_(f"--out {out}: file exists; a private key is never overwritten")
+    if not target.parent.is_dir():
+        raise KeyError_(f"--out {out}: folder {target.parent} does not exist")
+    private = Ed25519PrivateKey.generate()
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.BestAvailableEncryption(passphrase.encode("utf-8")))
+    public = private.public_key()
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    signer = Signer(signer_id, name.strip(), title.strip(), base64.b64encode(raw).decode("ascii"),
+                    fingerprint(public), _utc_now())
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, pem)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    record = json.dumps({k: v for k, v in signer.as_json().items() if k != "retired_at"}, ensure_ascii=False,
+                        indent=1).encode("utf-8") + b"\n"
+    return signer, target, record
+
+
+def open_private(path: Path, passphrase: str) -> Ed25519PrivateKey:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KeyError_(f"--key {path}: cannot be read: {exc.strerror}") from None
+    try:
+        key = serialization.load_pem_private_key(data, passphrase.encode("utf-8"))
+    except (ValueError, TypeError):
+        raise KeyError_(f"--key {path}: wrong passphrase, or not an encrypted private key") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyError_(f"--key {path}: not an Ed25519 key")
+    return key
+
+
+def signer_for(keys_dir: Path, private: Ed25519PrivateKey, path: Path) -> Signer:
+    """The registered, unretired signer whose public key matches ``private``."""
+    fp = fingerprint(private.public_key())
+    signer = by_fingerprint(keys_dir).get(fp)
+    if signer is None:
+        raise KeyError_(f"--key {path}: this key is not registered in this archive (fingerprint {short(fp)})")
+    if signer.retired_at:
+        raise KeyError_(f"--key {path}: key {signer.id} was retired on {signer.retired_at}; "
+                        "it verifies old signatures but signs nothing new")
+    return signer
+
+
+def find(keys_dir: Path, signer_id: str) -> Signer:
+    signer = load_all(keys_dir).get(signer_id)
+    if signer is None:
+        raise NotFound(f"key {signer_id} is not registered")
+    return signer
+
+
+def verify(signer: Signer, message: bytes, signature_b64: str) -> bool:
+    try:
+        signer.public().verify(base64.b64decode(signature_b64), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
