@@ -35,7 +35,7 @@ def open_credential(keys_dir: Path, key_path: Path, passphrase: str) -> Credenti
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def display(sig: dict[str, Any], zone: ZoneInfo) -> dict[str, str]:

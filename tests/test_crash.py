@@ -60,6 +60,8 @@ def test_sigkill_at_many_points_never_leaves_a_partial_record(root: Path, tmp_pa
     assert not list((root / ".work").iterdir()) if (root / ".work").exists() else True
     seqs = [e["seq"] for e in audit_entries(root)]
     assert seqs == list(range(1, len(seqs) + 1))
+    verified = run_archive(root, "verify")
+    assert verified.returncode == 0, verified.stdout
 
 
 def test_torn_audit_line_is_dropped_and_the_chain_continues(root: Path, tmp_path: Path) -> None:
@@ -102,3 +104,5 @@ def test_sigkill_during_update_rolls_back_or_forward(root: Path, tmp_path: Path)
     assert "interrupted mid-write" in seen
     seqs = [e["seq"] for e in audit_entries(root)]
     assert seqs == list(range(1, len(seqs) + 1))
+    verified = run_archive(root, "verify")
+    assert verified.returncode == 0, verified.stdout
