@@ -90,7 +90,7 @@ def intake(ctx: click.Context, files: tuple[Path, ...], as_json: bool, allow_abs
     """Validate, number and archive case files; each file is accepted or refused on its own."""
     from .errors import InputError
     from .operations import intake as do_intake
-    from .operations import prepare
+    from .operations import prepare, similar
     from .operations import sign as do_sign
 
     arc = open_archive(ctx)
@@ -105,14 +105,17 @@ def intake(ctx: click.Context, files: tuple[Path, ...], as_json: bool, allow_abs
             continue
         if cred is not None:
             result.documents.extend(do_sign(arc, result.number, cred, meaning, ["register-form", "record-form"]))
-        results.append(result)
+        earlier = similar(arc, result.number, limit=3, earlier_only=True)
+        results.append({**result.as_json(), "similar": [h["number"] for h in earlier]})
         if not as_json:
             reasons = f"  重大投诉: {'; '.join(result.reasons)}" if result.reasons else ""
             click.echo(f"{result.number}  {path}  severity={result.severity}  reply by {result.reply_due}{reasons}")
             for doc in result.documents:
                 click.echo(f"    {doc}")
+            for h in earlier:
+                click.echo(f"    相似投诉 {h['number']}  {h['received_at'][:10]}  {h['complainant']}  {h['product']}")
     if as_json:
-        emit_json([r.as_json() for r in results])
+        emit_json(results)
     if refused:
         sys.exit(2)
 
@@ -160,10 +163,16 @@ def list_(ctx: click.Context, month: str | None, status: str | None, severity: s
 @click.pass_context
 @user_errors
 def rebuild(ctx: click.Context, as_json: bool) -> None:
-    """Recreate the register (and index) from the record folders."""
+    """Recreate the register and the full-text index from the record folders."""
     from .operations import rebuild as do_rebuild
 
-    counts = do_rebuild(open_archive(ctx))
+    tty = sys.stderr.isatty() and not as_json
+
+    def progress(done: int, total: int) -> None:
+        if tty and (done % 50 == 0 or done == total):
+            click.echo(f"\rindexing {done}/{total}", err=True, nl=done == total)
+
+    counts = do_rebuild(open_archive(ctx), progress)
     if as_json:
         emit_json(counts)
     else:
@@ -431,4 +440,83 @@ def verify(ctx: click.Context, numbers: tuple[str, ...], as_json: bool) -> None:
                    f"{len(report.findings)} findings")
         click.echo(f"audit head: seq {report.head.seq} sha256 {report.head.hash}")
     if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def search(ctx: click.Context, query: tuple[str, ...], limit: int, sort: str, as_json: bool) -> None:
+    """Full-text search: words ANDed, "quoted phrases", filters lot: severity: status: category: channel:
+    customer: received:2026-11 or received:2026-01..2026-06."""
+    import shlex
+
+    from .layout import Layout
+    from .search.service import search as do_search
+
+    # Searching reads only the index: no operations layer, so the command starts quickly.
+    layout = Layout.resolve(ctx.obj["root"])
+    if not layout.root.is_dir():
+        fail(f"{layout.root}: archive root does not exist")
+    text = " ".join(shlex.quote(q) if " " in q else q for q in query)
+    result = do_search(layout.index, text, limit=limit, sort=sort)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"{result['total']} 件")
+    for h in result["hits"]:
+        click.echo(f"{h['number']}  {h['received_at'][:10]}  {h['complainant']}  {h['product']}  "
+                   f"[{h['status']}]  score {h['score']:.2f}")
+        for line in h["highlights"]:
+            click.echo(f"    {line}")
+
+
+@main.command()
+@click.argument("number")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def similar(ctx: click.Context, number: str, limit: int, as_json: bool) -> None:
+    """Earlier complaints most like this one (SOP: consider similar complaints)."""
+    from .operations import similar as do_similar
+
+    hits = do_similar(open_archive(ctx, create=False), number, limit)
+    if as_json:
+        emit_json(hits)
+    else:
+        for h in hits:
+            click.echo(f"{h['number']}  {h['received_at'][:10]}  {h['complainant']}  {h['product']}  "
+                       f"score {h['score']:.2f}")
+
+
+@main.group(name="index")
+def index_group() -> None:
+    """The full-text index."""
+
+
+@index_group.command(name="check")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def index_check(ctx: click.Context, as_json: bool) -> None:
+    """Report cases missing from the index or indexed from an older state; exit 1 if any."""
+    from .operations import index_check as do_check
+
+    report = do_check(open_archive(ctx, create=False))
+    if as_json:
+        emit_json(report)
+    else:
+        for kind, numbers in report.items():
+            for n in numbers:
+                click.echo(f"{kind}: {n}")
+        if not any(report.values()):
+            click.echo("index is current")
+        else:
+            click.echo("run `archive rebuild` to repair")
+    if any(report.values()):
         sys.exit(1)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import audit, casefile, deadlines, documents, register, stages, store, templates_register, txn
+from . import audit, casefile, deadlines, documents, register, store, templates_register, txn
 from . import settings as settings_mod
 from .atomic import fsync_dir, fsync_tree, write_bytes
 from .errors import ArchiveError, NotFound, StateError
@@ -25,10 +25,9 @@ from .layout import Layout
 from .locking import exclusive
 from .settings import Settings
 from .triage import triage
-from .validate import check_attachments, check_schema, parse_json
 
 if TYPE_CHECKING:  # cryptography loads only for commands that sign or check keys
-    from . import keys, signing
+    from . import keys, signing, stages
 
 
 def default_actor() -> str:
@@ -63,8 +62,13 @@ class Archive:
             yield
 
     def refresh(self, number: str) -> None:
-        """Bring the derived stores in line with one record folder."""
-        register.upsert(self.layout.register, register.row_of(casefile.load(store.find_record(self.layout, number))))
+        """Bring the derived stores (register, index) in line with one record folder."""
+        from .search.engine import SearchIndex
+        from .search.extract import document
+
+        view = casefile.load(store.find_record(self.layout, number))
+        register.upsert(self.layout.register, register.row_of(view))
+        SearchIndex(self.layout.index).update([document(view)])
 
 
 def init(layout: Layout) -> list[str]:
@@ -112,6 +116,7 @@ class IntakeResult:
 def prepare(path: Path, *, allow_absolute: bool = False) -> Prepared:
     """Everything that can refuse a case file, done before the lock is taken and before any write."""
     from .errors import InputError
+    from .validate import check_attachments, check_schema, parse_json  # jsonschema: only where input is read
 
     name = str(path)
     try:
@@ -297,6 +302,8 @@ class UpdateResult:
 
 def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: str | None = None,
            reopen: bool = False) -> UpdateResult:
+    from . import stages
+
     with arc.writing():
         record = store.find_record(arc.layout, number)
         view = casefile.load(record)
@@ -391,11 +398,41 @@ def list_cases(arc: Archive, *, month: str | None = None, status: str | None = N
     return register.select(arc.layout.register, month=month, status=status, severity=severity)
 
 
-def rebuild(arc: Archive) -> dict[str, int]:
+def rebuild(arc: Archive, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Recreate the register and the index from the record folders alone."""
+    from .search.engine import SearchIndex
+    from .search.extract import document
+
     with arc.writing():
-        views = (casefile.load(p) for p in store.record_dirs(arc.layout))
-        count = register.rebuild(arc.layout.register, (register.row_of(v) for v in views))
-    return {"register_rows": count}
+        dirs = store.record_dirs(arc.layout)
+        count = register.rebuild(arc.layout.register, (register.row_of(casefile.load(p)) for p in dirs))
+        indexed = SearchIndex(arc.layout.index).rebuild(
+            (document(casefile.load(p)) for p in dirs),
+            (lambda done: progress(done, len(dirs))) if progress else None)
+    return {"register_rows": count, "indexed": indexed}
+
+
+def index_check(arc: Archive) -> dict[str, list[str]]:
+    """Cases missing from the index, indexed from an older state of their record, or indexed but gone."""
+    from .search.engine import SearchIndex
+
+    stamps = SearchIndex(arc.layout.index).stamps()
+    missing, stale = [], []
+    records = {p.name: p for p in store.record_dirs(arc.layout)}
+    for number, path in records.items():
+        if number not in stamps:
+            missing.append(number)
+        elif stamps[number] != sha256_file(path / store.MANIFEST):
+            stale.append(number)
+    return {"missing": missing, "stale": stale, "extra": sorted(set(stamps) - set(records))}
+
+
+def similar(arc: Archive, number: str, limit: int = 5, earlier_only: bool = False) -> list[dict[str, Any]]:
+    from .search.engine import SearchIndex
+
+    view = casefile.load(store.find_record(arc.layout, number))
+    before = view.case["received_at"] if earlier_only else None
+    return [h.as_json() for h in SearchIndex(arc.layout.index).similar(number, limit, before)]
 
 
 

@@ -1,0 +1,66 @@
+"""Chinese-first tokenising: CJK runs as overlapping character bigrams, identifiers whole and by parts.
+
+Positions are chosen so that phrase queries work across scripts: every bigram, Latin word and whole
+identifier takes one position; the extra tokens (a CJK run's last character alone, an identifier's
+parts) share the position of the token they belong to, and query analysis leaves them out of phrases.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
+_RUN = re.compile(rf"([{_CJK}]+)|([0-9A-Za-z\u00c0-\u024f]+(?:[-_./][0-9A-Za-z\u00c0-\u024f]+)*)")
+_PARTS = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+")
+_ALNUM_SPLIT = re.compile(r"[A-Za-z\u00c0-\u024f]+|[0-9]+")
+
+
+@dataclass(frozen=True)
+class Tok:
+    text: str
+    pos: int
+    start: int
+    end: int
+    extra: bool  # shares the position of a main token; left out of phrase queries
+
+
+def normalise(text: str) -> str:
+    """NFKC folds full-width letters and digits (Ｂ２０２６ → B2026) as Chinese IMEs type them."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def tokens(text: str) -> Iterator[Tok]:
+    text = normalise(text)
+    pos = 0
+    for m in _RUN.finditer(text):
+        if m.group(1):
+            run, base = m.group(1), m.start(1)
+            if len(run) == 1:
+                yield Tok(run, pos, base, base + 1, False)
+                pos += 1
+                continue
+            for i in range(len(run) - 1):
+                yield Tok(run[i:i + 2], pos, base + i, base + i + 2, False)
+                pos += 1
+            yield Tok(run[-1], pos - 1, base + len(run) - 1, base + len(run), True)
+        else:
+            word, base = m.group(2).lower(), m.start(2)
+            yield Tok(word, pos, base, base + len(word), False)
+            parts = _PARTS.findall(word)
+            extra = set(parts) if len(parts) > 1 else set()
+            for p in parts:
+                pieces = _ALNUM_SPLIT.findall(p)
+                if len(pieces) > 1 and len(p) >= 6:
+                    extra.update(x for x in pieces if len(x) >= 2)
+            extra.discard(word)
+            for part in sorted(extra):
+                yield Tok(part, pos, base, base + len(word), True)
+            pos += 1
+
+
+def query_terms(text: str) -> list[str]:
+    """The main tokens of a query word or phrase, in order: what a phrase query must find adjacent."""
+    return [t.text for t in tokens(text) if not t.extra]

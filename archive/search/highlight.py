@@ -1,0 +1,27 @@
+"""Snippets around each matched string, the match marked «like this». Works on CJK without word breaks."""
+
+from __future__ import annotations
+
+from .analysis import normalise
+
+MARK_OPEN, MARK_CLOSE = "«", "»"
+
+
+def snippets(text: str, literals: list[str], width: int = 18, limit: int = 3) -> list[str]:
+    flat = normalise(" ".join(text.split()))
+    low = flat.lower()
+    spans: list[tuple[int, int]] = []
+    for lit in sorted({normalise(x).lower() for x in literals if x.strip()}, key=len, reverse=True):
+        start = low.find(lit)
+        while start >= 0 and len(spans) < 20:
+            end = start + len(lit)
+            if not any(s < end and start < e for s, e in spans):
+                spans.append((start, end))
+            start = low.find(lit, end)
+    out = []
+    for s, e in sorted(spans)[:limit]:
+        left = max(0, s - width)
+        right = min(len(flat), e + width)
+        out.append(("…" if left else "") + flat[left:s] + MARK_OPEN + flat[s:e] + MARK_CLOSE + flat[e:right]
+                   + ("…" if right < len(flat) else ""))
+    return out

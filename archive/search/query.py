@@ -1,0 +1,96 @@
+"""The archivist's query language, parsed into a neutral form any engine can answer.
+
+    破损 外包装 "铝塑板有压痕" lot:B2026080315 severity:major received:2026-11 customer:华东
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from ..errors import ArchiveError
+
+FILTERS = ("lot", "severity", "status", "category", "channel", "customer", "received", "number", "hold")
+ENUMS = {
+    "severity": ("critical", "major", "minor"),
+    "status": ("registered", "investigating", "answered", "following_up", "closed"),
+    "category": ("quality", "packaging", "delivery", "service", "adverse_reaction", "billing", "other"),
+    "channel": ("phone", "email", "letter", "fax", "in_person", "web", "media", "regulator"),
+    "hold": ("true", "false"),
+}
+_FIELD = re.compile(r"^([a-z_]+):(.*)$", re.S)
+
+
+class QueryError(ArchiveError):
+    """The search query cannot be understood."""
+
+
+@dataclass
+class Query:
+    words: list[str] = field(default_factory=list)  # each must occur (a CJK word as a contiguous string)
+    phrases: list[str] = field(default_factory=list)  # quoted: the whole string contiguous
+    terms: dict[str, list[str]] = field(default_factory=dict)  # exact-value filters (ANDed)
+    text_filters: dict[str, list[str]] = field(default_factory=dict)  # customer: words in a name field
+    received: tuple[int, int] | None = None  # yyyymmdd bounds, inclusive
+
+    @property
+    def empty(self) -> bool:
+        return not (self.words or self.phrases or self.terms or self.text_filters or self.received)
+
+    def literals(self) -> list[str]:
+        """What a highlight should mark."""
+        return self.words + self.phrases + self.text_filters.get("customer", []) + self.terms.get("lot", [])
+
+
+def _day(text: str, end: bool) -> int:
+    try:
+        if re.fullmatch(r"\d{4}", text):
+            d = dt.date(int(text), 12 if end else 1, 31 if end else 1)
+        elif re.fullmatch(r"\d{4}-\d{2}", text):
+            y, m = map(int, text.split("-"))
+            d = dt.date(y, m, calendar.monthrange(y, m)[1] if end else 1)
+        else:
+            d = dt.date.fromisoformat(text)
+    except ValueError:
+        raise QueryError(f"received:{text}: use YYYY, YYYY-MM, YYYY-MM-DD or a range A..B") from None
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def parse(text: str) -> Query:
+    try:
+        parts = shlex.split(text, posix=True)
+    except ValueError as exc:
+        raise QueryError(f"query {text!r}: {exc} (a quote is not closed)") from None
+    q = Query()
+    quoted = set(re.findall(r'"([^"]*)"', text))
+    for part in parts:
+        if not part.strip():
+            continue
+        m = _FIELD.match(part)
+        if m and part not in quoted:
+            name, value = m.group(1), m.group(2).strip()
+            if name not in FILTERS:
+                raise QueryError(f"unknown filter {name}: (filters: {', '.join(f + ':' for f in FILTERS)})")
+            if not value:
+                raise QueryError(f"{name}: needs a value")
+            if name in ENUMS and value.lower() not in ENUMS[name]:
+                raise QueryError(f"{name}:{value}: use one of {', '.join(ENUMS[name])}")
+            if name == "received":
+                lo, _, hi = value.partition("..")
+                q.received = (_day(lo, False), _day(hi or lo, True))
+                if q.received[0] > q.received[1]:
+                    raise QueryError(f"received:{value}: the range ends before it starts")
+            elif name == "customer":
+                q.text_filters.setdefault(name, []).append(value)
+            else:
+                q.terms.setdefault(name, []).append(value.lower() if name in ENUMS else value)
+        elif part in quoted:
+            q.phrases.append(part)
+        else:
+            q.words.append(part)
+    if q.empty:
+        raise QueryError("empty query: give words, a \"phrase\" or a filter such as lot:B2026080315")
+    return q
