@@ -3,6 +3,8 @@ the package imports whoosh, so another engine can stand here without touching ca
 
 from __future__ import annotations
 
+import os
+import random
 import re
 import shutil
 from collections.abc import Callable, Iterable
@@ -122,6 +124,9 @@ class SearchIndex:
         return bool(windex.exists_in(str(self.folder), indexname=INDEX_NAME))
 
     def update(self, docs: Iterable[dict[str, Any]]) -> None:
+        # Whoosh names new segments with the global `random` generator. A caller that seeded it (hypothesis
+        # does, per example) would make two segments share a name and corrupt the index: reseed from the OS.
+        random.seed(os.urandom(16))
         ix = self._open(create=True)
         writer = ix.writer(timeout=120)  # the archive lock already serialises writers; this is a backstop
         try:
