@@ -61,6 +61,37 @@ def tokens(text: str) -> Iterator[Tok]:
             pos += 1
 
 
+GRAM_SIZES = (3, 4)
+
+
+def cjk_runs(text: str) -> list[str]:
+    return [m.group(1) for m in _RUN.finditer(normalise(text)) if m.group(1)]
+
+
+def grams(text: str) -> set[str]:
+    """Every CJK 3- and 4-gram: a Chinese word of 3–4 characters becomes one term lookup, and a longer one
+    the AND of the 4-grams that cover it, with no position checks (Whoosh checks positions in Python)."""
+    out: set[str] = set()
+    for run in cjk_runs(text):
+        for n in GRAM_SIZES:
+            out.update(run[i:i + n] for i in range(len(run) - n + 1))
+    return out
+
+
+def covering_grams(run: str) -> list[str]:
+    """4-grams that together cover a CJK run of 5 or more characters."""
+    n = GRAM_SIZES[-1]
+    starts = list(range(0, len(run) - n + 1, n))
+    if starts[-1] != len(run) - n:
+        starts.append(len(run) - n)
+    return [run[i:i + n] for i in starts]
+
+
+def is_single_cjk_run(text: str) -> bool:
+    t = normalise(text).strip()
+    return bool(t) and bool(_RUN.fullmatch(t)) and bool(_RUN.fullmatch(t).group(1))  # type: ignore[union-attr]
+
+
 def query_terms(text: str) -> list[str]:
     """The main tokens of a query word or phrase, in order: what a phrase query must find adjacent."""
     return [t.text for t in tokens(text) if not t.extra]

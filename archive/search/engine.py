@@ -15,9 +15,9 @@ from typing import Any
 from whoosh import index as windex
 from whoosh import query as wq
 from whoosh import sorting
-from whoosh.fields import BOOLEAN, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from .analysis import query_terms
+from .analysis import covering_grams, grams, is_single_cjk_run, normalise, query_terms
 from .highlight import snippets
 from .query import Query, QueryError
 from .whoosh_analyzer import analyzer
@@ -25,6 +25,7 @@ from .whoosh_analyzer import analyzer
 INDEX_NAME = "cases"
 SCHEMA_VERSION = "1"
 SIMILAR_FLOOR = 0.2
+TIE_MARGIN = 40
 _SEPARATORS = re.compile(r"[-_./]")
 
 
@@ -34,6 +35,8 @@ def schema() -> Schema:
         number=ID(stored=True, unique=True, sortable=True),
         received=NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
         received_at=STORED(),
+        received_day=ID(),  # YYYYMMDD and YYYYMM as terms: date filters become a few term lookups
+        received_month=ID(),
         channel=ID(stored=True),
         category=ID(stored=True),
         severity=ID(stored=True),
@@ -47,6 +50,9 @@ def schema() -> Schema:
         retention_until=ID(stored=True),
         hold=BOOLEAN(stored=True),
         content=TEXT(analyzer=text, stored=True),
+        # 3- and 4-grams of the CJK text, and of the names, without positions: see analysis.grams.
+        grams=KEYWORD(scorable=True),
+        name_grams=KEYWORD(scorable=True),
         stamp=ID(stored=True),
     )
 
@@ -65,8 +71,14 @@ class Hit:
         return dict(self.__dict__)
 
 
-def _text_query(field: str, text: str) -> wq.Query:
+def _text_query(field: str, text: str, gram_field: str | None = None) -> wq.Query:
     """A word or phrase as the index holds it: one term, or its terms adjacent and in order."""
+    if gram_field and is_single_cjk_run(text):
+        run = normalise(text).strip()
+        if 3 <= len(run) <= 4:
+            return wq.Term(gram_field, run)
+        if len(run) > 4:
+            return wq.And([wq.Term(gram_field, g) for g in covering_grams(run)])
     terms = query_terms(text)
     if not terms:
         raise QueryError(f"{text!r} has nothing to search for (no letters, digits or Chinese characters)")
@@ -84,7 +96,7 @@ def _text_query(field: str, text: str) -> wq.Query:
 
 
 def translate(q: Query) -> wq.Query:
-    parts: list[wq.Query] = [_text_query("content", w) for w in q.words + q.phrases]
+    parts: list[wq.Query] = [_text_query("content", w, "grams") for w in q.words + q.phrases]
     for name, values in q.terms.items():
         for v in values:
             if name == "lot":
@@ -94,9 +106,12 @@ def translate(q: Query) -> wq.Query:
             else:
                 parts.append(wq.Term(name, v))
     for v in q.text_filters.get("customer", []):
-        parts.append(wq.Or([_text_query("complainant", v), _text_query("organisation", v)]))
+        if is_single_cjk_run(v) and len(normalise(v).strip()) > 2:
+            parts.append(_text_query("complainant", v, "name_grams"))
+        else:
+            parts.append(wq.Or([_text_query("complainant", v), _text_query("organisation", v)]))
     if q.received:
-        parts.append(wq.NumericRange("received", q.received[0], q.received[1]))
+        parts.append(_date_range(*q.received))
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
@@ -107,9 +122,29 @@ def _score(key: Any) -> float:
     return float(key or 0.0)
 
 
+def _date_range(lo: int, hi: int) -> wq.Query:
+    """Whole months as month terms, the ragged ends as day terms (a numeric range is slow in Whoosh)."""
+    import datetime as dt
+
+    start = dt.date(lo // 10000, lo // 100 % 100, lo % 100)
+    end = dt.date(hi // 10000, hi // 100 % 100, hi % 100)
+    terms: list[wq.Query] = []
+    day = start
+    while day <= end:
+        month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        if day.day == 1 and month_end <= end:
+            terms.append(wq.Term("received_month", f"{day:%Y%m}"))
+            day = month_end + dt.timedelta(days=1)
+        else:
+            terms.append(wq.Term("received_day", f"{day:%Y%m%d}"))
+            day += dt.timedelta(days=1)
+    return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+
 class SearchIndex:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._cached: Any = None
 
     def _open(self, create: bool = False) -> Any:
         if windex.exists_in(str(self.folder), indexname=INDEX_NAME):
@@ -123,6 +158,12 @@ class SearchIndex:
     def exists(self) -> bool:
         return bool(windex.exists_in(str(self.folder), indexname=INDEX_NAME))
 
+    @staticmethod
+    def _with_grams(doc: dict[str, Any]) -> dict[str, Any]:
+        day = str(doc["received"])
+        return {**doc, "received_day": day, "received_month": day[:6], "grams": " ".join(sorted(grams(doc["content"]))),
+                "name_grams": " ".join(sorted(grams(doc["complainant"] + "\n" + doc["organisation"])))}
+
     def update(self, docs: Iterable[dict[str, Any]]) -> None:
         # Whoosh names new segments with the global `random` generator. A caller that seeded it (hypothesis
         # does, per example) would make two segments share a name and corrupt the index: reseed from the OS.
@@ -131,7 +172,7 @@ class SearchIndex:
         writer = ix.writer(timeout=120)  # the archive lock already serialises writers; this is a backstop
         try:
             for doc in docs:
-                writer.update_document(**doc)
+                writer.update_document(**self._with_grams(doc))
         except BaseException:
             writer.cancel()
             raise
@@ -154,7 +195,7 @@ class SearchIndex:
         writer = ix.writer(limitmb=256, procs=1)
         count = 0
         for doc in docs:
-            writer.add_document(**doc)
+            writer.add_document(**self._with_grams(doc))
             count += 1
             if progress:
                 progress(count)
@@ -174,23 +215,34 @@ class SearchIndex:
         with ix.searcher() as s:
             return {f["number"]: f["stamp"] for f in s.all_stored_fields()}
 
+    def _searcher(self) -> Any:
+        """One searcher per SearchIndex, refreshed when the index has changed: opening costs ~30 ms."""
+        if self._cached is None:
+            ix = self._open()
+            if ix is None:
+                return None
+            self._cached = ix.searcher()
+        elif not self._cached.up_to_date():
+            self._cached = self._cached.refresh()
+        return self._cached
+
     def search(self, q: Query, limit: int = 10, sort: str = "relevance") -> tuple[list[Hit], int]:
-        ix = self._open()
-        if ix is None:
+        s = self._searcher()
+        if s is None:
             return [], 0
         wquery = translate(q)
-        with ix.searcher() as s:
-            # The case number breaks ties, so the order does not depend on how the index was segmented.
-            if sort == "date":
-                # The score facet changes no order (numbers are unique); it is there to report the score.
-                facets = sorting.MultiFacet([sorting.FieldFacet("received", reverse=True),
-                                             sorting.FieldFacet("number", reverse=True), sorting.ScoreFacet()])
-            else:
-                facets = sorting.MultiFacet([sorting.ScoreFacet(), sorting.FieldFacet("number")])
+        if sort == "date":
+            facets = sorting.MultiFacet([sorting.FieldFacet("received", reverse=True),
+                                         sorting.FieldFacet("number", reverse=True), sorting.ScoreFacet()])
             results = s.search(wquery, limit=limit, sortedby=facets)
-            total = len(results)
-            hits = [self._hit(r, _score(r.score), q.literals()) for r in results]
-        return hits, total
+            found = list(results)
+        else:
+            # Top-N by score (Whoosh can skip blocks that cannot make the top); equal scores are put in
+            # case-number order so the answer does not depend on how the index happens to be segmented.
+            results = s.search(wquery, limit=limit + TIE_MARGIN)
+            found = sorted(results, key=lambda r: (-round(_score(r.score), 6), r["number"]))[:limit]
+        hits = [self._hit(r, _score(r.score), q.literals()) for r in found]
+        return hits, len(results)
 
     def similar(self, number: str, limit: int = 5, before: str | None = None) -> list[Hit]:
         ix = self._open()
