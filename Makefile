@@ -24,19 +24,31 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+DEMO_KEYS ?= demo-keys
+# Demo passphrase only: real signers type theirs at the prompt.
+demo: export ARCHIVE_PASSPHRASE = demo-passphrase-not-for-production
+
 demo: system-deps venv
-	rm -rf $(DEMO_ROOT)
+	rm -rf $(DEMO_ROOT) $(DEMO_KEYS)
+	mkdir -p $(DEMO_KEYS)
 	$(BIN)/archive --root $(DEMO_ROOT) init
-	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" intake examples/*.json
+	$(BIN)/archive --root $(DEMO_ROOT) keys create zhangli --name 张丽 --title "QA 主管" --out $(DEMO_KEYS)/zhangli.pem
+	$(BIN)/archive --root $(DEMO_ROOT) keys create huangtao --name 黄涛 --title 质量部经理 --out $(DEMO_KEYS)/huangtao.pem
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" intake --sign-as $(DEMO_KEYS)/zhangli.pem examples/*.json
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" update 26110001 examples/updates/01-investigation.json
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" update 26110001 examples/updates/01-capa.json
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部经理 黄涛" update 26110001 examples/updates/01-close.json
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部 陈工" update 26110005 examples/updates/05-investigation.json
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部 陈工" update 26110005 examples/updates/05-capa.json
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部经理 黄涛" sign 26110001 --key $(DEMO_KEYS)/huangtao.pem --meaning approved
 	$(BIN)/archive --root $(DEMO_ROOT) render 26110001 --pdf
 	$(BIN)/archive --root $(DEMO_ROOT) render 26110005 --pdf
 	$(BIN)/archive --root $(DEMO_ROOT) list
 	$(BIN)/archive --root $(DEMO_ROOT) overdue --as-of 2026-11-24
+	$(BIN)/archive --root $(DEMO_ROOT) search 破损
+	$(BIN)/archive --root $(DEMO_ROOT) search 阻焊 category:quality
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部经理 黄涛" seal --key $(DEMO_KEYS)/huangtao.pem
+	$(BIN)/archive --root $(DEMO_ROOT) verify
 
 lint: venv
 	$(BIN)/ruff check archive tests bench
@@ -46,8 +58,12 @@ test: system-deps venv lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: venv
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/relevance.py
+	$(BIN)/python bench/search.py --cases 20000 --cases 100000
 
 clean:
-	rm -rf $(VENV) $(DEMO_ROOT) build *.egg-info
+	rm -rf $(VENV) $(DEMO_ROOT) $(DEMO_KEYS) build *.egg-info

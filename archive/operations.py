@@ -115,18 +115,10 @@ class IntakeResult:
 
 def prepare(path: Path, *, allow_absolute: bool = False) -> Prepared:
     """Everything that can refuse a case file, done before the lock is taken and before any write."""
-    from .errors import InputError
-    from .validate import check_attachments, check_schema, parse_json  # jsonschema: only where input is read
+    from .validate import check_attachments, check_schema, parse_json, read_input  # jsonschema: only here
 
     name = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(name, "$", "file does not exist") from None
-    except IsADirectoryError:
-        raise InputError(name, "$", "is a folder, not a case file") from None
-    except OSError as exc:
-        raise InputError(name, "$", f"cannot be read: {exc.strerror}") from None
+    raw = read_input(path)
     case = parse_json(name, raw)
     check_schema(name, case, "case.schema.json")
     atts = check_attachments(name, case, path.parent, allow_absolute=allow_absolute)

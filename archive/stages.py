@@ -12,7 +12,7 @@ from .errors import InputError, StateError
 from .retention import retention_until
 from .settings import Settings
 from .triage import SEVERITY_RANK, major_reasons
-from .validate import check_schema, parse_json
+from .validate import check_schema, parse_json, read_input
 
 
 @dataclass(frozen=True)
@@ -23,13 +23,7 @@ class PreparedUpdate:
 
 def prepare(path: Path) -> PreparedUpdate:
     name = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(name, "$", "file does not exist") from None
-    except OSError as exc:
-        raise InputError(name, "$", f"cannot be read: {exc.strerror}") from None
-    data = parse_json(name, raw)
+    data = parse_json(name, read_input(path))
     check_schema(name, data, "update.schema.json")
     return PreparedUpdate(name, data)
 

@@ -38,6 +38,19 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def read_input(path: Path) -> bytes:
+    """The bytes of an input file, or an InputError that names it."""
+    name = str(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(name, "$", "file does not exist") from None
+    except IsADirectoryError:
+        raise InputError(name, "$", "is a folder, not a JSON file") from None
+    except OSError as exc:
+        raise InputError(name, "$", f"cannot be read: {exc.strerror}") from None
+
+
 def parse_json(file: str, data: bytes) -> dict[str, Any]:
     """Strict JSON object: UTF-8, no duplicate keys, no NaN/Infinity, bounded nesting."""
     if len(data) > MAX_BYTES:

@@ -7,9 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from ..casefile import CaseView
-from ..forms import CATEGORY_ZH, CHANNEL_ZH, RESPONSIBILITY_ZH, SATISFACTION_ZH, SEVERITY_ZH
+from ..forms import CATEGORY_ZH, CHANNEL_ZH, METHOD_ZH, RESPONSIBILITY_ZH, SATISFACTION_ZH, SEVERITY_ZH
 from ..hashing import sha256_file
 from ..store import MANIFEST
+
+# Stage fields holding a code: indexed by their Chinese label, which is what archivists type.
+CODED = {"method": METHOD_ZH, "responsibility": RESPONSIBILITY_ZH, "satisfaction": SATISFACTION_ZH}
 
 MAX_ATTACHMENT_CHARS = 200_000
 
@@ -52,14 +55,12 @@ def _stage_texts(view: CaseView) -> list[str]:
                 out += [a.get("action", ""), a.get("owner", ""), a.get("verification", "")]
         elif isinstance(data, dict):
             for key, value in data.items():
-                if isinstance(value, str) and not key.endswith("_at"):
+                if key in CODED:
+                    out.append(CODED[key].get(str(value), ""))
+                elif isinstance(value, str) and not key.endswith("_at"):
                     out.append(value)
                 elif isinstance(value, list):
                     out += [v for v in value if isinstance(v, str)]
-            if "responsibility" in data:
-                out.append(RESPONSIBILITY_ZH.get(data["responsibility"], ""))
-            if "satisfaction" in data:
-                out.append(SATISFACTION_ZH.get(data["satisfaction"], ""))
     return out
 
 
