@@ -138,16 +138,8 @@ def _allocate(arc: Archive, received_at: str) -> str:
     return pattern.format(period, serial)
 
 
-def _audit_files(record: Path, manifest: dict[str, Any], only: set[str] | None = None,
-                 supersedes: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    out = []
-    for f in manifest["files"]:
-        if only is None or f["path"] in only:
-            item = {"path": f["path"], "sha256": f["sha256"]}
-            if supersedes and f["path"] in supersedes:
-                item["supersedes"] = supersedes[f["path"]]
-            out.append(item)
-    return out
+def _audit_files(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"path": f["path"], "sha256": f["sha256"]} for f in manifest["files"]]
 
 
 def intake(arc: Archive, prepared: Prepared) -> IntakeResult:
@@ -195,7 +187,7 @@ def intake(arc: Archive, prepared: Prepared) -> IntakeResult:
             action="intake", number=number, record=str(final.relative_to(arc.layout.root)),
             manifest_sha256=manifest_sha, staging=str(stage.relative_to(arc.layout.root)), op=op,
             audit={"actor": arc.actor, "action": "intake", "number": number,
-                   "files": _audit_files(stage, manifest),
+                   "files": _audit_files(manifest),
                    "extra": {"manifest_sha256": manifest_sha, "source": prepared.file}})
         txn.begin(arc.layout, journal)
         month.mkdir(parents=True, exist_ok=True)
