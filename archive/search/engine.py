@@ -96,22 +96,25 @@ def _text_query(field: str, text: str, gram_field: str | None = None) -> wq.Quer
 
 
 def translate(q: Query) -> wq.Query:
+    """Words rank the hits (BM25); filters only admit them, so they are not scored."""
     parts: list[wq.Query] = [_text_query("content", w, "grams") for w in q.words + q.phrases]
+    filters: list[wq.Query] = []
     for name, values in q.terms.items():
         for v in values:
             if name == "lot":
-                parts.append(_text_query("lot", v))
+                filters.append(_text_query("lot", v))
             elif name == "hold":
-                parts.append(wq.Term("hold", v == "true"))
+                filters.append(wq.Term("hold", v == "true"))
             else:
-                parts.append(wq.Term(name, v))
+                filters.append(wq.Term(name, v))
     for v in q.text_filters.get("customer", []):
         if is_single_cjk_run(v) and len(normalise(v).strip()) > 2:
-            parts.append(_text_query("complainant", v, "name_grams"))
+            filters.append(_text_query("complainant", v, "name_grams"))
         else:
-            parts.append(wq.Or([_text_query("complainant", v), _text_query("organisation", v)]))
+            filters.append(wq.Or([_text_query("complainant", v), _text_query("organisation", v)]))
     if q.received:
-        parts.append(_date_range(*q.received))
+        filters.append(_date_range(*q.received))
+    parts += [wq.ConstantScoreQuery(f, 0.0) if parts else wq.ConstantScoreQuery(f, 1.0) for f in filters]
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
