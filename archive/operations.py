@@ -424,13 +424,18 @@ def similar(arc: Archive, number: str, limit: int = 5, earlier_only: bool = Fals
 
 def _append_root_file(arc: Archive, rel: str, data: bytes, action: str, extra: dict[str, Any],
                       reason: str | None = None) -> dict[str, Any]:
-    """A new file outside any record (key, retirement, checkpoint), then its audit entry."""
+    """A new file outside any record (key, retirement, checkpoint) and its audit entry, as one journaled change:
+    the file is the commit point, so a killed process leaves neither a file without its entry nor the reverse."""
     path = arc.layout.root / rel
     if path.exists():
         raise StateError(f"{rel} already exists")
+    digest = sha256_bytes(data)
+    journal = txn.Journal(action=action, number="", record=rel, manifest_sha256=digest, kind="file",
+                          audit={"actor": arc.actor, "action": action, "number": None,
+                                 "files": [{"path": rel, "sha256": digest}], "reason": reason, "extra": extra})
+    txn.begin(arc.layout, journal)
     write_bytes(path, data)
-    return audit.append(arc.layout.audit_log, actor=arc.actor, action=action, number=None,
-                        files=[{"path": rel, "sha256": sha256_bytes(data)}], reason=reason, extra=extra)
+    return txn.commit(arc.layout, journal, arc.refresh)
 
 
 def create_key(arc: Archive, signer_id: str, name: str, title: str, out: Path, passphrase: str) -> keys.Signer:

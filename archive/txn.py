@@ -33,6 +33,9 @@ class Journal:
     manifest_sha256: str
     audit: dict[str, Any]  # keyword arguments of audit.append, less op
     staging: str | None = None  # temporary folder that becomes the record (intake)
+    # "record": a change to a record folder, committed by its manifest. "file": one new file outside any
+    # record (a key, a retirement, a checkpoint); `record` is then its path and `manifest_sha256` its hash.
+    kind: str = "record"
     op: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
@@ -47,14 +50,15 @@ def begin(layout: Layout, journal: Journal) -> None:
 
 def commit(layout: Layout, journal: Journal, refresh: Callable[[str], None]) -> dict[str, Any]:
     entry = audit.append(layout.audit_log, op=journal.op, **journal.audit)
-    refresh(journal.number)
+    if journal.kind == "record":
+        refresh(journal.number)
     layout.journal.unlink()
     return entry
 
 
 def _committed(layout: Layout, j: Journal) -> bool:
-    manifest = layout.root / j.record / MANIFEST
-    return manifest.is_file() and sha256_file(manifest) == j.manifest_sha256
+    target = layout.root / j.record if j.kind == "file" else layout.root / j.record / MANIFEST
+    return target.is_file() and sha256_file(target) == j.manifest_sha256
 
 
 def recover(layout: Layout, refresh: Callable[[str], None]) -> str | None:
@@ -72,13 +76,14 @@ def recover(layout: Layout, refresh: Callable[[str], None]) -> str | None:
             last = audit.last_entry(layout.audit_log) if layout.audit_log.exists() else None
             if last is None or last.get("op") != j.op:
                 audit.append(layout.audit_log, op=j.op, **j.audit)
-            refresh(j.number)
-            outcome = f"finished interrupted {j.action} of {j.number}"
+            if j.kind == "record":
+                refresh(j.number)
+            outcome = f"finished interrupted {j.action} of {j.number or j.record}"
         else:
             record = layout.root / j.record
-            if record.is_dir() and (record / MANIFEST).is_file():
+            if j.kind == "record" and record.is_dir() and (record / MANIFEST).is_file():
                 _remove_unlisted(record)
-            outcome = f"rolled back interrupted {j.action} of {j.number}"
+            outcome = f"rolled back interrupted {j.action} of {j.number or j.record}"
         layout.journal.unlink()
     if layout.work.exists():
         # Nothing under .work is referenced once no journal is open: staging folders of dead writers.

@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_CASES, SHARED_UPDATES, Cli, record_dirs, snapshot
+from conftest import SHARED_CASES, SHARED_UPDATES, Cli, audit_entries, record_dirs, snapshot
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from archive import audit, signing
@@ -248,3 +248,30 @@ def test_already_signed_with_same_meaning_is_refused(worked: Path, cli: Cli, key
     r = cli("sign", "26110001", "--key", str(keydir / "huangtao.pem"), "--meaning", "approved",
             "--document", "record-form", env=PASS)
     assert r.exit_code == 2 and "already signed" in r.stderr
+
+
+@pytest.mark.parametrize("file_written", [True, False])
+def test_key_registration_killed_midway_is_finished_or_undone(root: Path, cli: Cli, keydir: Path,
+                                                             file_written: bool) -> None:
+    from archive import keys, txn
+    from archive.atomic import write_bytes
+    from archive.hashing import sha256_bytes
+    from archive.layout import Layout
+
+    layout = Layout(root)
+    _signer, _, record = keys.create(layout.keys, root, "wuf", "吴凡", "物流", keydir / "wuf.pem", "passphrase!")
+    rel = "keys/wuf.json"
+    digest = sha256_bytes(record)
+    journal = txn.Journal(action="key-create", number="", record=rel, manifest_sha256=digest, kind="file",
+                          audit={"actor": "tester", "action": "key-create", "number": None,
+                                 "files": [{"path": rel, "sha256": digest}], "reason": None, "extra": {}})
+    txn.begin(layout, journal)
+    if file_written:
+        write_bytes(root / rel, record)
+    # the process dies here: no audit entry yet
+    assert cli("rebuild").exit_code == 0  # the next writer finishes or undoes it
+    assert not (root / ".journal.json").exists()
+    logged = [e for e in audit_entries(root) if e["action"] == "key-create"]
+    assert (len(logged) == 1) is file_written
+    assert (root / rel).exists() is file_written
+    assert _verify(cli) == (0, [])
