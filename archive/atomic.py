@@ -28,13 +28,6 @@ def write_bytes(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def write_new(path: Path, data: bytes) -> None:
-    """Create ``path`` atomically; refuse to replace an existing file (archived files are never edited)."""
-    if path.exists():
-        raise FileExistsError(path)
-    write_bytes(path, data)
-
-
 def fsync_tree(top: Path) -> None:
     """fsync every file and folder under ``top`` so a following rename publishes durable content."""
     for dirpath, _dirs, files in os.walk(top):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .store import VERSIONED
 
 CASE_FILE = "case.json"
 INTAKE_FILE = "intake.json"
@@ -15,7 +16,6 @@ STAGES_DIR = "stages"
 DOCUMENTS_DIR = "documents"
 HOLDS_DIR = "holds"
 STAGE_ORDER = ("triage", "investigation", "capa", "response", "follow_up", "closure", "reopen")
-_VERSIONED = re.compile(r"^(?P<stem>.+)\.v(?P<v>\d+)(?P<ext>\.[a-z]+)$")
 
 
 @dataclass
@@ -82,7 +82,7 @@ def _versions(folder: Path) -> dict[str, list[tuple[int, str]]]:
     if not folder.is_dir():
         return out
     for p in folder.iterdir():
-        m = _VERSIONED.match(p.name)
+        m = VERSIONED.match(p.name)
         if m and not p.name.startswith("."):
             out.setdefault(m.group("stem"), []).append((int(m.group("v")), p.name))
     for v in out.values():

@@ -7,7 +7,6 @@ import datetime as dt
 import getpass
 import json
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -228,12 +227,9 @@ def _make_pdfs(arc: Archive, record_dir: Path, docx: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------- changes to an archived record
 
-_VERSIONED = re.compile(r"^(?P<stem>.+)\.v(?P<v>\d+)(?P<ext>(?:\.meta)?\.[a-z]+)$")
-
-
 def _supersedes(path: str, present: set[str]) -> str | None:
     folder, _, name = path.rpartition("/")
-    m = _VERSIONED.match(name)
+    m = store.VERSIONED.match(name)
     if not m or int(m.group("v")) < 2:
         return None
     for v in range(int(m.group("v")) - 1, 0, -1):

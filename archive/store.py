@@ -15,6 +15,8 @@ from .layout import Layout
 from .settings import NumberPattern
 
 MANIFEST = "manifest.json"
+# Versioned archive files: STEM.vN.EXT, where a document's sidecar is STEM.vN.meta.json.
+VERSIONED = re.compile(r"^(?P<stem>.+)\.v(?P<v>\d+)(?P<ext>(?:\.meta)?\.[a-z]+)$")
 TOMBSTONE_SUFFIX = ".tombstone.json"
 _SAFE_NUMBER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 

@@ -70,7 +70,3 @@ def triage(case: dict[str, Any], settings: Settings) -> Triage:
         severity = "major"
     return Triage(severity, given, tuple(reasons), route(case, settings))
 
-
-def raise_only(current: str, requested: str) -> str:
-    """Triage updates may raise severity; lowering it needs a correction with a reason, not a triage."""
-    return requested if SEVERITY_RANK[requested] > SEVERITY_RANK[current] else current

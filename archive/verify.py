@@ -41,14 +41,18 @@ class Report:
     bytes: int = 0
     signatures: int = 0
     checkpoints: int = 0
+    _seen: set[Finding] = field(default_factory=set, repr=False)
 
     @property
     def ok(self) -> bool:
         return not self.findings
 
     def add(self, kind: str, where: str, detail: str) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown finding kind {kind!r}")  # the kinds are a contract with --json readers
         f = Finding(kind, where, detail)
-        if f not in self.findings:
+        if f not in self._seen:  # one problem reached by two checks is reported once
+            self._seen.add(f)
             self.findings.append(f)
 
     def as_json(self) -> dict[str, Any]:

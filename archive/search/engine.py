@@ -23,7 +23,6 @@ from .query import Query, QueryError
 from .whoosh_analyzer import analyzer
 
 INDEX_NAME = "cases"
-SCHEMA_VERSION = "1"
 SIMILAR_FLOOR = 0.2
 TIE_MARGIN = 40
 MERGE_EVERY = 10
