@@ -148,8 +148,7 @@ def render(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: 
     return Rendered(doc_id, f"{DOCUMENTS_DIR}/{name}", f"{DOCUMENTS_DIR}/{meta_name(name)}")
 
 
-def is_stale(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: str,
-             signatures: dict[str, dict[str, str]] | None = None) -> bool:
+def is_stale(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: str) -> bool:
     """A document needs a new version when its template version or what it prints has changed."""
     latest = view.latest_document(doc_id)
     if latest is None:
@@ -161,5 +160,4 @@ def is_stale(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org
     template = current(templates, doc_id)
     if meta["template"]["sha256"] != template.sha256:
         return True
-    names = used_names(checked_path(templates, template), template.sha256)
-    return bool(meta.get("content_sha256") != content_digest(_context(view, template, org, signatures), names))
+    return bool(meta.get("content_sha256") != digest_for(view, doc_id, templates, org))
