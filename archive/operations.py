@@ -242,7 +242,8 @@ def _supersedes(path: str, present: set[str]) -> str | None:
 def _change(arc: Archive, record: Path, number: str, action: str, write: Callable[[], None],
             reason: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Add files to a record as one transaction: journal, write, manifest (the commit point), audit, register."""
-    before = {f["path"]: f["sha256"] for f in store.read_manifest(record)["files"]}
+    previous = store.read_manifest(record)["files"]
+    before = {f["path"]: f["sha256"] for f in previous}
     rel = str(record.relative_to(arc.layout.root))
     journal = txn.Journal(action=action, number=number, record=rel, manifest_sha256="", audit={})
     txn.begin(arc.layout, journal)
@@ -251,11 +252,9 @@ def _change(arc: Archive, record: Path, number: str, action: str, write: Callabl
     except BaseException:
         txn.recover(arc.layout, arc.refresh)  # manifest not replaced yet: this rolls the change back
         raise
-    data = store.manifest_bytes(record, number)
+    data = store.manifest_bytes(record, number, previous)
     after = json.loads(data)["files"]
-    changed = [f for f in after if before.get(f["path"]) != f["sha256"]]
-    if any(f["path"] in before for f in changed):
-        raise RuntimeError(f"{record}: an archived file changed during {action}")  # never by design
+    changed = [f for f in after if f["path"] not in before]
     present = set(before) | {f["path"] for f in after}
     files = [{"path": f["path"], "sha256": f["sha256"],
               **({"supersedes": s} if (s := _supersedes(f["path"], present)) else {})} for f in changed]

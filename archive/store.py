@@ -62,13 +62,20 @@ def tombstones(layout: Layout) -> list[Path]:
     return sorted(layout.records.glob(f"[0-9]*/[0-9]*/*{TOMBSTONE_SUFFIX}"))
 
 
-def manifest_bytes(record: Path, number: str) -> bytes:
-    """Every file the record folder holds (but the manifest itself), with size and SHA-256."""
-    files = []
+def manifest_bytes(record: Path, number: str, previous: list[dict[str, Any]] | None = None) -> bytes:
+    """Every file the record folder holds (but the manifest itself), with size and SHA-256.
+
+    With ``previous`` (the entries of the manifest being replaced), those entries are carried over as they
+    are and only files new since then are hashed: an archived file is never re-read into a new manifest,
+    so a change made behind the archive's back is not blessed by the next sanctioned change (verify still
+    reports it), and large attachments are not hashed again on every update."""
+    known = {f["path"]: f for f in previous or []}
+    files = list(known.values())
     for p in sorted(record.rglob("*")):
-        if p.is_file() and p.name != MANIFEST and not p.name.startswith("."):
-            files.append({"path": p.relative_to(record).as_posix(), "size": p.stat().st_size,
-                          "sha256": sha256_file(p)})
+        rel = p.relative_to(record).as_posix()
+        if p.is_file() and p.name != MANIFEST and not p.name.startswith(".") and rel not in known:
+            files.append({"path": rel, "size": p.stat().st_size, "sha256": sha256_file(p)})
+    files.sort(key=lambda f: str(f["path"]))
     doc = {"number": number, "files": files}
     return (json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 

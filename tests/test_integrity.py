@@ -275,3 +275,16 @@ def test_key_registration_killed_midway_is_finished_or_undone(root: Path, cli: C
     assert (len(logged) == 1) is file_written
     assert (root / rel).exists() is file_written
     assert _verify(cli) == (0, [])
+
+
+def test_a_later_update_does_not_bless_a_tampered_file(worked: Path, cli: Cli) -> None:
+    record = record_dirs(worked)["26110001"]
+    letter = record / "attachments" / "huadong-complaint-letter.pdf"
+    letter.write_bytes(b"%PDF-1.4 forged letter")
+    r = cli("update", "26110001", str(SHARED_UPDATES / "01-capa.json"))
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((record / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"]: f["sha256"] for f in manifest["files"]}
+    assert listed["attachments/huadong-complaint-letter.pdf"] != hashlib.sha256(letter.read_bytes()).hexdigest()
+    _, findings = _verify(cli)
+    assert ("file_changed", "records/2026/11/26110001/attachments/huadong-complaint-letter.pdf") in _kinds(findings)
