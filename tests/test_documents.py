@@ -171,7 +171,7 @@ def test_stages_move_status_and_render_their_forms(root: Path, cli: Cli) -> None
     capa = _all_text(record / "documents/capa-record.v1.docx")
     assert "重新校准缺粒检测传感器" in capa and "与承运商签订装卸质量协议" in capa
     feedback = _all_text(record / "documents/response-feedback.v2.docx")
-    assert "☑满意" in feedback and "2029年12月01日" in feedback
+    assert "☑满意" in feedback and "2029年11月21日" in feedback
 
 
 def test_quality_complaints_get_an_8d_report(root: Path, cli: Cli) -> None:
