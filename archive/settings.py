@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import SettingsError
+from archive.errors import SettingsError
 
 SETTINGS_FILE = "archive.toml"
 

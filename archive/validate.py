@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from .errors import InputError
+from archive.errors import InputError
 
 MAX_DEPTH = 20
 MAX_BYTES = 10 * 1024 * 1024

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from gen import write_cases
 
-from archive.operations import Archive, intake, prepare
+from archive.services.core import Archive, intake, prepare
 
 BIN = Path(sys.executable).with_name("archive")
 

@@ -20,12 +20,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from gen import write_cases
 
-from archive import casefile, store
-from archive.layout import Layout
-from archive.operations import Archive, intake, prepare
-from archive.search.engine import SearchIndex
+from archive.record import folders as store
+from archive.record import reader as casefile
+from archive.search.engines.whoosh import SearchIndex
 from archive.search.extract import document
 from archive.search.query import parse
+from archive.services.core import Archive, intake, prepare
+from archive.store.layout import Layout
 
 SHARED_PDF = Path(__file__).resolve().parents[2] / "shared" / "examples" / "cases" / "attachments"
 PROJECT_ATT = Path(__file__).resolve().parents[1] / "examples" / "attachments"
@@ -121,7 +122,7 @@ def _alt_index(folder: Path, docs: list[dict[str, Any]], analyzer: Any) -> Any:
     from whoosh import index as windex
     from whoosh.fields import TEXT
 
-    from archive.search.engine import schema
+    from archive.search.engines.whoosh import schema
 
     sch = schema()
     for name in ("complainant", "organisation", "product", "lot", "identifiers", "departments", "content"):

@@ -21,8 +21,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from docx import Document
 from gen import write_cases
 
-from archive import casefile, documents, pdf
-from archive.operations import Archive, intake, prepare
+from archive.documents import pdf
+from archive.documents import render as documents
+from archive.record import reader as casefile
+from archive.services.core import Archive, intake, prepare
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 

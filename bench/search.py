@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from gen import case as gen_case
 
 from archive.search.analysis import query_terms, tokens
-from archive.search.engine import SearchIndex
+from archive.search.engines.whoosh import SearchIndex
 from archive.search.query import parse
 
 BIN = str(Path(sys.executable).with_name("archive"))

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from archive.layout import Layout
-from archive.operations import Archive, intake, prepare
-from archive.verify import run
+from archive.integrity.verify import run
+from archive.services.core import Archive, intake, prepare
+from archive.store.layout import Layout
 
 
 def main() -> None:

@@ -10,8 +10,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from archive.operations import Archive, intake, prepare, render, update
-from archive.stages import prepare as prepare_update
+from archive.rules.stages import prepare as prepare_update
+from archive.services.core import Archive, intake, prepare, render, update
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLES = PROJECT / "examples"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import ARCHIVE_BIN, audit_entries, record_dirs, run_archive, write_case
 
-import archive.register as register
+import archive.derived.register as register
 
 
 def _check_consistent(root: Path, *, allow_unlogged_record: bool) -> None:

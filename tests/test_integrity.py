@@ -13,7 +13,8 @@ import pytest
 from conftest import SHARED_CASES, SHARED_UPDATES, Cli, audit_entries, record_dirs, snapshot
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from archive import audit, signing
+from archive.integrity import signing
+from archive.store import audit
 
 PASS = {"ARCHIVE_PASSPHRASE": "correct horse battery"}
 
@@ -253,10 +254,11 @@ def test_already_signed_with_same_meaning_is_refused(worked: Path, cli: Cli, key
 @pytest.mark.parametrize("file_written", [True, False])
 def test_key_registration_killed_midway_is_finished_or_undone(root: Path, cli: Cli, keydir: Path,
                                                              file_written: bool) -> None:
-    from archive import keys, txn
-    from archive.atomic import write_bytes
-    from archive.hashing import sha256_bytes
-    from archive.layout import Layout
+    from archive.integrity import keys
+    from archive.store import txn
+    from archive.store.atomic import write_bytes
+    from archive.store.hashing import sha256_bytes
+    from archive.store.layout import Layout
 
     layout = Layout(root)
     _signer, _, record = keys.create(layout.keys, root, "wuf", "吴凡", "物流", keydir / "wuf.pem", "passphrase!")

@@ -14,7 +14,7 @@ def test_our_analyzer_finds_every_kind_of_query_in_the_top_three(tmp_path: Path)
     root = tmp_path / "root"
     root.mkdir()
     numbers = relevance.build(root)
-    from archive.search.engine import SearchIndex
+    from archive.search.engines.whoosh import SearchIndex
     from archive.search.query import parse
 
     index = SearchIndex(root / "index")

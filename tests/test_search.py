@@ -120,7 +120,7 @@ def test_rebuilt_index_answers_exactly_as_before(root: Path, shared: Cli) -> Non
 
 def test_index_check_reports_a_case_missing_from_the_index(root: Path, shared: Cli) -> None:
     assert shared("index", "check").exit_code == 0
-    from archive.search.engine import SearchIndex
+    from archive.search.engines.whoosh import SearchIndex
 
     SearchIndex(root / "index").delete("26110003")
     result = shared("index", "check", "--json")

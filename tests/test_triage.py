@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import Cli, write_case
 
+from archive.rules.triage import triage
+from archive.rules.workdays import add_working_days
 from archive.settings import from_mapping
-from archive.triage import triage
-from archive.workdays import add_working_days
 
 SETTINGS = from_mapping({})
 BASE = {"received_at": "2026-11-03T10:15:00+08:00", "channel": "phone", "complainant": {"name": "x"},

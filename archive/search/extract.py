@@ -6,10 +6,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..casefile import CaseView
-from ..forms import CATEGORY_ZH, CHANNEL_ZH, METHOD_ZH, RESPONSIBILITY_ZH, SATISFACTION_ZH, SEVERITY_ZH
-from ..hashing import sha256_file
-from ..store import MANIFEST
+from archive.documents.context import (
+    CATEGORY_ZH,
+    CHANNEL_ZH,
+    METHOD_ZH,
+    RESPONSIBILITY_ZH,
+    SATISFACTION_ZH,
+    SEVERITY_ZH,
+)
+from archive.record.folders import MANIFEST
+from archive.record.reader import CaseView
+from archive.store.hashing import sha256_file
 
 # Stage fields holding a code: indexed by their Chinese label, which is what archivists type.
 CODED = {"method": METHOD_ZH, "responsibility": RESPONSIBILITY_ZH, "satisfaction": SATISFACTION_ZH}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .analysis import normalise
+from archive.search.analysis import normalise
 
 MARK_OPEN, MARK_CLOSE = "«", "»"
 

@@ -11,7 +11,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from ..errors import ArchiveError
+from archive.errors import ArchiveError
 
 FILTERS = ("lot", "severity", "status", "category", "channel", "customer", "received", "number", "hold")
 ENUMS = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .engine import SearchIndex
-from .query import parse
+from archive.search.engines.whoosh import SearchIndex
+from archive.search.query import parse
 
 
 def search(index_dir: Path, text: str, limit: int = 10, sort: str = "relevance") -> dict[str, Any]:

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import audit, keys, signing, store
-from .hashing import sha256_bytes, sha256_file
-from .layout import Layout
+from archive.integrity import keys, signing
+from archive.record import folders as store
+from archive.store import audit
+from archive.store.hashing import sha256_bytes, sha256_file
+from archive.store.layout import Layout
 
 KINDS = ("file_changed", "file_missing", "unexpected_file", "record_folder_missing", "record_not_in_log",
          "manifest_changed", "signature_invalid", "signer_unknown", "signer_retired", "chain_broken",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .settings import Settings
+from archive.settings import Settings
 
 
 def add_years(day: dt.date, years: int) -> dt.date:

@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import ArchiveError
+from archive.errors import ArchiveError
 
 
 class PdfError(ArchiveError):

@@ -14,19 +14,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import audit, casefile, deadlines, documents, register, store, templates_register, txn
-from . import settings as settings_mod
-from .atomic import fsync_dir, fsync_tree, write_bytes
-from .errors import ArchiveError, NotFound, StateError
-from .forms import MEANING_ZH
-from .hashing import sha256_bytes, sha256_file
-from .layout import Layout
-from .locking import exclusive
-from .settings import Settings
-from .triage import triage
+from archive import settings as settings_mod
+from archive.derived import register
+from archive.documents import render as documents
+from archive.documents import templates as templates_register
+from archive.documents.context import MEANING_ZH
+from archive.errors import ArchiveError, NotFound, StateError
+from archive.record import folders as store
+from archive.record import reader as casefile
+from archive.rules import deadlines
+from archive.rules.triage import triage
+from archive.settings import Settings
+from archive.store import audit, txn
+from archive.store.atomic import fsync_dir, fsync_tree, write_bytes
+from archive.store.hashing import sha256_bytes, sha256_file
+from archive.store.layout import Layout
+from archive.store.locking import exclusive
 
 if TYPE_CHECKING:  # cryptography loads only for commands that sign or check keys
-    from . import keys, signing, stages
+    from archive.integrity import keys, signing
+    from archive.rules import stages
 
 
 def default_actor() -> str:
@@ -62,8 +69,8 @@ class Archive:
 
     def refresh(self, number: str) -> None:
         """Bring the derived stores (register, index) in line with one record folder."""
-        from .search.engine import SearchIndex
-        from .search.extract import document
+        from archive.search.engines.whoosh import SearchIndex
+        from archive.search.extract import document
 
         view = casefile.load(store.find_record(self.layout, number))
         register.upsert(self.layout.register, register.row_of(view))
@@ -114,7 +121,7 @@ class IntakeResult:
 
 def prepare(path: Path, *, allow_absolute: bool = False) -> Prepared:
     """Everything that can refuse a case file, done before the lock is taken and before any write."""
-    from .validate import check_attachments, check_schema, parse_json, read_input  # jsonschema: only here
+    from archive.validate import check_attachments, check_schema, parse_json, read_input  # jsonschema: only here
 
     name = str(path)
     raw = read_input(path)
@@ -208,7 +215,7 @@ def _render_intake_documents(arc: Archive, stage: Path, record: dict[str, Any]) 
 
 def _make_pdfs(arc: Archive, record_dir: Path, docx: list[str]) -> list[str]:
     """PDFs of the given documents, converted in one LibreOffice run outside the record, then moved in."""
-    from . import pdf
+    from archive.documents import pdf
 
     out = arc.layout.work / f"pdf-{txn.new_op_id()}"
     try:
@@ -281,7 +288,7 @@ class UpdateResult:
 
 def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: str | None = None,
            reopen: bool = False) -> UpdateResult:
-    from . import stages
+    from archive.rules import stages
 
     with arc.writing():
         record = store.find_record(arc.layout, number)
@@ -379,8 +386,8 @@ def list_cases(arc: Archive, *, month: str | None = None, status: str | None = N
 
 def rebuild(arc: Archive, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Recreate the register and the index from the record folders alone."""
-    from .search.engine import SearchIndex
-    from .search.extract import document
+    from archive.search.engines.whoosh import SearchIndex
+    from archive.search.extract import document
 
     with arc.writing():
         dirs = store.record_dirs(arc.layout)
@@ -393,7 +400,7 @@ def rebuild(arc: Archive, progress: Callable[[int, int], None] | None = None) ->
 
 def index_check(arc: Archive) -> dict[str, list[str]]:
     """Cases missing from the index, indexed from an older state of their record, or indexed but gone."""
-    from .search.engine import SearchIndex
+    from archive.search.engines.whoosh import SearchIndex
 
     stamps = SearchIndex(arc.layout.index).stamps()
     missing, stale = [], []
@@ -407,7 +414,7 @@ def index_check(arc: Archive) -> dict[str, list[str]]:
 
 
 def similar(arc: Archive, number: str, limit: int = 5, earlier_only: bool = False) -> list[dict[str, Any]]:
-    from .search.engine import SearchIndex
+    from archive.search.engines.whoosh import SearchIndex
 
     view = casefile.load(store.find_record(arc.layout, number))
     before = view.case["received_at"] if earlier_only else None
@@ -434,7 +441,7 @@ def _append_root_file(arc: Archive, rel: str, data: bytes, action: str, extra: d
 
 
 def create_key(arc: Archive, signer_id: str, name: str, title: str, out: Path, passphrase: str) -> keys.Signer:
-    from . import keys
+    from archive.integrity import keys
 
     with arc.writing():
         signer, _path, record = keys.create(arc.layout.keys, arc.layout.root, signer_id, name, title, out,
@@ -445,7 +452,7 @@ def create_key(arc: Archive, signer_id: str, name: str, title: str, out: Path, p
 
 
 def retire_key(arc: Archive, signer_id: str, reason: str) -> keys.Signer:
-    from . import keys, signing
+    from archive.integrity import keys, signing
 
     with arc.writing():
         signer = keys.find(arc.layout.keys, signer_id)
@@ -459,7 +466,7 @@ def retire_key(arc: Archive, signer_id: str, reason: str) -> keys.Signer:
 
 
 def list_keys(arc: Archive) -> list[dict[str, Any]]:
-    from . import keys
+    from archive.integrity import keys
 
     return [s.as_json() for s in keys.load_all(arc.layout.keys).values()]
 
@@ -467,7 +474,7 @@ def list_keys(arc: Archive) -> list[dict[str, Any]]:
 def sign(arc: Archive, number: str, cred: signing.Credential, meaning: str,
          doc_ids: list[str] | None = None) -> list[str]:
     """Re-render each document with its signature block filled, and sign that version's exact bytes."""
-    from . import signing
+    from archive.integrity import signing
 
     if meaning not in MEANING_ZH:
         raise StateError(f"--meaning {meaning!r}: use drafted, reviewed or approved")
@@ -510,7 +517,7 @@ def sign(arc: Archive, number: str, cred: signing.Credential, meaning: str,
 
 def seal(arc: Archive, cred: signing.Credential) -> dict[str, Any]:
     """A person signs the audit chain's head: rewriting history before it would need their key."""
-    from . import signing
+    from archive.integrity import signing
 
     with arc.writing():
         head = audit.head(arc.layout.audit_log)
@@ -528,7 +535,7 @@ def seal(arc: Archive, cred: signing.Credential) -> dict[str, Any]:
 def verify(arc: Archive, numbers: list[str] | None = None,
            progress: Callable[[int, int], None] | None = None) -> Any:
     """Check records, signatures and the audit chain; under the lock, so no change is seen half-made."""
-    from . import verify as verifier
+    from archive.integrity import verify as verifier
 
     with arc.writing():
         return verifier.run(arc.layout, numbers, progress)

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from .casefile import CaseView
+from archive.record.reader import CaseView
 
 CHANNEL_ZH = {"phone": "电话", "email": "邮件", "letter": "信函", "fax": "传真", "in_person": "当面",
               "web": "网络", "media": "媒体", "regulator": "监管/消协转办"}

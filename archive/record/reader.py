@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .store import VERSIONED
+from archive.record.folders import VERSIONED
 
 CASE_FILE = "case.json"
 INTAKE_FILE = "intake.json"

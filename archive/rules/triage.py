@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .settings import Settings
+from archive.settings import Settings
 
 SEVERITY_RANK = {"minor": 0, "major": 1, "critical": 2}
 

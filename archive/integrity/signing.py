@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .audit import canonical
-from .forms import MEANING_ZH
-from .keys import Signer, open_private, short, signer_for
+from archive.documents.context import MEANING_ZH
+from archive.integrity.keys import Signer, open_private, short, signer_for
+from archive.store.audit import canonical
 
 SIGNATURES_DIR = "signatures"
 SIGNED_FIELDS = ("signer", "name", "title", "meaning", "time", "document", "sha256", "number", "fingerprint",

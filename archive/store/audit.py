@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .hashing import sha256_bytes
+from archive.store.hashing import sha256_bytes
 
 GENESIS = "0" * 64
 

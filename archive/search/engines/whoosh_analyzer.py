@@ -7,7 +7,7 @@ from typing import Any
 
 from whoosh.analysis import Token, Tokenizer
 
-from .analysis import tokens
+from archive.search.analysis import tokens
 
 
 class BigramTokenizer(Tokenizer):  # type: ignore[misc]

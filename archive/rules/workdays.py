@@ -7,7 +7,7 @@ from functools import cache
 
 import chinese_calendar
 
-from .settings import Settings
+from archive.settings import Settings
 
 
 @cache

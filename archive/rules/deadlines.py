@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .settings import Settings
-from .workdays import add_working_days
+from archive.rules.workdays import add_working_days
+from archive.settings import Settings
 
 
 def received_date(case: dict[str, Any]) -> dt.date:

@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_bytes
-from .errors import NotFound
-from .hashing import sha256_bytes, sha256_file
-from .layout import Layout
-from .settings import NumberPattern
+from archive.errors import NotFound
+from archive.settings import NumberPattern
+from archive.store.atomic import write_bytes
+from archive.store.hashing import sha256_bytes, sha256_file
+from archive.store.layout import Layout
 
 MANIFEST = "manifest.json"
 # Versioned archive files: STEM.vN.EXT, where a document's sidecar is STEM.vN.meta.json.

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .casefile import STAGE_ORDER, CaseView
-from .errors import InputError, StateError
-from .retention import retention_until
-from .settings import Settings
-from .triage import SEVERITY_RANK, major_reasons
-from .validate import check_schema, parse_json, read_input
+from archive.errors import InputError, StateError
+from archive.record.reader import STAGE_ORDER, CaseView
+from archive.rules.retention import retention_until
+from archive.rules.triage import SEVERITY_RANK, major_reasons
+from archive.settings import Settings
+from archive.validate import check_schema, parse_json, read_input
 
 
 @dataclass(frozen=True)

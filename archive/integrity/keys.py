@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .errors import ArchiveError, NotFound
+from archive.errors import ArchiveError, NotFound
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,40}")
 MIN_PASSPHRASE = 8

@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import audit
-from .atomic import write_bytes
-from .hashing import sha256_file
-from .layout import Layout
-from .store import MANIFEST
+from archive.record.folders import MANIFEST
+from archive.store import audit
+from archive.store.atomic import write_bytes
+from archive.store.hashing import sha256_file
+from archive.store.layout import Layout
 
 # Folders of a published record that later changes add files to; nothing else in a record ever changes.
 CHANGEABLE = ("stages", "documents", "signatures")

@@ -17,10 +17,10 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from .analysis import covering_grams, grams, is_single_cjk_run, normalise, query_terms
-from .highlight import snippets
-from .query import Query, QueryError
-from .whoosh_analyzer import analyzer
+from archive.search.analysis import covering_grams, grams, is_single_cjk_run, normalise, query_terms
+from archive.search.engines.whoosh_analyzer import analyzer
+from archive.search.highlight import snippets
+from archive.search.query import Query, QueryError
 
 INDEX_NAME = "cases"
 SIMILAR_FLOOR = 0.2

@@ -9,12 +9,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_bytes
-from .errors import ArchiveError, NotFound
-from .hashing import sha256_file
+from archive.errors import ArchiveError, NotFound
+from archive.store.atomic import write_bytes
+from archive.store.hashing import sha256_file
 
 REGISTER = "templates.toml"
-SHIPPED = Path(__file__).resolve().parents[1] / "templates"
+SHIPPED = Path(__file__).resolve().parents[2] / "templates"
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
 _VERSION = re.compile(r"[0-9A-Za-z.]{1,16}")
 

@@ -10,7 +10,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from .casefile import CaseView
+from archive.record.reader import CaseView
 
 COLUMNS = ("number", "received_at", "channel", "complainant", "organisation", "product", "lot",
            "category", "severity", "triage_reasons", "departments", "status", "reply_due",

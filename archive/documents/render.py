@@ -10,11 +10,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .casefile import DOCUMENTS_DIR, CaseView
-from .forms import context as form_context
-from .hashing import sha256_bytes
-from .store import next_version
-from .templates_register import Template, checked_path, current
+from archive.documents.context import context as form_context
+from archive.documents.templates import Template, checked_path, current
+from archive.record.folders import next_version
+from archive.record.reader import DOCUMENTS_DIR, CaseView
+from archive.store.hashing import sha256_bytes
 
 # Which forms a case has, given the stages it holds. Intake renders the first two.
 INTAKE_FORMS = ("register-form", "record-form")

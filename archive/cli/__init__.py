@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from . import __version__
+from archive import __version__
 
 if TYPE_CHECKING:
-    from .operations import Archive
+    from archive.services.core import Archive
 
 F = TypeVar("F", bound=Callable[..., Any])
 MEANINGS = click.Choice(["drafted", "reviewed", "approved"])
@@ -34,7 +34,7 @@ def user_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .errors import ArchiveError
+        from archive.errors import ArchiveError
 
         try:
             return fn(*args, **kwargs)
@@ -47,7 +47,7 @@ def user_errors(fn: F) -> F:
 
 
 def open_archive(ctx: click.Context, *, create: bool = True) -> Archive:
-    from .operations import Archive
+    from archive.services.core import Archive
 
     return Archive.open(ctx.obj["root"], ctx.obj["actor"], create=create)
 
@@ -68,8 +68,8 @@ def main(ctx: click.Context, root: str | None, actor: str | None) -> None:
 @user_errors
 def init(ctx: click.Context) -> None:
     """Create the archive layout and archive.toml (idempotent)."""
-    from .layout import Layout
-    from .operations import init as do_init
+    from archive.services.core import init as do_init
+    from archive.store.layout import Layout
 
     layout = Layout.resolve(ctx.obj["root"])
     created = do_init(layout)
@@ -88,10 +88,10 @@ def init(ctx: click.Context) -> None:
 def intake(ctx: click.Context, files: tuple[Path, ...], as_json: bool, allow_absolute: bool,
            sign_as: Path | None, meaning: str) -> None:
     """Validate, number and archive case files; each file is accepted or refused on its own."""
-    from .errors import InputError
-    from .operations import intake as do_intake
-    from .operations import prepare, similar
-    from .operations import sign as do_sign
+    from archive.errors import InputError
+    from archive.services.core import intake as do_intake
+    from archive.services.core import prepare, similar
+    from archive.services.core import sign as do_sign
 
     arc = open_archive(ctx)
     cred = credential(ctx, sign_as) if sign_as else None  # a wrong passphrase stops before anything is written
@@ -127,8 +127,8 @@ def intake(ctx: click.Context, files: tuple[Path, ...], as_json: bool, allow_abs
 @user_errors
 def show(ctx: click.Context, number: str, as_json: bool) -> None:
     """One case: the complaint, stages, documents, deadlines, retention."""
-    from .operations import show as do_show
-    from .report import show_text
+    from archive.cli.text import show_text
+    from archive.services.core import show as do_show
 
     data = do_show(open_archive(ctx, create=False), number)
     if as_json:
@@ -146,8 +146,8 @@ def show(ctx: click.Context, number: str, as_json: bool) -> None:
 @user_errors
 def list_(ctx: click.Context, month: str | None, status: str | None, severity: str | None, as_json: bool) -> None:
     """The complaint register, filtered."""
-    from .operations import list_cases
-    from .report import register_table
+    from archive.cli.text import register_table
+    from archive.services.core import list_cases
 
     if month is not None and not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
         fail(f"--month: {month!r} is not YYYY-MM")
@@ -164,7 +164,7 @@ def list_(ctx: click.Context, month: str | None, status: str | None, severity: s
 @user_errors
 def rebuild(ctx: click.Context, as_json: bool) -> None:
     """Recreate the register and the full-text index from the record folders."""
-    from .operations import rebuild as do_rebuild
+    from archive.services.core import rebuild as do_rebuild
 
     tty = sys.stderr.isatty() and not as_json
 
@@ -193,9 +193,9 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
 def update(ctx: click.Context, number: str, file: Path, reason: str | None, reopen: bool, sign_as: Path | None,
            meaning: str, as_json: bool) -> None:
     """Add stages to a case: triage, investigation, CAPA, response, follow-up, closure."""
-    from .operations import sign as do_sign
-    from .operations import update as do_update
-    from .stages import prepare
+    from archive.rules.stages import prepare
+    from archive.services.core import sign as do_sign
+    from archive.services.core import update as do_update
 
     if reason is not None and not reason.strip():
         fail("--reason: must not be empty")
@@ -224,7 +224,7 @@ def update(ctx: click.Context, number: str, file: Path, reason: str | None, reop
 @user_errors
 def render(ctx: click.Context, number: str, pdf: bool, force: bool, as_json: bool) -> None:
     """Render a case's documents from the current template versions (new versions; nothing overwritten)."""
-    from .operations import render as do_render
+    from archive.services.core import render as do_render
 
     made = do_render(open_archive(ctx, create=False), number, pdf=pdf, force=force)
     if as_json:
@@ -242,8 +242,8 @@ def overdue(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
     """Open cases past their reply, investigation or 8D deadline."""
     import datetime as dt
 
-    from .operations import overdue as do_overdue
-    from .report import overdue_table
+    from archive.cli.text import overdue_table
+    from archive.services.core import overdue as do_overdue
 
     day = None
     if as_of is not None:
@@ -269,8 +269,8 @@ def templates() -> None:
 @user_errors
 def templates_list(ctx: click.Context, as_json: bool) -> None:
     """Every registered template version, with its hash check."""
-    from .operations import template_versions
-    from .report import table
+    from archive.cli.text import table
+    from archive.services.core import template_versions
 
     rows = template_versions(open_archive(ctx.find_root(), create=False))
     if as_json:
@@ -292,7 +292,7 @@ def templates_list(ctx: click.Context, as_json: bool) -> None:
 def templates_register(ctx: click.Context, file: Path, template_id: str, version: str, title: str | None,
                        effective: str | None) -> None:
     """Register FILE as a new version of a template; earlier versions stay."""
-    from .operations import register_template
+    from archive.services.core import register_template
 
     t = register_template(open_archive(ctx.find_root(), create=False), file, template_id, version, title, effective)
     click.echo(f"registered {t.id} v{t.version} ({t.file}, sha256 {t.sha256[:16]}…)")
@@ -312,7 +312,7 @@ def passphrase(confirm: bool = False) -> str:
 
 
 def credential(ctx: click.Context, key: Path) -> Any:
-    from .signing import open_credential
+    from archive.integrity.signing import open_credential
 
     arc = open_archive(ctx, create=False)
     return open_credential(arc.layout.keys, key, passphrase())
@@ -333,8 +333,8 @@ def keys_group() -> None:
 @user_errors
 def keys_create(ctx: click.Context, signer_id: str, name: str, title: str, out: Path) -> None:
     """Make an Ed25519 key pair; register the public key in the archive."""
-    from .keys import short
-    from .operations import create_key
+    from archive.integrity.keys import short
+    from archive.services.core import create_key
 
     arc = open_archive(ctx, create=False)
     signer = create_key(arc, signer_id, name, title, out, passphrase(confirm=True))
@@ -348,9 +348,9 @@ def keys_create(ctx: click.Context, signer_id: str, name: str, title: str, out: 
 @user_errors
 def keys_list(ctx: click.Context, as_json: bool) -> None:
     """Registered signers."""
-    from .keys import short
-    from .operations import list_keys
-    from .report import table
+    from archive.cli.text import table
+    from archive.integrity.keys import short
+    from archive.services.core import list_keys
 
     rows = list_keys(open_archive(ctx, create=False))
     if as_json:
@@ -368,7 +368,7 @@ def keys_list(ctx: click.Context, as_json: bool) -> None:
 @user_errors
 def keys_retire(ctx: click.Context, signer_id: str, reason: str) -> None:
     """Retire a key: it still verifies old signatures, and signs nothing new."""
-    from .operations import retire_key
+    from archive.services.core import retire_key
 
     signer = retire_key(open_archive(ctx, create=False), signer_id, reason)
     click.echo(f"key {signer.id} retired {signer.retired_at}")
@@ -384,7 +384,7 @@ def keys_retire(ctx: click.Context, signer_id: str, reason: str) -> None:
 @user_errors
 def sign(ctx: click.Context, number: str, key: Path, meaning: str, document: tuple[str, ...], as_json: bool) -> None:
     """Sign a case's documents: a new version shows the signature; the signature covers its bytes."""
-    from .operations import sign as do_sign
+    from archive.services.core import sign as do_sign
 
     cred = credential(ctx, key)
     made = do_sign(open_archive(ctx, create=False), number, cred, meaning, list(document) or None)
@@ -401,7 +401,7 @@ def sign(ctx: click.Context, number: str, key: Path, meaning: str, document: tup
 @user_errors
 def seal(ctx: click.Context, key: Path, as_json: bool) -> None:
     """Sign the audit chain's head as a checkpoint."""
-    from .operations import seal as do_seal
+    from archive.services.core import seal as do_seal
 
     cp = do_seal(open_archive(ctx, create=False), credential(ctx, key))
     if as_json:
@@ -419,7 +419,7 @@ def verify(ctx: click.Context, numbers: tuple[str, ...], as_json: bool) -> None:
     """Integrity of record files, signatures and the audit chain; exit 1 on any finding."""
     import time
 
-    from .operations import verify as do_verify
+    from archive.services.core import verify as do_verify
 
     started = time.monotonic()
     tty = sys.stderr.isatty() and not as_json
@@ -455,8 +455,8 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, sort: str, as
     customer: received:2026-11 or received:2026-01..2026-06."""
     import shlex
 
-    from .layout import Layout
-    from .search.service import search as do_search
+    from archive.search.service import search as do_search
+    from archive.store.layout import Layout
 
     # Searching reads only the index: no operations layer, so the command starts quickly.
     layout = Layout.resolve(ctx.obj["root"])
@@ -483,7 +483,7 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, sort: str, as
 @user_errors
 def similar(ctx: click.Context, number: str, limit: int, as_json: bool) -> None:
     """Earlier complaints most like this one (SOP: consider similar complaints)."""
-    from .operations import similar as do_similar
+    from archive.services.core import similar as do_similar
 
     hits = do_similar(open_archive(ctx, create=False), number, limit)
     if as_json:
@@ -505,7 +505,7 @@ def index_group() -> None:
 @user_errors
 def index_check(ctx: click.Context, as_json: bool) -> None:
     """Report cases missing from the index or indexed from an older state; exit 1 if any."""
-    from .operations import index_check as do_check
+    from archive.services.core import index_check as do_check
 
     report = do_check(open_archive(ctx, create=False))
     if as_json:
