@@ -31,3 +31,13 @@ class NotFound(ArchiveError):
 
 class StateError(ArchiveError):
     """The operation is not allowed in the case's current state (closed, on hold, serial exhausted...)."""
+
+
+class StorageError(ArchiveError):
+    """The disk refused a write (full, read-only, permissions) before a change committed: nothing was written."""
+
+
+class AfterCommitError(ArchiveError):
+    """A change committed, but something after it failed; the message says what stands and what to run."""
+
+    exit_code = 1

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from archive import vocab
 from archive.errors import SettingsError
 
 SETTINGS_FILE = "archive.toml"
 
-CHANNELS = ("phone", "email", "letter", "fax", "in_person", "web", "media", "regulator")
-CATEGORIES = ("quality", "packaging", "delivery", "service", "adverse_reaction", "billing", "other")
 
 DEFAULT_TEXT = """\
 # archive.toml: settings of this complaint archive (SOP GL-004).
@@ -207,7 +206,7 @@ def from_mapping(data: dict[str, Any]) -> Settings:
         merged[section] = {**values, **data.get(section, {})}
     d = merged["deadlines"]
     for ch in d["same_day_channels"]:
-        if ch not in CHANNELS:
+        if ch not in vocab.CHANNEL:
             raise SettingsError(f"archive.toml: deadlines.same_day_channels: unknown channel {ch!r}")
     try:
         zone = ZoneInfo(merged["time"]["zone"])

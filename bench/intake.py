@@ -19,7 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from gen import write_cases
 
-from archive.services.core import Archive, intake, prepare
+from archive.services.archive import Archive
+from archive.services.cases import intake, prepare
 
 BIN = Path(sys.executable).with_name("archive")
 
@@ -38,7 +39,7 @@ def main() -> None:
         cases = write_cases(work / "cases", args.cases)
         root = work / "root"
         root.mkdir()
-        arc = Archive.open(root, "bench")
+        arc = Archive.create(root, "bench")
         t0 = time.perf_counter()
         for p in cases:
             intake(arc, prepare(p))

@@ -25,7 +25,8 @@ from archive.record import reader as casefile
 from archive.search.engines.whoosh import SearchIndex
 from archive.search.extract import document
 from archive.search.query import parse
-from archive.services.core import Archive, intake, prepare
+from archive.services.archive import Archive
+from archive.services.cases import intake, prepare
 from archive.store.layout import Layout
 
 SHARED_PDF = Path(__file__).resolve().parents[2] / "shared" / "examples" / "cases" / "attachments"
@@ -99,7 +100,7 @@ def _case(desc: str, overrides: dict[str, Any]) -> dict[str, Any]:
 
 def build(root: Path) -> dict[str, str]:
     """Intake the distractors and the targets; returns target key → case number."""
-    arc = Archive.open(root, "bench")
+    arc = Archive.create(root, "bench")
     src = root.parent / "in"
     for p in write_cases(src / "gen", 200, seed=11):
         intake(arc, prepare(p))

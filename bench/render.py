@@ -24,7 +24,8 @@ from gen import write_cases
 from archive.documents import pdf
 from archive.documents import render as documents
 from archive.record import reader as casefile
-from archive.services.core import Archive, intake, prepare
+from archive.services.archive import Archive
+from archive.services.cases import intake, prepare
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -36,7 +37,7 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-render-"))
     try:
-        arc = Archive.open(work, "bench")
+        arc = Archive.create(work, "bench")
         numbers = [intake(arc, prepare(p)).number for p in write_cases(work / "in", args.cases)]
         views = [casefile.load(next(work.glob(f"records/*/*/{n}"))) for n in numbers]
         out = work / "out"

@@ -17,7 +17,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from archive.integrity.verify import run
-from archive.services.core import Archive, intake, prepare
+from archive.services.archive import Archive
+from archive.services.cases import intake, prepare
 from archive.store.layout import Layout
 
 
@@ -29,7 +30,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-verify-"))
     try:
         (work / "root").mkdir()
-        arc = Archive.open(work / "root", "bench")
+        arc = Archive.create(work / "root", "bench")
         per = args.mb * 1024 * 1024 // args.records
         block = os.urandom(1 << 20)
         src = work / "in"

@@ -11,7 +11,8 @@ import tempfile
 from pathlib import Path
 
 from archive.rules.stages import prepare as prepare_update
-from archive.services.core import Archive, intake, prepare, render, update
+from archive.services.archive import Archive
+from archive.services.cases import intake, prepare, render, update
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLES = PROJECT / "examples"
@@ -20,7 +21,7 @@ OUT = Path(__file__).parent / "forms"
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        arc = Archive.open(Path(tmp), "质量保证部 张丽")
+        arc = Archive.create(Path(tmp), "质量保证部 张丽")
         first = intake(arc, prepare(EXAMPLES / "01-pharma-packaging.json")).number
         for name in ("01-investigation.json", "01-capa.json", "01-close.json"):
             update(arc, first, prepare_update(EXAMPLES / "updates" / name))

@@ -264,10 +264,11 @@ def test_key_registration_killed_midway_is_finished_or_undone(root: Path, cli: C
     _signer, _, record = keys.create(layout.keys, root, "wuf", "吴凡", "物流", keydir / "wuf.pem", "passphrase!")
     rel = "keys/wuf.json"
     digest = sha256_bytes(record)
-    journal = txn.Journal(action="key-create", number="", record=rel, manifest_sha256=digest, kind="file",
+    journal = txn.Journal(kind="files", action="key-create", number="",
+                          files=[{"path": rel, "sha256": digest, "backup": None}],
                           audit={"actor": "tester", "action": "key-create", "number": None,
                                  "files": [{"path": rel, "sha256": digest}], "reason": None, "extra": {}})
-    txn.begin(layout, journal)
+    txn._begin(layout, journal)
     if file_written:
         write_bytes(root / rel, record)
     # the process dies here: no audit entry yet

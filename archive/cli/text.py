@@ -5,9 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-STATUS_ZH = {"registered": "已登记", "investigating": "调查中", "answered": "已答复",
-             "following_up": "回访中", "closed": "已结案"}
-SEVERITY_ZH = {"critical": "严重", "major": "重要", "minor": "轻微"}
+from archive import vocab
 
 
 def _width(text: str) -> int:
@@ -41,8 +39,8 @@ def register_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "(no cases)"
     body = [[r["number"], r["received_at"][:16].replace("T", " "), r["complainant"] or "",
-             r["product"] or "", r["lot"] or "", SEVERITY_ZH.get(r["severity"], r["severity"]),
-             STATUS_ZH.get(r["status"], r["status"]), r["reply_due"] or "", r["retention_until"] or "",
+             r["product"] or "", r["lot"] or "", vocab.SEVERITY.get(r["severity"], r["severity"]),
+             vocab.STATUS.get(r["status"], r["status"]), r["reply_due"] or "", r["retention_until"] or "",
              "保全" if r["hold"] else ""] for r in rows]
     return table(["编号", "投诉时间", "投诉人", "产品", "批号", "严重程度", "状态", "答复期限", "保存至", "保全"],
                  body, {2: 16, 3: 18})
@@ -52,8 +50,8 @@ def show_text(d: dict[str, Any]) -> str:
     case = d["case"]
     product = case.get("product", {})
     lines = [
-        f"投诉编号 {d['number']}   状态 {STATUS_ZH.get(d['status'], d['status'])}   "
-        f"严重程度 {SEVERITY_ZH.get(d['severity'], d['severity'])}   类别 {d['category']}",
+        f"投诉编号 {d['number']}   状态 {vocab.STATUS.get(d['status'], d['status'])}   "
+        f"严重程度 {vocab.SEVERITY.get(d['severity'], d['severity'])}   类别 {d['category']}",
         f"投诉时间 {case['received_at']}   途径 {case['channel']}   接收人 {case.get('received_by', '')}",
         f"投诉人 {case['complainant']['name']}  {case['complainant'].get('organization', '')}",
     ]
@@ -84,4 +82,67 @@ def overdue_table(rows: list[dict[str, Any]]) -> str:
         return "(nothing overdue)"
     return table(["编号", "投诉人", "期限", "到期日", "逾期天数", "状态"],
                  [[r["number"], r["complainant"], r["deadline_zh"], r["due"], str(r["days_late"]),
-                   STATUS_ZH.get(r["status"], r["status"])] for r in rows], {1: 16})
+                   vocab.STATUS.get(r["status"], r["status"])] for r in rows], {1: 16})
+
+
+def intake_lines(r: Any) -> str:
+    reasons = f"  重大投诉: {'; '.join(r.reasons)}" if r.reasons else ""
+    severity = vocab.label(vocab.SEVERITY, r.severity)
+    lines = [f"{r.number}  {r.file}  严重程度 {severity}  答复期限 {r.reply_due}{reasons}"]
+    lines += [f"    {doc}" for doc in r.documents]
+    lines += [f"    相似投诉 {h['number']}  {h['received_at'][:10]}  {h['complainant']}  {h['product']}"
+              for h in r.similar]
+    return "\n".join(lines)
+
+
+def update_lines(d: dict[str, Any]) -> str:
+    head = (f"{d['number']}  {'、'.join(vocab.label(vocab.STAGE, s) for s in d['stages'])}  → "
+            f"{vocab.label(vocab.STATUS, d['status'])}"
+            + (f",保存至 {d['retention_until']}" if d["retention_until"] else ""))
+    return "\n".join([head, *(f"    {doc}" for doc in d["documents"])])
+
+
+def keys_table(rows: list[dict[str, Any]]) -> str:
+    from archive.integrity.keys import short
+
+    return table(["id", "姓名", "职务", "指纹", "创建", "停用"],
+                 [[r["id"], r["name"], r["title"], short(r["fingerprint"]), r["created_at"], r["retired_at"] or ""]
+                  for r in rows])
+
+
+def templates_table(rows: list[dict[str, Any]]) -> str:
+    return table(["id", "文件编号", "标题", "版本", "生效日期", "文件", "校验"],
+                 [[r["id"], r["document_number"], r["title"], r["version"], r["effective_date"], r["file"],
+                   "ok" if r["intact"] else "已改动!"] for r in rows])
+
+
+def verify_report(report: Any) -> str:
+    lines = [f.line() for f in report.findings]
+    if report.unfinished_change:
+        lines.append("注意: this read-only copy holds a change a killed writer left unfinished")
+    c = report
+    lines.append(f"{'OK' if report.ok else 'FAILED'}: {c.records} records, {c.files} files, "
+                 f"{c.bytes / 1e6:.1f} MB, {c.signatures} signatures, {c.checkpoints} checkpoints, "
+                 f"{len(report.findings)} findings")
+    lines.append(f"audit head: seq {report.head.seq} sha256 {report.head.hash}")
+    return "\n".join(lines)
+
+
+def search_hits(result: dict[str, Any]) -> str:
+    lines = [f"{result['total']} 件"]
+    for h in result["hits"]:
+        lines.append(f"{h['number']}  {h['received_at'][:10]}  {h['complainant']}  {h['product']}  "
+                     f"[{vocab.label(vocab.STATUS, h['status'])}]  score {h['score']:.2f}")
+        lines += [f"    {line}" for line in h["highlights"]]
+    return "\n".join(lines)
+
+
+def similar_hits(hits: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{h['number']}  {h['received_at'][:10]}  {h['complainant']}  {h['product']}  "
+                     f"score {h['score']:.2f}" for h in hits) or "(无相似投诉)"
+
+
+def index_report(report: dict[str, list[str]]) -> str:
+    lines = [f"{kind}: {n}" for kind, numbers in report.items() for n in numbers]
+    lines.append("run `archive rebuild` to repair" if lines else "index is current")
+    return "\n".join(lines)

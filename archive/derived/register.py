@@ -10,6 +10,8 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+from archive.derived.summary import summary
+from archive.errors import ArchiveError
 from archive.record.reader import CaseView
 
 COLUMNS = ("number", "received_at", "channel", "complainant", "organisation", "product", "lot",
@@ -30,95 +32,97 @@ CREATE INDEX IF NOT EXISTS cases_status ON cases(status);
 
 
 def row_of(view: CaseView) -> dict[str, Any]:
-    case = view.case
-    complainant = case["complainant"]
-    product = case.get("product", {})
-    deadlines = view.record["deadlines"]
-    return {
-        "number": view.number,
-        "received_at": case["received_at"],
-        "period": case["received_at"][:7],
-        "channel": case["channel"],
-        "complainant": complainant["name"],
-        "organisation": complainant.get("organization"),
-        "product": product.get("name"),
-        "lot": product.get("lot"),
-        "category": view.category,
-        "severity": view.severity,
-        "triage_reasons": json.dumps(view.record["triage"]["reasons"], ensure_ascii=False),
-        "departments": json.dumps(view.departments, ensure_ascii=False),
-        "status": view.status,
-        "reply_due": deadlines["reply_due"],
-        "investigation_due": deadlines["investigation_due"],
-        "eightd_due": deadlines["eightd_due"],
-        "retention_until": view.retention_until,
-        "hold": 1 if view.hold else 0,
-    }
+    """The register's row: the flat summary, lists stored as JSON text."""
+    flat = summary(view)
+    row = {c: flat[c] for c in ("number", "received_at", "period", *COLUMNS[2:])}
+    row["triage_reasons"] = json.dumps(flat["triage_reasons"], ensure_ascii=False)
+    row["departments"] = json.dumps(flat["departments"], ensure_ascii=False)
+    row["hold"] = 1 if flat["hold"] else 0
+    return row
+
+
+class RegisterDamaged(ArchiveError):
+    """register.sqlite cannot be read; it is derived, so `archive rebuild` recreates it from the records."""
 
 
 @contextmanager
-def connect(path: Path) -> Iterator[sqlite3.Connection]:
-    with closing(sqlite3.connect(path, timeout=60, isolation_level=None)) as conn:
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.executescript(SCHEMA)
-        conn.row_factory = sqlite3.Row
-        yield conn
+def _guard(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise RegisterDamaged(f"{path.name} is damaged ({exc}); run `archive rebuild` to recreate it "
+                              "from the records") from None
 
 
-def upsert(path: Path, row: dict[str, Any]) -> None:
-    cols = list(row)
-    sql = (f"INSERT INTO cases ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
-           f"ON CONFLICT(number) DO UPDATE SET {', '.join(f'{c}=excluded.{c}' for c in cols[1:])}")
-    with connect(path) as conn:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute(sql, [row[c] for c in cols])
-        conn.execute("COMMIT")
+class SqliteRegister:
+    """The register in one SQLite file beside the records."""
 
+    def __init__(self, path: Path) -> None:
+        self.path = path
 
-def delete(path: Path, number: str) -> None:
-    with connect(path) as conn:
-        conn.execute("DELETE FROM cases WHERE number = ?", (number,))
+    @contextmanager
+    def _connect(self, path: Path | None = None) -> Iterator[sqlite3.Connection]:
+        target = path or self.path
+        with _guard(target), closing(sqlite3.connect(target, timeout=60, isolation_level=None)) as conn:
+            conn.execute("PRAGMA synchronous=FULL")
+            # A deleted row's bytes are overwritten, not left in free pages (destruction must leave nothing).
+            conn.execute("PRAGMA secure_delete=ON")
+            conn.executescript(SCHEMA)
+            conn.row_factory = sqlite3.Row
+            yield conn
 
+    def upsert(self, row: dict[str, Any]) -> None:
+        cols = list(row)
+        sql = (f"INSERT INTO cases ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
+               f"ON CONFLICT(number) DO UPDATE SET {', '.join(f'{c}=excluded.{c}' for c in cols[1:])}")
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(sql, [row[c] for c in cols])
+            conn.execute("COMMIT")
 
-def rebuild(path: Path, rows: Iterable[dict[str, Any]]) -> int:
-    """Write a fresh register beside the old one and swap it in, so readers never see it half-built."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.rebuild")
-    tmp.unlink(missing_ok=True)
-    count = 0
-    with connect(tmp) as conn:
-        conn.execute("BEGIN")
-        for row in rows:
-            cols = list(row)
-            conn.execute(f"INSERT INTO cases ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                         [row[c] for c in cols])
-            count += 1
-        conn.execute("COMMIT")
-    os.replace(tmp, path)
-    return count
+    def delete(self, number: str) -> None:
+        if not self.path.exists():
+            return
+        with self._connect() as conn:
+            conn.execute("DELETE FROM cases WHERE number = ?", (number,))
 
+    def rebuild(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Write a fresh register beside the old one and swap it in, so readers never see it half-built."""
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.rebuild")
+        tmp.unlink(missing_ok=True)
+        count = 0
+        with self._connect(tmp) as conn:
+            conn.execute("BEGIN")
+            for row in rows:
+                cols = list(row)
+                conn.execute(f"INSERT INTO cases ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                             [row[c] for c in cols])
+                count += 1
+            conn.execute("COMMIT")
+        os.replace(tmp, self.path)
+        return count
 
-def numbers(path: Path) -> set[str]:
-    if not path.exists():
-        return set()
-    with connect(path) as conn:
-        return {r[0] for r in conn.execute("SELECT number FROM cases")}
+    def numbers(self) -> set[str]:
+        if not self.path.exists():
+            return set()
+        with self._connect() as conn:
+            return {r[0] for r in conn.execute("SELECT number FROM cases")}
 
-
-def select(path: Path, *, month: str | None = None, status: str | None = None,
-           severity: str | None = None) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    where, args = [], []
-    for col, val in (("period", month), ("status", status), ("severity", severity)):
-        if val is not None:
-            where.append(f"{col} = ?")
-            args.append(val)
-    sql = "SELECT * FROM cases" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY number"
-    with connect(path) as conn:
-        rows = [dict(r) for r in conn.execute(sql, args)]
-    for r in rows:
-        r["triage_reasons"] = json.loads(r["triage_reasons"])
-        r["departments"] = json.loads(r["departments"])
-        r["hold"] = bool(r["hold"])
-        r.pop("period", None)
-    return rows
+    def select(self, *, month: str | None = None, status: str | None = None,
+               severity: str | None = None) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        where, args = [], []
+        for col, val in (("period", month), ("status", status), ("severity", severity)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        sql = "SELECT * FROM cases" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY number"
+        with self._connect() as conn:
+            rows = [dict(r) for r in conn.execute(sql, args)]
+        for r in rows:
+            r["triage_reasons"] = json.loads(r["triage_reasons"])
+            r["departments"] = json.loads(r["departments"])
+            r["hold"] = bool(r["hold"])
+            r.pop("period", None)
+        return rows

@@ -4,24 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from archive import vocab
 from archive.record.reader import CaseView
-
-CHANNEL_ZH = {"phone": "电话", "email": "邮件", "letter": "信函", "fax": "传真", "in_person": "当面",
-              "web": "网络", "media": "媒体", "regulator": "监管/消协转办"}
-CATEGORY_ZH = {"quality": "产品质量", "packaging": "包装及邮寄", "delivery": "交付", "service": "服务",
-               "adverse_reaction": "不良反应", "billing": "价格/收费", "other": "其他"}
-SEVERITY_ZH = {"critical": "严重", "major": "重要", "minor": "轻微"}
-RESPONSIBILITY_ZH = {"ours": "我方过错", "both": "双方过错", "customer": "对方过错", "supplier": "供应商",
-                     "none": "投诉不成立", "undetermined": "无法确定"}
-METHOD_ZH = {"phone": "电话", "letter": "信函", "email": "邮件", "visit": "上门", "in_person": "当面",
-             "other": "其他"}
-SATISFACTION_ZH = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
-KIND_ZH = {"correction": "纠正", "corrective": "纠正措施", "preventive": "预防措施"}
-STATUS_ZH = {"registered": "已登记", "investigating": "调查中", "answered": "已答复",
-             "following_up": "回访中", "closed": "已结案"}
-MEANING_ZH = {"drafted": "起草", "reviewed": "审核", "approved": "批准"}
 
 # Word cannot hold C0 controls (but tab, newline, CR), DEL-adjacent C1 controls are legal but invisible,
 # and XML 1.0 forbids lone surrogates and U+FFFE/FFFF. The case JSON keeps them; the form prints a space.
@@ -58,7 +45,7 @@ def zh_datetime(value: str | None) -> str:
     return f"{zh_date(value)} {moment:%H:%M}"
 
 
-def boxes(options: dict[str, str], chosen: str | None) -> str:
+def boxes(options: Mapping[str, str], chosen: str | None) -> str:
     return "  ".join(("☑" if key == chosen else "☐") + label for key, label in options.items())
 
 
@@ -86,7 +73,7 @@ def context(view: CaseView, org: str, signatures: dict[str, dict[str, str]] | No
     triage_stage = _stage(view, "triage")
     deadlines = view.record["deadlines"]
     reasons = view.record["triage"]["reasons"]
-    sig = {m: {"name": "", "title": "", "time": "", "date": "", "fingerprint": ""} for m in MEANING_ZH}
+    sig = {m: {"name": "", "title": "", "time": "", "date": "", "fingerprint": ""} for m in vocab.MEANING}
     for meaning, s in (signatures or {}).items():
         sig[meaning] = _clean(s)
     d5 = _actions(capa, ("corrective",))
@@ -101,15 +88,15 @@ def context(view: CaseView, org: str, signatures: dict[str, dict[str, str]] | No
               **{k: zh_date(case.get("product", {}).get(k)) for k in ("ship_date", "expiry_date")}},
         "description": printable(case["description"]),
         "request": printable(case.get("customer_request")),
-        "status": STATUS_ZH[view.status],
+        "status": vocab.STATUS[view.status],
         # One name per box row: a document's freshness is judged by the names its template uses.
-        "box_channel": boxes(CHANNEL_ZH, case["channel"]),
+        "box_channel": boxes(vocab.CHANNEL, case["channel"]),
         "box_urgent": boxes({"yes": "是", "no": "否"}, "yes" if case.get("urgent") else "no"),
-        "box_category": boxes(CATEGORY_ZH, view.category),
-        "box_severity": boxes(SEVERITY_ZH, view.severity),
-        "box_responsibility": boxes(RESPONSIBILITY_ZH, inv.get("responsibility")),
-        "box_method": boxes(METHOD_ZH, resp.get("method")),
-        "box_satisfaction": boxes(SATISFACTION_ZH, fu.get("satisfaction")),
+        "box_category": boxes(vocab.CATEGORY, view.category),
+        "box_severity": boxes(vocab.SEVERITY, view.severity),
+        "box_responsibility": boxes(vocab.RESPONSIBILITY, inv.get("responsibility")),
+        "box_method": boxes(vocab.REPLY_METHOD, resp.get("method")),
+        "box_satisfaction": boxes(vocab.SATISFACTION, fu.get("satisfaction")),
         "major": "重大投诉:" + ";".join(printable(r) for r in reasons) if reasons else "否",
         "departments": printable("、".join(view.departments)),
         "owner": printable(triage_stage.get("owner")),
@@ -120,7 +107,7 @@ def context(view: CaseView, org: str, signatures: dict[str, dict[str, str]] | No
         "inv": {"investigator": printable(inv.get("investigator")), "completed": zh_datetime(inv.get("completed_at")),
                 "records": printable("、".join(inv.get("records_reviewed", []))),
                 "findings": printable(inv.get("findings")), "root_cause": printable(inv.get("root_cause"))},
-        "capa": [{"n": str(i), "kind": KIND_ZH[a["kind"]], "action": printable(a["action"]),
+        "capa": [{"n": str(i), "kind": vocab.CAPA_KIND[a["kind"]], "action": printable(a["action"]),
                   "owner": printable(a["owner"]), "due": zh_date(a["due"]), "done": zh_date(a.get("done_at")),
                   "verification": printable(a.get("verification"))} for i, a in enumerate(capa, start=1)],
         "resp": {"replied": zh_datetime(resp.get("replied_at")), "content": printable(resp.get("content")),

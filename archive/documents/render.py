@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 from archive.documents.context import context as form_context
 from archive.documents.templates import Template, checked_path, current
 from archive.record.folders import next_version
-from archive.record.reader import DOCUMENTS_DIR, CaseView
+from archive.record.grammar import DOCUMENTS_DIR
+from archive.record.reader import CaseView
 from archive.store.hashing import sha256_bytes
 
 # Which forms a case has, given the stages it holds. Intake renders the first two.

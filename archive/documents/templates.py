@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.errors import ArchiveError, NotFound
-from archive.store.atomic import write_bytes
-from archive.store.hashing import sha256_file
+from archive.store.hashing import sha256_bytes, sha256_file
 
 REGISTER = "templates.toml"
 SHIPPED = Path(__file__).resolve().parents[2] / "templates"
@@ -78,9 +77,11 @@ def _entry(t: Template) -> str:
                                           "file", "sha256")]) + "\n"
 
 
-def register(folder: Path, source: Path, template_id: str, version: str,
-             effective_date: str | None = None, title: str | None = None) -> Template:
-    """Add a new version of a template; earlier versions stay registered and on disk."""
+def plan_registration(folder: Path, source: Path, template_id: str, version: str,
+                      effective_date: str | None = None, title: str | None = None
+                      ) -> tuple[Template, dict[str, bytes]]:
+    """A new version of a template and the files that register it (its .docx, the rewritten register),
+    relative to ``folder``; nothing is written here. Earlier versions stay registered and on disk."""
     if not _ID.fullmatch(template_id):
         raise TemplateError(f"--id {template_id!r}: use lower-case letters, digits and '-'")
     if not _VERSION.fullmatch(version):
@@ -98,6 +99,11 @@ def register(folder: Path, source: Path, template_id: str, version: str,
         raise TemplateError(f"template {template_id} version {version} is already registered")
     if not same and title is None:
         raise TemplateError(f"template {template_id!r} is new: give --title")
+    data = source.read_bytes()
+    digest = sha256_bytes(data)
+    twin = next((t for t in same if t.sha256 == digest), None)
+    if twin is not None:
+        raise TemplateError(f"{source}: byte-identical to {template_id} v{twin.version}; a new version must differ")
     from docx import Document  # only a real Word file may be registered
     try:
         Document(str(source))
@@ -105,15 +111,12 @@ def register(folder: Path, source: Path, template_id: str, version: str,
         raise TemplateError(f"{source}: not a Word .docx file ({type(exc).__name__})") from None
     prev = same[-1] if same else None
     name = f"{template_id}.v{version}.docx"
-    dest = folder / name
-    if dest.exists():
-        raise TemplateError(f"{dest}: already exists")
-    shutil.copyfile(source, dest)
+    if (folder / name).exists():
+        raise TemplateError(f"{folder / name}: already exists")
     t = Template(template_id, title or (prev.title if prev else template_id),
-                 prev.document_number if prev else template_id, version, effective, name, sha256_file(dest))
+                 prev.document_number if prev else template_id, version, effective, name, digest)
     text = (folder / REGISTER).read_text(encoding="utf-8").rstrip("\n") + "\n\n" + _entry(t)
-    write_bytes(folder / REGISTER, text.encode("utf-8"))
-    return t
+    return t, {name: data, REGISTER: text.encode("utf-8")}
 
 
 def install_shipped(folder: Path) -> bool:

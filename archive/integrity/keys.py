@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import json
 import os
@@ -16,6 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from archive import clock
 from archive.errors import ArchiveError, NotFound
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,40}")
@@ -50,10 +50,6 @@ def fingerprint(public: Ed25519PublicKey) -> str:
 
 def short(fp: str) -> str:
     return " ".join(fp[i:i + 4] for i in range(0, 16, 4))
-
-
-def _utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def key_file(keys_dir: Path, signer_id: str) -> Path:
@@ -111,7 +107,7 @@ def create(keys_dir: Path, root: Path, signer_id: str, name: str, title: str, ou
     public = private.public_key()
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     signer = Signer(signer_id, name.strip(), title.strip(), base64.b64encode(raw).decode("ascii"),
-                    fingerprint(public), _utc_now())
+                    fingerprint(public), clock.utc_now())
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, pem)

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from archive.documents.context import MEANING_ZH
+from archive import vocab
 from archive.integrity.keys import Signer, open_private, short, signer_for
+from archive.record.grammar import SIGNATURES_DIR
 from archive.store.audit import canonical
 
-SIGNATURES_DIR = "signatures"
 SIGNED_FIELDS = ("signer", "name", "title", "meaning", "time", "document", "sha256", "number", "fingerprint",
                  "content_sha256")
 
@@ -34,16 +34,12 @@ def open_credential(keys_dir: Path, key_path: Path, passphrase: str) -> Credenti
     return Credential(private, signer_for(keys_dir, private, key_path))
 
 
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 def display(sig: dict[str, Any], zone: ZoneInfo) -> dict[str, str]:
     """The human-readable manifestation printed in the form's signature block."""
     local = dt.datetime.fromisoformat(sig["time"].replace("Z", "+00:00")).astimezone(zone)
     offset = local.utcoffset() or dt.timedelta()
     hours = int(offset.total_seconds() // 3600)
-    return {"name": sig["name"], "title": f"{sig['title']}({MEANING_ZH[sig['meaning']]})",
+    return {"name": sig["name"], "title": f"{sig['title']}({vocab.MEANING[sig['meaning']]})",
             "time": f"{local:%Y年%m月%d日 %H:%M} (UTC{hours:+d})", "date": f"{local:%Y年%m月%d日}",
             "fingerprint": short(sig["fingerprint"])}
 

@@ -12,9 +12,11 @@ from typing import Any
 
 from archive.integrity import keys, signing
 from archive.record import folders as store
+from archive.record.grammar import TOMBSTONE_SUFFIX
 from archive.store import audit
 from archive.store.hashing import sha256_bytes, sha256_file
 from archive.store.layout import Layout
+from archive.store.manifest import MANIFEST
 
 KINDS = ("file_changed", "file_missing", "unexpected_file", "record_folder_missing", "record_not_in_log",
          "manifest_changed", "signature_invalid", "signer_unknown", "signer_retired", "chain_broken",
@@ -43,6 +45,7 @@ class Report:
     bytes: int = 0
     signatures: int = 0
     checkpoints: int = 0
+    unfinished_change: bool = False  # a read-only copy holds a change a killed writer left (cannot be finished)
     _seen: set[Finding] = field(default_factory=set, repr=False)
 
     @property
@@ -61,7 +64,7 @@ class Report:
         return {"ok": self.ok, "head": {"seq": self.head.seq, "hash": self.head.hash},
                 "checked": {"records": self.records, "files": self.files, "bytes": self.bytes,
                             "signatures": self.signatures, "checkpoints": self.checkpoints},
-                "findings": [f.as_json() for f in self.findings]}
+                "findings": [f.as_json() for f in self.findings], "unfinished_change": self.unfinished_change}
 
 
 @dataclass
@@ -166,18 +169,18 @@ def _check_record(root: Path, record: Path, log: _Log, signers: dict[str, keys.S
     report.records += 1
     if number not in log.intake:
         report.add("record_not_in_log", number, f"{rel_record} has no intake entry in the audit log")
-    manifest_path = record / store.MANIFEST
+    manifest_path = record / MANIFEST
     if not manifest_path.is_file():
-        report.add("file_missing", f"{rel_record}/{store.MANIFEST}", "record has no manifest")
+        report.add("file_missing", f"{rel_record}/{MANIFEST}", "record has no manifest")
         return
     manifest_sha = sha256_file(manifest_path)
     if number in log.manifests and manifest_sha != log.manifests[number]:
-        report.add("manifest_changed", f"{rel_record}/{store.MANIFEST}",
+        report.add("manifest_changed", f"{rel_record}/{MANIFEST}",
                    "differs from the manifest the audit log last recorded")
     try:
         listed = {f["path"]: f["sha256"] for f in json.loads(manifest_path.read_text(encoding="utf-8"))["files"]}
     except (ValueError, KeyError, TypeError):
-        report.add("manifest_changed", f"{rel_record}/{store.MANIFEST}", "not a readable manifest")
+        report.add("manifest_changed", f"{rel_record}/{MANIFEST}", "not a readable manifest")
         listed = {}
     for rel, sha in listed.items():
         actual = hashes.get(record / rel)
@@ -187,7 +190,7 @@ def _check_record(root: Path, record: Path, log: _Log, signers: dict[str, keys.S
             report.add("file_changed", f"{rel_record}/{rel}", "SHA-256 differs from the manifest")
     for p in sorted(record.rglob("*")):
         rel = p.relative_to(record).as_posix()
-        if p.is_file() and rel != store.MANIFEST and rel not in listed:
+        if p.is_file() and rel != MANIFEST and rel not in listed:
             report.add("unexpected_file", f"{rel_record}/{rel}", "not listed in the manifest")
     for rel, rec in _signature_records(record, report):
         _check_signature(root, record, number, rel, rec, signers, hashes, report)
@@ -221,6 +224,21 @@ def _check_checkpoints(layout: Layout, log: _Log, signers: dict[str, keys.Signer
                                                     "(history before the checkpoint was rewritten)")
 
 
+def _check_templates(layout: Layout, claimed: set[str], report: Report) -> None:
+    """Templates come from the shipped set (copied by init) or from an audited registration; anything
+    else in templates/ was put there behind the archive's back."""
+    from archive.documents.templates import SHIPPED
+
+    folder = layout.templates
+    for p in sorted(folder.iterdir()) if folder.is_dir() else []:
+        rel = p.relative_to(layout.root).as_posix()
+        if not p.is_file() or p.name.startswith(".") or rel in claimed:
+            continue
+        shipped = SHIPPED / p.name
+        if not (shipped.is_file() and sha256_file(shipped) == sha256_file(p)):
+            report.add("unexpected_file", rel, "a template file not shipped and not recorded in the audit log")
+
+
 def run(layout: Layout, numbers: list[str] | None = None,
         progress: Callable[[int, int], None] | None = None) -> Report:
     report = Report(audit.head(layout.audit_log))
@@ -228,7 +246,7 @@ def run(layout: Layout, numbers: list[str] | None = None,
     signers = keys.load_all(layout.keys)
     hashes = _Hashes(report)
     records = {p.name: p for p in store.record_dirs(layout)}
-    tombstoned = {p.name.removesuffix(store.TOMBSTONE_SUFFIX) for p in store.tombstones(layout)}
+    tombstoned = {p.name.removesuffix(TOMBSTONE_SUFFIX) for p in store.tombstones(layout)}
     scope = set(numbers) if numbers else set(records) | log.intake
     for n in sorted(scope):
         if n not in records and n not in tombstoned:
@@ -236,12 +254,16 @@ def run(layout: Layout, numbers: list[str] | None = None,
     todo = [records[n] for n in sorted(scope) if n in records]
     for start in range(0, len(todo), 64):
         batch = todo[start:start + 64]
-        hashes.prefetch([p for r in batch for p in r.rglob("*") if p.is_file() and p.name != store.MANIFEST])
+        hashes.prefetch([p for r in batch for p in r.rglob("*") if p.is_file() and p.name != MANIFEST])
         for i, record in enumerate(batch, start=start + 1):
             _check_record(layout.root, record, log, signers, hashes, report)
             if progress:
                 progress(i, len(todo))
+    # A root file may be replaced by a later change (templates.toml on each registration): its last claim counts.
+    last_root = {rel: (sha, seq) for number, rel, sha, seq in log.claims if number is None}
     for number, rel, sha, seq in log.claims:
+        if number is None and last_root[rel] != (sha, seq):
+            continue
         if number is None:
             path = layout.root / rel
         elif number in scope and number in records:
@@ -260,5 +282,6 @@ def run(layout: Layout, numbers: list[str] | None = None,
             rel = p.relative_to(layout.root).as_posix()
             if rel not in claimed_root:
                 report.add("unexpected_file", rel, "not recorded in the audit log")
+    _check_templates(layout, claimed_root, report)
     _check_checkpoints(layout, log, signers, report)
     return report

@@ -1,23 +1,16 @@
-"""Record folders: where a number's files live, which serials a month has used, and the manifest."""
+"""Record folders: where a number's files live, and which serials a month has used."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
-from typing import Any
 
 from archive.errors import NotFound
+from archive.record.grammar import TOMBSTONE_SUFFIX
 from archive.settings import NumberPattern
-from archive.store.atomic import write_bytes
-from archive.store.hashing import sha256_bytes, sha256_file
 from archive.store.layout import Layout
 
-MANIFEST = "manifest.json"
-# Versioned archive files: STEM.vN.EXT, where a document's sidecar is STEM.vN.meta.json.
-VERSIONED = re.compile(r"^(?P<stem>.+)\.v(?P<v>\d+)(?P<ext>(?:\.meta)?\.[a-z]+)$")
-TOMBSTONE_SUFFIX = ".tombstone.json"
 _SAFE_NUMBER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -60,34 +53,6 @@ def tombstones(layout: Layout) -> list[Path]:
     if not layout.records.is_dir():
         return []
     return sorted(layout.records.glob(f"[0-9]*/[0-9]*/*{TOMBSTONE_SUFFIX}"))
-
-
-def manifest_bytes(record: Path, number: str, previous: list[dict[str, Any]] | None = None) -> bytes:
-    """Every file the record folder holds (but the manifest itself), with size and SHA-256.
-
-    With ``previous`` (the entries of the manifest being replaced), those entries are carried over as they
-    are and only files new since then are hashed: an archived file is never re-read into a new manifest,
-    so a change made behind the archive's back is not blessed by the next sanctioned change (verify still
-    reports it), and large attachments are not hashed again on every update."""
-    known = {f["path"]: f for f in previous or []}
-    files = list(known.values())
-    for p in sorted(record.rglob("*")):
-        rel = p.relative_to(record).as_posix()
-        if p.is_file() and p.name != MANIFEST and not p.name.startswith(".") and rel not in known:
-            files.append({"path": rel, "size": p.stat().st_size, "sha256": sha256_file(p)})
-    files.sort(key=lambda f: str(f["path"]))
-    doc = {"number": number, "files": files}
-    return (json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
-
-
-def write_manifest(record: Path, number: str) -> str:
-    data = manifest_bytes(record, number)
-    write_bytes(record / MANIFEST, data)
-    return sha256_bytes(data)
-
-
-def read_manifest(record: Path) -> dict[str, Any]:
-    return dict(json.loads((record / MANIFEST).read_text(encoding="utf-8")))
 
 
 def next_version(folder: Path, stem: str, suffix: str) -> int:

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.record.folders import VERSIONED
-
-CASE_FILE = "case.json"
-INTAKE_FILE = "intake.json"
-STAGES_DIR = "stages"
-DOCUMENTS_DIR = "documents"
-HOLDS_DIR = "holds"
-STAGE_ORDER = ("triage", "investigation", "capa", "response", "follow_up", "closure", "reopen")
+from archive.record.grammar import CASE_FILE, DOCUMENTS_DIR, HOLDS_DIR, STAGES_DIR, VERSIONED
 
 
 @dataclass
@@ -106,6 +98,3 @@ def load(record_dir: Path) -> CaseView:
         view.hold = latest if latest.get("active") else None
     return view
 
-
-def today(zone: dt.tzinfo) -> dt.date:
-    return dt.datetime.now(zone).date()

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archive import vocab
 from archive.errors import InputError, StateError
-from archive.record.reader import STAGE_ORDER, CaseView
+from archive.record.reader import CaseView
 from archive.rules.retention import retention_until
-from archive.rules.triage import SEVERITY_RANK, major_reasons
+from archive.rules.triage import major_reasons
 from archive.settings import Settings
 from archive.validate import check_schema, parse_json, read_input
 
@@ -45,7 +46,7 @@ def check_against_case(prep: PreparedUpdate, view: CaseView) -> None:
 
 def plan(prep: PreparedUpdate, view: CaseView, *, reason: str | None, reopen: bool) -> list[str]:
     """The stages this update writes, in handling order; refuses what the case's state does not allow."""
-    stages = [s for s in STAGE_ORDER if s in prep.data]
+    stages = [s for s in vocab.STAGES if s in prep.data]
     if reopen:
         if not view.closed:
             raise StateError(f"case {view.number} is not closed; --reopen is only for closed cases")
@@ -74,7 +75,7 @@ def derived(stage: str, data: dict[str, Any], view: CaseView, settings: Settings
         wanted = data.get("severity", current)
         # A trigger at intake sets a floor: triage may lower a severity only down to 'major'.
         floor = "major" if major_reasons(view.case, settings) else "minor"
-        if SEVERITY_RANK[wanted] < SEVERITY_RANK[floor]:
+        if vocab.SEVERITY_RANK[wanted] < vocab.SEVERITY_RANK[floor]:
             wanted = floor
         return {"severity": wanted}
     if stage == "closure":

@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from archive import vocab
 from archive.settings import Settings
-
-SEVERITY_RANK = {"minor": 0, "major": 1, "critical": 2}
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def triage(case: dict[str, Any], settings: Settings) -> Triage:
     given = case.get("severity")
     reasons = major_reasons(case, settings)
     severity = given or "minor"
-    if reasons and SEVERITY_RANK[severity] < SEVERITY_RANK["major"]:
+    if reasons and vocab.SEVERITY_RANK[severity] < vocab.SEVERITY_RANK["major"]:
         severity = "major"
     return Triage(severity, given, tuple(reasons), route(case, settings))
 

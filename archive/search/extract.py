@@ -6,20 +6,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from archive.documents.context import (
-    CATEGORY_ZH,
-    CHANNEL_ZH,
-    METHOD_ZH,
-    RESPONSIBILITY_ZH,
-    SATISFACTION_ZH,
-    SEVERITY_ZH,
-)
-from archive.record.folders import MANIFEST
+from archive import vocab
 from archive.record.reader import CaseView
 from archive.store.hashing import sha256_file
+from archive.store.manifest import MANIFEST
 
 # Stage fields holding a code: indexed by their Chinese label, which is what archivists type.
-CODED = {"method": METHOD_ZH, "responsibility": RESPONSIBILITY_ZH, "satisfaction": SATISFACTION_ZH}
+CODED = {"method": vocab.REPLY_METHOD, "responsibility": vocab.RESPONSIBILITY, "satisfaction": vocab.SATISFACTION}
 
 MAX_ATTACHMENT_CHARS = 200_000
 
@@ -83,8 +76,8 @@ def document(view: CaseView) -> dict[str, Any]:
     texts = [view.number, case["description"], case.get("customer_request", ""), c["name"],
              c.get("organization", ""), c.get("address", ""), case.get("received_by", ""),
              p.get("name", ""), p.get("spec", ""), *(x for x in identifiers if x),
-             CHANNEL_ZH.get(case["channel"], ""), CATEGORY_ZH.get(view.category, ""),
-             SEVERITY_ZH.get(view.severity, ""), *view.record["triage"]["reasons"], *view.departments,
+             vocab.CHANNEL.get(case["channel"], ""), vocab.CATEGORY.get(view.category, ""),
+             vocab.SEVERITY.get(view.severity, ""), *view.record["triage"]["reasons"], *view.departments,
              *_stage_texts(view), *attachments]
     received = case["received_at"][:10]
     return {

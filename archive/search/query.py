@@ -11,14 +11,15 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from archive import vocab
 from archive.errors import ArchiveError
 
 FILTERS = ("lot", "severity", "status", "category", "channel", "customer", "received", "number", "hold")
 ENUMS = {
-    "severity": ("critical", "major", "minor"),
-    "status": ("registered", "investigating", "answered", "following_up", "closed"),
-    "category": ("quality", "packaging", "delivery", "service", "adverse_reaction", "billing", "other"),
-    "channel": ("phone", "email", "letter", "fax", "in_person", "web", "media", "regulator"),
+    "severity": tuple(vocab.SEVERITY),
+    "status": tuple(vocab.STATUS),
+    "category": tuple(vocab.CATEGORY),
+    "channel": tuple(vocab.CHANNEL),
     "hold": ("true", "false"),
 }
 _FIELD = re.compile(r"^([a-z_]+):(.*)$", re.S)

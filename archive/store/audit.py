@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from collections.abc import Iterator
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archive import clock
 from archive.store.hashing import sha256_bytes
 
 GENESIS = "0" * 64
@@ -17,10 +17,6 @@ GENESIS = "0" * 64
 
 def canonical(entry: dict[str, Any]) -> bytes:
     return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -93,7 +89,7 @@ def append(path: Path, *, actor: str, action: str, number: str | None, files: li
     if path.exists():
         drop_torn_tail(path)
     h = head(path)
-    entry: dict[str, Any] = {"seq": h.seq + 1, "time": utc_now(), "actor": actor, "action": action,
+    entry: dict[str, Any] = {"seq": h.seq + 1, "time": clock.utc_now(), "actor": actor, "action": action,
                              "number": number, "files": files, "prev": h.hash}
     if reason is not None:
         entry["reason"] = reason

@@ -8,12 +8,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from archive.errors import StorageError
+
 
 @contextmanager
 def exclusive(lock_path: Path) -> Iterator[None]:
     """Block until this process holds the lock; the kernel drops it if the process dies."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StorageError(f"{lock_path.parent}: cannot take the archive lock ({exc.strerror}); "
+                           "nothing was written") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -1,0 +1,123 @@
+"""QA's commands: intake, update, render, and reading cases and the register."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from archive import vocab
+from archive.cli import text
+from archive.cli.app import main
+from archive.cli.common import MEANINGS, archive_command, credential, emit, emit_json, fail
+
+if TYPE_CHECKING:
+    from archive.errors import InputError
+    from archive.services.archive import Archive
+
+SIGN_AS_HELP = "Sign the documents this command renders with this private key."
+
+
+@archive_command(main, needs="write")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--allow-absolute", is_flag=True, help="Allow absolute attachment paths (batch imports).")
+@click.option("--sign-as", "sign_as", type=click.Path(dir_okay=False, path_type=Path), help=SIGN_AS_HELP)
+@click.option("--meaning", type=MEANINGS, default="drafted", show_default=True, help="Meaning of --sign-as.")
+def intake(arc: Archive, files: tuple[Path, ...], allow_absolute: bool, sign_as: Path | None, meaning: str,
+           as_json: bool) -> None:
+    """Validate, number and archive case files; each file is accepted or refused on its own."""
+    from archive.services.cases import intake_files
+
+    refused: list[InputError] = []
+
+    def say_refused(exc: InputError) -> None:
+        click.echo(f"archive: refused {exc}", err=True)
+        refused.append(exc)
+
+    cred = credential(arc, sign_as) if sign_as else None
+    results = intake_files(arc, list(files), allow_absolute=allow_absolute, cred=cred, meaning=meaning,
+                           refused=say_refused)
+    if as_json:
+        emit_json([r.as_json() for r in results])
+    else:
+        for r in results:
+            click.echo(text.intake_lines(r))
+    if refused:
+        sys.exit(2)
+
+
+@archive_command(main)
+@click.argument("number")
+def show(arc: Archive, number: str, as_json: bool) -> None:
+    """One case: the complaint, stages, documents, deadlines, retention."""
+    from archive.services.cases import show as do_show
+
+    emit(as_json, do_show(arc, number), text.show_text)
+
+
+@archive_command(main, "list")
+@click.option("--month", metavar="YYYY-MM")
+@click.option("--status", type=click.Choice(list(vocab.STATUS)))
+@click.option("--severity", type=click.Choice(list(vocab.SEVERITY)))
+def list_(arc: Archive, month: str | None, status: str | None, severity: str | None, as_json: bool) -> None:
+    """The complaint register (投诉登记台账), filtered."""
+    from archive.services.cases import list_cases
+
+    emit(as_json, list_cases(arc, month=month, status=status, severity=severity), text.register_table)
+
+
+@archive_command(main, needs="write")
+@click.argument("number")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reason", help="Why: needed to correct a recorded stage, and with --reopen.")
+@click.option("--reopen", is_flag=True, help="Reopen a closed case (needs --reason).")
+@click.option("--sign-as", "sign_as", type=click.Path(dir_okay=False, path_type=Path), help=SIGN_AS_HELP)
+@click.option("--meaning", type=MEANINGS, default="drafted", show_default=True, help="Meaning of --sign-as.")
+def update(arc: Archive, number: str, file: Path, reason: str | None, reopen: bool, sign_as: Path | None,
+           meaning: str, as_json: bool) -> None:
+    """Add stages to a case: triage, investigation, CAPA, response, follow-up, closure."""
+    from archive.rules.stages import prepare
+    from archive.services.cases import update as do_update
+
+    if reason is not None and not reason.strip():
+        fail("--reason: must not be empty")
+    prep = prepare(file)
+    cred = credential(arc, sign_as) if sign_as else None
+    result = do_update(arc, number, prep, reason=reason, reopen=reopen, cred=cred, meaning=meaning)
+    emit(as_json, result.as_json(), text.update_lines)
+
+
+@archive_command(main, needs="write")
+@click.argument("number")
+@click.option("--pdf", is_flag=True, help="Also make the PDF of each latest document that lacks one.")
+@click.option("--force", is_flag=True, help="Render every document again as a new version.")
+def render(arc: Archive, number: str, pdf: bool, force: bool, as_json: bool) -> None:
+    """Render a case's documents from the current template versions (new versions; nothing overwritten)."""
+    from archive.services.cases import render as do_render
+
+    made = do_render(arc, number, pdf=pdf, force=force)
+    emit(as_json, {"number": number, "documents": made},
+         lambda d: "\n".join(d["documents"]) or f"{number}: documents are current")
+
+
+def _date(option: str, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: {value!r} is not a date YYYY-MM-DD")
+        raise  # unreachable: fail exits
+
+
+@archive_command(main)
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date to judge by (default: today in time.zone).")
+def overdue(arc: Archive, as_of: str | None, as_json: bool) -> None:
+    """Open cases past their reply, investigation or 8D deadline."""
+    from archive.services.cases import overdue as do_overdue
+
+    rows: list[dict[str, Any]] = do_overdue(arc, _date("--as-of", as_of))
+    emit(as_json, rows, text.overdue_table)

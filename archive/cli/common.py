@@ -1,0 +1,131 @@
+"""What every command shares: the opened archive, `--json`, and user errors as one line with an exit code.
+
+A command is its parsing, one service call and its printing. Heavy libraries are imported inside the
+service a command calls, so `archive --version` and `archive search` start quickly.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from archive.integrity.signing import Credential
+    from archive.services.archive import Archive
+    from archive.store.layout import Layout
+
+F = TypeVar("F", bound=Callable[..., Any])
+Needs = Literal["write", "read", "root", "nothing"]
+
+MEANINGS = click.Choice(["drafted", "reviewed", "approved"])
+JSON_HELP = "Print one JSON document on stdout and nothing else there."
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def emit(as_json: bool, value: Any, text: Callable[[Any], str]) -> None:
+    """The command's result: JSON for programs, ``text(value)`` for people."""
+    if as_json:
+        emit_json(value)
+    else:
+        click.echo(text(value))
+
+
+def fail(message: str, code: int = 2) -> None:
+    click.echo(f"archive: {message}", err=True)
+    sys.exit(code)
+
+
+def user_errors(fn: F) -> F:
+    """Turn the library's typed errors into one line on stderr and the contract's exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from archive.errors import ArchiveError
+
+        try:
+            return fn(*args, **kwargs)
+        except ArchiveError as exc:
+            fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_archive(needs: Needs = "read") -> Archive:
+    from archive.services.archive import Archive
+
+    obj = click.get_current_context().find_root().obj
+    return Archive.open(obj["root"], obj["actor"], write=needs == "write")
+
+
+def root_layout() -> Layout:
+    from archive.store.layout import Layout
+
+    return Layout.resolve(click.get_current_context().find_root().obj["root"])
+
+
+def archive_command(group: click.Group, name: str | None = None, *, needs: Needs = "read",
+                    json_output: bool = True) -> Callable[[F], F]:
+    """Declare a command of ``group``: it receives what it ``needs`` as its first argument (the opened
+    archive for "read"/"write", the root's Layout for "root", nothing for "nothing"), takes ``--json``
+    when it reports data, and its user errors become one line and an exit code."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        @user_errors
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if needs == "nothing":
+                return fn(*args, **kwargs)
+            first: Any = root_layout() if needs == "root" else open_archive(needs)
+            return fn(first, *args, **kwargs)
+
+        command: Any = wrapper
+        if json_output:
+            command = click.option("--json", "as_json", is_flag=True, help=JSON_HELP)(command)
+        return group.command(name)(command)  # type: ignore[return-value]
+
+    return decorate
+
+
+def passphrase(confirm: bool = False) -> str:
+    """From $ARCHIVE_PASSPHRASE (scripts), else a hidden prompt on the terminal."""
+    import os
+
+    env = os.environ.get("ARCHIVE_PASSPHRASE")
+    if env is not None:
+        return env
+    if not sys.stdin.isatty():
+        fail("no passphrase: set ARCHIVE_PASSPHRASE or run on a terminal")
+    value: str = click.prompt("passphrase", hide_input=True, confirmation_prompt=confirm, err=True)
+    return value
+
+
+def credential(arc: Archive, key: Path) -> Credential:
+    """A signer's private key opened with its passphrase; a wrong one stops before anything is written."""
+    from archive.integrity.signing import open_credential
+
+    return open_credential(arc.layout.keys, key, passphrase())
+
+
+def progress_printer(label: str, *, enabled: bool, after: float = 1.0) -> Callable[[int, int], None]:
+    """A counter on stderr for runs over ``after`` seconds, only on a terminal."""
+    import time
+
+    started = time.monotonic()
+    tty = enabled and sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        if tty and (time.monotonic() - started > after or done == total) and total:
+            click.echo(f"\r{label} {done}/{total}", err=True, nl=done == total)
+
+    return show

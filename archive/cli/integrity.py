@@ -1,0 +1,93 @@
+"""Signers' keys, signatures, checkpoints and `verify`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from archive.cli import text
+from archive.cli.app import main
+from archive.cli.common import MEANINGS, archive_command, credential, emit, passphrase, progress_printer
+
+if TYPE_CHECKING:
+    from archive.services.archive import Archive
+
+KEY = click.Path(dir_okay=False, path_type=Path)
+
+
+@main.group(name="keys")
+def keys_group() -> None:
+    """Signers' keys: create, list, retire."""
+
+
+@archive_command(keys_group, "create", needs="write", json_output=False)
+@click.argument("signer_id", metavar="ID")
+@click.option("--name", required=True, help="Printed name, e.g. 张丽.")
+@click.option("--title", required=True, help="Title, e.g. \"QA 主管\".")
+@click.option("--out", required=True, type=KEY,
+              help="Where to write the encrypted private key (outside the archive root).")
+def keys_create(arc: Archive, signer_id: str, name: str, title: str, out: Path) -> None:
+    """Make an Ed25519 key pair; register the public key in the archive."""
+    from archive.integrity.keys import short
+    from archive.services.signatures import create_key
+
+    signer = create_key(arc, signer_id, name, title, out, passphrase(confirm=True))
+    click.echo(f"key {signer.id} for {signer.name} ({signer.title}) fingerprint {short(signer.fingerprint)}; "
+               f"private key in {out} (mode 0600)")
+
+
+@archive_command(keys_group, "list")
+def keys_list(arc: Archive, as_json: bool) -> None:
+    """Registered signers."""
+    from archive.services.signatures import list_keys
+
+    emit(as_json, list_keys(arc), text.keys_table)
+
+
+@archive_command(keys_group, "retire", needs="write", json_output=False)
+@click.argument("signer_id", metavar="ID")
+@click.option("--reason", required=True, help="Why the key is retired (kept in the audit log).")
+def keys_retire(arc: Archive, signer_id: str, reason: str) -> None:
+    """Retire a key: it still verifies old signatures, and signs nothing new."""
+    from archive.services.signatures import retire_key
+
+    signer = retire_key(arc, signer_id, reason)
+    click.echo(f"key {signer.id} retired {signer.retired_at}")
+
+
+@archive_command(main, needs="write")
+@click.argument("number")
+@click.option("--key", "key", required=True, type=KEY, help="The signer's private key file.")
+@click.option("--meaning", required=True, type=MEANINGS, help="What the signature means: 起草, 审核 or 批准.")
+@click.option("--document", "document", multiple=True, help="Document id (default: every current document).")
+def sign(arc: Archive, number: str, key: Path, meaning: str, document: tuple[str, ...], as_json: bool) -> None:
+    """Sign a case's documents: a new version shows the signature; the signature covers its bytes."""
+    from archive.services.signatures import sign as do_sign
+
+    made = do_sign(arc, number, credential(arc, key), meaning, list(document) or None)
+    emit(as_json, {"number": number, "files": made}, lambda d: "\n".join(d["files"]))
+
+
+@archive_command(main, needs="write")
+@click.option("--key", "key", required=True, type=KEY, help="The sealing person's private key file.")
+def seal(arc: Archive, key: Path, as_json: bool) -> None:
+    """Sign the audit chain's head as a checkpoint."""
+    from archive.services.signatures import seal as do_seal
+
+    cp = do_seal(arc, credential(arc, key))
+    emit(as_json, cp, lambda c: f"sealed audit seq {c['seq']} hash {c['hash']} by {c['signer']}")
+
+
+@archive_command(main)
+@click.argument("numbers", nargs=-1)
+def verify(arc: Archive, numbers: tuple[str, ...], as_json: bool) -> None:
+    """Integrity of record files, signatures and the audit chain; exit 1 on any finding."""
+    from archive.services.maintenance import verify as do_verify
+
+    report = do_verify(arc, list(numbers) or None, progress_printer("verifying", enabled=not as_json))
+    emit(as_json, report.as_json() if as_json else report, text.verify_report)
+    if not report.ok:
+        sys.exit(1)

@@ -1,0 +1,54 @@
+"""The archivist's commands: search, similar cases, and the index's health."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from archive.cli import text
+from archive.cli.app import main
+from archive.cli.common import archive_command, emit
+
+if TYPE_CHECKING:
+    from archive.services.archive import Archive
+
+
+@archive_command(main)
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="Hits to show.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True,
+              help="Order of the hits.")
+def search(arc: Archive, query: tuple[str, ...], limit: int, sort: str, as_json: bool) -> None:
+    """Full-text search: words ANDed, "quoted phrases", filters lot: severity: status: category: channel:
+    customer: received:2026-11 or received:2026-01..2026-06."""
+    from archive.services.search import search as do_search
+
+    emit(as_json, do_search(arc, " ".join(query), limit=limit, sort=sort), text.search_hits)
+
+
+@archive_command(main)
+@click.argument("number")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100), help="Cases to show.")
+def similar(arc: Archive, number: str, limit: int, as_json: bool) -> None:
+    """Earlier complaints most like this one (SOP: consider similar complaints)."""
+    from archive.services.search import similar as do_similar
+
+    emit(as_json, do_similar(arc, number, limit), text.similar_hits)
+
+
+@main.group(name="index")
+def index_group() -> None:
+    """The full-text index."""
+
+
+@archive_command(index_group, "check")
+def index_check(arc: Archive, as_json: bool) -> None:
+    """Report cases missing from the index or indexed from an older state; exit 1 if any."""
+    from archive.services.maintenance import index_check as do_check
+
+    report = do_check(arc)
+    emit(as_json, report, text.index_report)
+    if any(report.values()):
+        sys.exit(1)

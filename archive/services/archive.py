@@ -1,0 +1,137 @@
+"""An opened archive root: its layout, settings, who acts, its derived stores, and the lock every change takes."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archive import settings as settings_mod
+from archive.documents import templates as templates_register
+from archive.errors import NotFound, StateError
+from archive.record import folders
+from archive.record import reader as casefile
+from archive.settings import Settings
+from archive.store import txn
+from archive.store.atomic import write_bytes
+from archive.store.layout import Layout
+from archive.store.locking import exclusive
+
+if TYPE_CHECKING:
+    from archive.derived.stores import Register, SearchEngine
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid:{os.getuid()}"
+
+
+def read_only(path: Path) -> bool:
+    """A backup copy or write-once media: reading commands work there, write commands say so."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY) or not os.access(path, os.W_OK)
+    except OSError:
+        return False
+
+
+@dataclass
+class Archive:
+    layout: Layout
+    settings: Settings
+    actor: str = field(default_factory=default_actor)
+
+    @classmethod
+    def open(cls, root: str | Path | None, actor: str | None = None, *, write: bool = False) -> Archive:
+        """An existing archive. Write commands refuse a folder `archive init` did not make, and a read-only one."""
+        layout = Layout.resolve(root)
+        if not layout.root.is_dir():
+            raise StateError(f"{layout.root}: archive root does not exist")
+        if not layout.settings.exists():
+            if write:
+                raise StateError(f"{layout.root}: not an archive (no archive.toml); run `archive init` there first, "
+                                 "or give --root")
+            return cls(layout, settings_mod.from_mapping({}), actor or default_actor())
+        if write and read_only(layout.root):
+            raise StateError(f"{layout.root}: the archive is read-only here (a backup or write-once copy); "
+                             "write commands need a writable archive")
+        return cls(layout, settings_mod.load(layout.root), actor or default_actor())
+
+    @classmethod
+    def create(cls, root: str | Path, actor: str | None = None) -> Archive:
+        """`archive init` then open for writing: for scripts that set up a fresh root (bench, docs)."""
+        init(Layout.resolve(root))
+        return cls.open(root, actor, write=True)
+
+    @property
+    def register(self) -> Register:
+        from archive.derived.stores import open_register
+
+        return open_register(self.layout, self.settings)
+
+    @property
+    def engine(self) -> SearchEngine:
+        from archive.derived.stores import open_engine
+
+        return open_engine(self.layout, self.settings)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the archive lock and finish whatever a killed writer left before changing anything."""
+        with exclusive(self.layout.lock):
+            txn.recover(self.layout, self.refresh)
+            yield
+
+    @contextmanager
+    def consistent(self) -> Iterator[bool]:
+        """For readers that must not see a change half-made (verify). On a read-only copy no writer can run,
+        so there is no lock to take; yields whether a killed writer's change was left unfinished there."""
+        if read_only(self.layout.root):
+            yield self.layout.journal.exists()
+            return
+        with self.writing():
+            yield False
+
+    def refresh(self, number: str) -> None:
+        """Bring the derived stores in line with one record folder; a destroyed record leaves them."""
+        from archive.derived.register import row_of
+        from archive.derived.stores import index_guard
+        from archive.search.extract import document
+
+        try:
+            path = folders.find_record(self.layout, number)
+        except NotFound:
+            path = None
+        if path is None:
+            self.register.delete(number)
+            with index_guard():
+                self.engine.delete(number)
+            return
+        view = casefile.load(path)
+        self.register.upsert(row_of(view))
+        with index_guard():
+            self.engine.update([document(view)])
+
+
+def init(layout: Layout) -> list[str]:
+    """Create the layout; idempotent. Returns what it created."""
+    created = []
+    with txn.before_commit(f"archive init {layout.root}"):
+        layout.root.mkdir(parents=True, exist_ok=True)
+        for folder in (layout.records, layout.audit_dir, layout.keys):
+            if not folder.exists():
+                folder.mkdir(parents=True)
+                created.append(folder.name + "/")
+        layout.work.mkdir(exist_ok=True)
+        if not layout.settings.exists():
+            write_bytes(layout.settings, settings_mod.DEFAULT_TEXT.encode("utf-8"))
+            created.append(layout.settings.name)
+        if templates_register.install_shipped(layout.templates):
+            created.append("templates/")
+    settings_mod.load(layout.root)
+    return created

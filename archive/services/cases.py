@@ -1,0 +1,311 @@
+"""Cases: intake, stage updates, rendering, and reading one case or the register."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archive import clock, vocab
+from archive.documents import render as documents
+from archive.errors import InputError, StateError
+from archive.record import folders
+from archive.record import grammar as g
+from archive.record import reader as casefile
+from archive.rules import deadlines
+from archive.rules.triage import triage
+from archive.services.archive import Archive
+from archive.store import txn
+from archive.store.hashing import sha256_bytes, sha256_file
+from archive.store.manifest import write_manifest
+
+if TYPE_CHECKING:
+    from archive.integrity.signing import Credential
+    from archive.rules import stages
+
+
+@dataclass(frozen=True)
+class Prepared:
+    file: str
+    raw: bytes
+    case: dict[str, Any]
+    attachments: list[Path]
+
+
+@dataclass
+class IntakeResult:
+    number: str
+    file: str
+    documents: list[str]
+    severity: str
+    reply_due: str
+    reasons: list[str]
+    similar: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"number": self.number, "file": self.file, "documents": self.documents,
+                "severity": self.severity, "reply_due": self.reply_due, "triage_reasons": self.reasons,
+                "similar": [h["number"] for h in self.similar]}
+
+
+def prepare(path: Path, *, allow_absolute: bool = False) -> Prepared:
+    """Everything that can refuse a case file, done before the lock is taken and before any write."""
+    from archive.validate import check_attachments, check_schema, parse_json, read_input  # jsonschema: only here
+
+    name = str(path)
+    raw = read_input(path)
+    case = parse_json(name, raw)
+    check_schema(name, case, "case.schema.json")
+    atts = check_attachments(name, case, path.parent, allow_absolute=allow_absolute)
+    return Prepared(name, raw, case, atts)
+
+
+def _allocate(arc: Archive, received_at: str) -> str:
+    period = folders.period_of(received_at)
+    pattern = arc.settings.number_pattern
+    used = folders.used_serials(arc.layout, pattern, period)
+    used |= {s for n in arc.register.numbers()
+             if (s := pattern.serial_of(n)) is not None and pattern.format(period, s) == n}
+    serial = max(used, default=0) + 1
+    if serial > pattern.max_serial:
+        raise StateError(f"no case number left for {period:%Y-%m}: serial {pattern.max_serial} is used; "
+                         "widen {serial} in numbering.pattern")
+    return pattern.format(period, serial)
+
+
+def intake(arc: Archive, prepared: Prepared) -> IntakeResult:
+    case = prepared.case
+    tri = triage(case, arc.settings)
+    dl = deadlines.compute(case, case.get("category", "other"), arc.settings)
+    with arc.writing():
+        number = _allocate(arc, case["received_at"])
+        period = folders.period_of(case["received_at"])
+        stage = txn.staging_dir(arc.layout, txn.new_op_id())
+        try:
+            with txn.before_commit(f"{prepared.file}: case not archived"):
+                documents_made = _build_record(arc, stage, number, prepared, tri.as_json(), dl)
+        except BaseException:
+            # Nothing was published and no number used: the staging folder is all there is to undo.
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        final = arc.layout.month_dir(period.year, period.month) / number
+        txn.publish(arc.layout, stage, final, number,
+                    txn.Entry(arc.actor, "intake", number, extra={"source": prepared.file}), arc.refresh)
+    return IntakeResult(number, prepared.file, documents_made, tri.severity, dl["reply_due"] or "", list(tri.reasons))
+
+
+def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tri: dict[str, Any],
+                  dl: dict[str, Any]) -> list[str]:
+    case = prepared.case
+    (stage / g.INTAKE_FILE).write_bytes(prepared.raw)
+    attachments = []
+    if prepared.attachments:
+        (stage / g.ATTACHMENTS_DIR).mkdir()
+    for spec, src in zip(case.get("attachments", []), prepared.attachments, strict=True):
+        dest = stage / g.ATTACHMENTS_DIR / src.name
+        shutil.copyfile(src, dest)
+        attachments.append({"file": f"{g.ATTACHMENTS_DIR}/{src.name}", "title": spec.get("title"),
+                            "source": spec["path"], "size": dest.stat().st_size, "sha256": sha256_file(dest)})
+    record: dict[str, Any] = {
+        "number": number, "case": case, "triage": tri, "deadlines": dl, "attachments": attachments,
+        "intake": {"source_name": Path(prepared.file).name, "sha256": sha256_bytes(prepared.raw),
+                   "archived_at": clock.utc_now(), "actor": arc.actor},
+    }
+    (stage / g.CASE_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    view = casefile.load(stage)
+    made = [documents.render(stage, view, doc_id, arc.layout.templates, arc.settings.organisation,
+                             now=record["intake"]["archived_at"]).docx for doc_id in documents.INTAKE_FORMS]
+    if arc.settings.pdf_at_intake:
+        made += make_pdfs(arc, stage, made)
+    write_manifest(stage, number)
+    return made
+
+
+def intake_files(arc: Archive, paths: list[Path], *, allow_absolute: bool = False, cred: Credential | None = None,
+                 meaning: str = "drafted", refused: Callable[[InputError], None] | None = None
+                 ) -> list[IntakeResult]:
+    """Each file accepted or refused on its own; accepted ones signed (with ``cred``) and compared with
+    earlier complaints. ``refused`` hears each refused file; the others go on."""
+    from archive.services import search, signatures
+
+    results = []
+    for path in paths:
+        try:
+            result = intake(arc, prepare(path, allow_absolute=allow_absolute))
+        except InputError as exc:
+            if refused is None:
+                raise
+            refused(exc)
+            continue
+        if cred is not None:
+            result.documents.extend(signatures.sign(arc, result.number, cred, meaning, list(documents.INTAKE_FORMS)))
+        result.similar = search.similar(arc, result.number, limit=3, earlier_only=True)
+        results.append(result)
+    return results
+
+
+def make_pdfs(arc: Archive, record_dir: Path, docx: list[str]) -> list[str]:
+    """PDFs of the given documents, converted in one LibreOffice run outside the record, then moved in."""
+    from archive.documents import pdf
+
+    out = arc.layout.work / f"pdf-{txn.new_op_id()}"
+    try:
+        made = pdf.convert([record_dir / d for d in docx], out, timeout=arc.settings.pdf_timeout)
+        result = []
+        for rel, produced in zip(docx, made, strict=True):
+            target = record_dir / (rel.removesuffix(".docx") + ".pdf")
+            if target.exists():
+                raise StateError(f"{target}: already exists; a rendered file is never replaced")
+            os.replace(produced, target)
+            result.append(str(target.relative_to(record_dir)))
+        return result
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- changes to an archived record
+
+@dataclass
+class UpdateResult:
+    number: str
+    stages: list[str]
+    documents: list[str]
+    status: str
+    retention_until: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"number": self.number, "stages": self.stages, "documents": self.documents,
+                "status": self.status, "retention_until": self.retention_until}
+
+
+def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: str | None = None,
+           reopen: bool = False, cred: Credential | None = None, meaning: str = "drafted") -> UpdateResult:
+    from archive.rules import stages
+
+    with arc.writing():
+        record = folders.find_record(arc.layout, number)
+        view = casefile.load(record)
+        planned = stages.plan(prep, view, reason=reason, reopen=reopen)
+        written: list[str] = []
+
+        def write() -> None:
+            now = clock.utc_now()
+            folder = record / g.STAGES_DIR
+            folder.mkdir(exist_ok=True)
+            todo = (["reopen"] if reopen else []) + planned
+            current = view
+            for stage in todo:
+                data = prep.data.get(stage, {"reason": reason})
+                extra = ({"version_of_closure": current.stage_versions["closure"]} if stage == "reopen"
+                         else stages.derived(stage, data, current, arc.settings))
+                version = folders.next_version(folder, stage, ".json")
+                older = f"{g.STAGES_DIR}/{g.versioned(stage, version - 1, '.json')}" if version > 1 else None
+                doc = stages.record(stage, version, data, extra, actor=arc.actor, now=now, reason=reason,
+                                    supersedes=older, source=Path(prep.file).name)
+                path = folder / g.versioned(stage, version, ".json")
+                with path.open("x", encoding="utf-8") as fh:
+                    fh.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+                written.append(f"{g.STAGES_DIR}/{path.name}")
+                current = casefile.load(record)
+            for doc_id in documents.forms_for(current, planned):
+                written.append(documents.render(record, current, doc_id, arc.layout.templates,
+                                                arc.settings.organisation, now=now).docx)
+            if arc.settings.pdf_at_intake:
+                written.extend(make_pdfs(arc, record, [w for w in written if w.endswith(".docx")]))
+
+        action = "reopen" if reopen else ("correction" if any(s in view.stages for s in planned) else "update")
+        txn.change_record(arc.layout, record, number,
+                          txn.Entry(arc.actor, action, number, reason, {"stages": planned, "source": prep.file}),
+                          write, arc.refresh)
+        after = casefile.load(record)
+    docs = [w for w in written if w.startswith(g.DOCUMENTS_DIR)]
+    if cred is not None:
+        ids = list(dict.fromkeys(i for d in docs if d.endswith(".docx") and (i := g.document_id(d))))
+        if ids:
+            from archive.services import signatures
+
+            docs.extend(signatures.sign(arc, number, cred, meaning, ids))
+    return UpdateResult(number, planned, docs, after.status, after.retention_until)
+
+
+def render(arc: Archive, number: str, *, pdf: bool = False, force: bool = False) -> list[str]:
+    """Re-render documents whose template or stages changed (all with ``force``) as new versions, and
+    with ``pdf`` make the PDF of each latest version that lacks one. Nothing is overwritten."""
+    with arc.writing():
+        record = folders.find_record(arc.layout, number)
+        view = casefile.load(record)
+        wanted = list(dict.fromkeys([*documents.INTAKE_FORMS, *view.documents, *documents.all_forms(view)]))
+        stale = [d for d in wanted if force or documents.is_stale(record, view, d, arc.layout.templates,
+                                                                 arc.settings.organisation)]
+        made: list[str] = []
+
+        def write() -> None:
+            now = clock.utc_now()
+            for doc_id in stale:
+                made.append(documents.render(record, view, doc_id, arc.layout.templates,
+                                             arc.settings.organisation, now=now).docx)
+            if pdf:
+                latest = casefile.load(record)
+                lacking = [d for doc_id in latest.documents if (d := latest.latest_document(doc_id))
+                           and not (record / (d.removesuffix(".docx") + ".pdf")).exists()]
+                made.extend(make_pdfs(arc, record, lacking))
+
+        if stale or pdf:
+            txn.change_record(arc.layout, record, number,
+                              txn.Entry(arc.actor, "render", number, extra={"documents": stale, "pdf": pdf}),
+                              write, arc.refresh)
+    return made
+
+
+# ---------------------------------------------------------------- reading
+
+def show(arc: Archive, number: str) -> dict[str, Any]:
+    view = casefile.load(folders.find_record(arc.layout, number))
+    return {
+        "number": view.number,
+        "status": view.status,
+        "severity": view.severity,
+        "category": view.category,
+        "departments": view.departments,
+        "triage_reasons": view.record["triage"]["reasons"],
+        "case": view.case,
+        "deadlines": view.record["deadlines"],
+        "stages": view.stages,
+        "stage_versions": view.stage_versions,
+        "documents": view.documents,
+        "attachments": view.record["attachments"],
+        "retention_until": view.retention_until,
+        "hold": view.hold,
+        "path": str(view.path.relative_to(arc.layout.root)),
+    }
+
+
+def list_cases(arc: Archive, *, month: str | None = None, status: str | None = None,
+               severity: str | None = None) -> list[dict[str, Any]]:
+    if month is not None and not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
+        raise StateError(f"--month: {month!r} is not YYYY-MM")
+    return arc.register.select(month=month, status=status, severity=severity)
+
+
+def overdue(arc: Archive, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+    """Deadlines passed without the stage that meets them: reply → response, investigation →
+    investigation, 8D → CAPA recorded (D5–D7)."""
+    day = as_of or clock.today(arc.settings.zone)
+    out = []
+    for row in arc.register.select():
+        if row["status"] == "closed":
+            continue
+        view = casefile.load(folders.find_record(arc.layout, row["number"]))
+        for key, met_by in (("reply", "response"), ("investigation", "investigation"), ("eightd", "capa")):
+            due = view.record["deadlines"].get(f"{key}_due")
+            if due and met_by not in view.stages and day > dt.date.fromisoformat(due):
+                out.append({"number": view.number, "complainant": view.case["complainant"]["name"],
+                            "deadline": key, "deadline_zh": vocab.DEADLINE[key], "due": due,
+                            "days_late": (day - dt.date.fromisoformat(due)).days, "status": view.status,
+                            "severity": view.severity})
+    return out

@@ -1,0 +1,80 @@
+"""Keeping the archive sound: derived stores rebuilt and checked, integrity verified, templates registered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archive.derived.stores import index_guard
+from archive.documents import templates as templates_register
+from archive.record import folders
+from archive.record import reader as casefile
+from archive.services.archive import Archive
+from archive.store import txn
+from archive.store.hashing import sha256_file
+from archive.store.manifest import MANIFEST
+
+if TYPE_CHECKING:
+    from archive.integrity.verify import Report
+
+
+def rebuild(arc: Archive, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Recreate the register and the index from the record folders alone."""
+    from archive.derived.register import row_of
+    from archive.search.extract import document
+
+    with arc.writing():
+        dirs = folders.record_dirs(arc.layout)
+        with txn.before_commit("rebuild"):
+            count = arc.register.rebuild(row_of(casefile.load(p)) for p in dirs)
+            indexed = arc.engine.rebuild((document(casefile.load(p)) for p in dirs),
+                                         (lambda done: progress(done, len(dirs))) if progress else None)
+    return {"register_rows": count, "indexed": indexed}
+
+
+def index_check(arc: Archive) -> dict[str, list[str]]:
+    """Cases missing from the index, indexed from an older state of their record, or indexed but gone."""
+    with index_guard():
+        stamps = arc.engine.stamps()
+    missing, stale = [], []
+    records = {p.name: p for p in folders.record_dirs(arc.layout)}
+    for number, path in records.items():
+        if number not in stamps:
+            missing.append(number)
+        elif stamps[number] != sha256_file(path / MANIFEST):
+            stale.append(number)
+    return {"missing": missing, "stale": stale, "extra": sorted(set(stamps) - set(records))}
+
+
+def verify(arc: Archive, numbers: list[str] | None = None,
+           progress: Callable[[int, int], None] | None = None) -> Report:
+    """Check records, signatures and the audit chain; under the lock, so no change is seen half-made
+    (on a read-only copy there is no writer to wait for)."""
+    from archive.integrity import verify as verifier
+
+    with arc.consistent() as unfinished:
+        report = verifier.run(arc.layout, numbers, progress)
+    if unfinished:
+        report.unfinished_change = True
+    return report
+
+
+def template_versions(arc: Archive) -> list[dict[str, Any]]:
+    rows = []
+    for t in templates_register.load(arc.layout.templates):
+        path = t.path(arc.layout.templates)
+        rows.append({**t.__dict__, "intact": path.is_file() and sha256_file(path) == t.sha256})
+    return rows
+
+
+def register_template(arc: Archive, source: Path, template_id: str, version: str, title: str | None,
+                      effective: str | None) -> templates_register.Template:
+    with arc.writing():
+        t, files = templates_register.plan_registration(arc.layout.templates, source, template_id, version,
+                                                        effective, title)
+        folder = arc.layout.templates.relative_to(arc.layout.root).as_posix()
+        txn.add_files(arc.layout, {f"{folder}/{name}": data for name, data in files.items()},
+                      txn.Entry(arc.actor, "template-register", extra={"template": {"id": t.id, "version": t.version}}),
+                      replace=frozenset({f"{folder}/{templates_register.REGISTER}"}))
+    return t

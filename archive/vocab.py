@@ -1,0 +1,55 @@
+"""Every closed vocabulary of the archive, with the Chinese label people read: one place for each.
+
+Keys are what the JSON contracts use (case.schema.json, update.schema.json, the register, --json);
+labels are what forms, tables and search print. Everything else imports from here.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+Vocabulary = MappingProxyType[str, str]
+
+
+def _vocab(pairs: dict[str, str]) -> Vocabulary:
+    return MappingProxyType(pairs)
+
+
+STATUS: Final = _vocab({"registered": "已登记", "investigating": "调查中", "answered": "已答复",
+                        "following_up": "回访中", "closed": "已结案"})
+SEVERITY: Final = _vocab({"critical": "严重", "major": "重要", "minor": "轻微"})
+SEVERITY_RANK: Final = MappingProxyType({"minor": 0, "major": 1, "critical": 2})
+CHANNEL: Final = _vocab({"phone": "电话", "email": "邮件", "letter": "信函", "fax": "传真", "in_person": "当面",
+                         "web": "网络", "media": "媒体", "regulator": "监管/消协转办"})
+CATEGORY: Final = _vocab({"quality": "产品质量", "packaging": "包装及邮寄", "delivery": "交付", "service": "服务",
+                          "adverse_reaction": "不良反应", "billing": "价格/收费", "other": "其他"})
+RESPONSIBILITY: Final = _vocab({"ours": "我方过错", "both": "双方过错", "customer": "对方过错",
+                                "supplier": "供应商", "none": "投诉不成立", "undetermined": "无法确定"})
+REPLY_METHOD: Final = _vocab({"phone": "电话", "letter": "信函", "email": "邮件", "visit": "上门",
+                              "in_person": "当面", "other": "其他"})
+SATISFACTION: Final = _vocab({"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"})
+CAPA_KIND: Final = _vocab({"correction": "纠正", "corrective": "纠正措施", "preventive": "预防措施"})
+MEANING: Final = _vocab({"drafted": "起草", "reviewed": "审核", "approved": "批准"})
+DEADLINE: Final = _vocab({"reply": "答复", "investigation": "调查", "eightd": "8D 报告"})
+# Stages in handling order; "reopen" is written by `update --reopen`, never by a stage file.
+STAGES: Final[tuple[str, ...]] = ("triage", "investigation", "capa", "response", "follow_up", "closure", "reopen")
+STAGE: Final = _vocab({"triage": "分类与分派", "investigation": "调查", "capa": "纠正和预防措施",
+                       "response": "答复客户", "follow_up": "跟踪回访", "closure": "结案", "reopen": "重新打开"})
+
+
+def label(vocabulary: Vocabulary, key: str | None) -> str:
+    """The Chinese label of ``key``; an unknown key prints as itself rather than failing a report."""
+    if key is None:
+        return ""
+    return vocabulary.get(key, key)
+
+
+def key_of(vocabulary: Vocabulary, text: str) -> str | None:
+    """The key for ``text`` given as a key or as its Chinese label (search filters accept both)."""
+    if text in vocabulary:
+        return text
+    for key, zh in vocabulary.items():
+        if text == zh or text in zh.split("/"):
+            return key
+    return None
