@@ -239,6 +239,13 @@ def destroy(layout: Layout, record: Path, number: str, tombstone: Path, tombston
     return _finish(layout, journal, refresh)
 
 
+def log_event(layout: Layout, entry: Entry, files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An act that changes no file under the root but must be on the record (an export handed to an
+    inspector): one audit entry. ``files`` names what left the archive, with hashes."""
+    with before_commit(entry.action):
+        return audit.append(layout.audit_log, **_audit_fields(entry, files or []))
+
+
 # ---------------------------------------------------------------- recovery
 
 def _committed(layout: Layout, j: Journal) -> bool:
