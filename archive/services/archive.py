@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from archive import settings as settings_mod
 from archive.documents import templates as templates_register
-from archive.errors import NotFound, StateError
+from archive.errors import NotFound, StateError, StorageError
 from archive.record import folders
 from archive.record import reader as casefile
 from archive.settings import Settings
@@ -84,7 +84,11 @@ class Archive:
     def writing(self) -> Iterator[None]:
         """Hold the archive lock and finish whatever a killed writer left before changing anything."""
         with exclusive(self.layout.lock):
-            txn.recover(self.layout, self.refresh)
+            try:
+                txn.recover(self.layout, self.refresh)
+            except OSError as exc:
+                raise StorageError(f"an interrupted change could not be finished ({exc.strerror or exc}); "
+                                   "nothing new was written; free space and run the command again") from None
             yield
 
     @contextmanager
