@@ -73,6 +73,14 @@ other = ["质量保证部"]
 # Kept until the later of closure + years_after_closure and product expiry + years_after_expiry.
 years_after_closure = 3
 years_after_expiry = 1
+# Rules by category replace the two numbers above for that category; each rule's name is stored with the
+# date it gives. A device's "expiry" is the end of its expected life, e.g.
+#   rules = { adverse_reaction = { years_after_closure = 5, years_after_expiry = 1 },
+#             medical_device = ... }   (keys are case categories: quality, packaging, adverse_reaction, ...)
+rules = {}
+# Distinct registered keys that must sign a destruction certificate: 0, 1 (the approver) or 2 (the approver,
+# meaning 批准, and a witness of another person, meaning 监销).
+destruction_signatures = 2
 
 [documents]
 # "intake": render PDFs when the documents are rendered; "on_demand": only with `archive render --pdf`.
@@ -154,6 +162,8 @@ class Settings:
     routing: dict[str, tuple[str, ...]] = field(default_factory=dict)
     years_after_closure: int = 3
     years_after_expiry: int = 1
+    retention_rules: dict[str, tuple[int, int]] = field(default_factory=dict)
+    destruction_signatures: int = 2
     pdf_at_intake: bool = False
     pdf_timeout: int = 300
 
@@ -188,6 +198,30 @@ def _dates(key: str, values: list[str]) -> frozenset[dt.date]:
         except ValueError:
             raise SettingsError(f"archive.toml: {key}: {v!r} is not a date YYYY-MM-DD") from None
     return frozenset(out)
+
+
+def _retention_rules(section: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """Per-category retention: each category's two numbers, defaulting to the section's own."""
+    out = {}
+    for category, rule in section["rules"].items():
+        key = f"retention.rules.{category}"
+        if category not in vocab.CATEGORY:
+            raise SettingsError(f"archive.toml: {key}: unknown category; use one of {', '.join(vocab.CATEGORY)}")
+        if not isinstance(rule, dict):
+            raise SettingsError(f"archive.toml: {key}: expected a table such as {{ years_after_closure = 5 }}")
+        for name, value in rule.items():
+            if name not in ("years_after_closure", "years_after_expiry"):
+                raise SettingsError(f"archive.toml: {key}.{name}: unknown setting")
+            _check_type(f"{key}.{name}", value, 0)
+        out[category] = (rule.get("years_after_closure", section["years_after_closure"]),
+                         rule.get("years_after_expiry", section["years_after_expiry"]))
+    return out
+
+
+def _destruction_signatures(value: int) -> int:
+    if value not in (0, 1, 2):
+        raise SettingsError(f"archive.toml: retention.destruction_signatures: expected 0, 1 or 2, got {value!r}")
+    return value
 
 
 def from_mapping(data: dict[str, Any]) -> Settings:
@@ -233,6 +267,8 @@ def from_mapping(data: dict[str, Any]) -> Settings:
         routing={k: tuple(v) for k, v in merged["routing"].items()},
         years_after_closure=merged["retention"]["years_after_closure"],
         years_after_expiry=merged["retention"]["years_after_expiry"],
+        retention_rules=_retention_rules(merged["retention"]),
+        destruction_signatures=_destruction_signatures(merged["retention"]["destruction_signatures"]),
         pdf_at_intake=pdf == "intake",
         pdf_timeout=merged["documents"]["pdf_timeout"],
     )

@@ -30,7 +30,10 @@ REPLY_METHOD: Final = _vocab({"phone": "电话", "letter": "信函", "email": "�
                               "in_person": "当面", "other": "其他"})
 SATISFACTION: Final = _vocab({"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"})
 CAPA_KIND: Final = _vocab({"correction": "纠正", "corrective": "纠正措施", "preventive": "预防措施"})
-MEANING: Final = _vocab({"drafted": "起草", "reviewed": "审核", "approved": "批准"})
+MEANING: Final = _vocab({"drafted": "起草", "reviewed": "审核", "approved": "批准", "witnessed": "监销"})
+# Meanings a signature on a case document may carry; "witnessed" belongs to destruction certificates.
+DOCUMENT_MEANINGS: Final = ("drafted", "reviewed", "approved")
+HOLD_STATE: Final = _vocab({"active": "法律保全中", "released": "已解除"})
 DEADLINE: Final = _vocab({"reply": "答复", "investigation": "调查", "eightd": "8D 报告"})
 # Stages in handling order; "reopen" is written by `update --reopen`, never by a stage file.
 STAGES: Final[tuple[str, ...]] = ("triage", "investigation", "capa", "response", "follow_up", "closure", "reopen")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archive.cli import cases, integrity, maintenance, search
+from archive.cli import cases, integrity, maintenance, retention, search
 from archive.cli.app import main
 
-__all__ = ["cases", "integrity", "main", "maintenance", "search"]
+__all__ = ["cases", "integrity", "main", "maintenance", "retention", "search"]

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
+from archive import vocab
+
 if TYPE_CHECKING:
     from archive.integrity.signing import Credential
     from archive.services.archive import Archive
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 Needs = Literal["write", "read", "root", "nothing"]
 
-MEANINGS = click.Choice(["drafted", "reviewed", "approved"])
+MEANINGS = click.Choice(list(vocab.DOCUMENT_MEANINGS))
 JSON_HELP = "Print one JSON document on stdout and nothing else there."
 
 
@@ -97,24 +99,25 @@ def archive_command(group: click.Group, name: str | None = None, *, needs: Needs
     return decorate
 
 
-def passphrase(confirm: bool = False) -> str:
-    """From $ARCHIVE_PASSPHRASE (scripts), else a hidden prompt on the terminal."""
+def passphrase(confirm: bool = False, *, env: str = "ARCHIVE_PASSPHRASE", prompt: str = "passphrase") -> str:
+    """From the environment (scripts), else a hidden prompt on the terminal."""
     import os
 
-    env = os.environ.get("ARCHIVE_PASSPHRASE")
-    if env is not None:
-        return env
+    value = os.environ.get(env)
+    if value is not None:
+        return value
     if not sys.stdin.isatty():
-        fail("no passphrase: set ARCHIVE_PASSPHRASE or run on a terminal")
-    value: str = click.prompt("passphrase", hide_input=True, confirmation_prompt=confirm, err=True)
-    return value
+        fail(f"no passphrase: set {env} or run on a terminal")
+    typed: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    return typed
 
 
-def credential(arc: Archive, key: Path) -> Credential:
+def credential(arc: Archive, key: Path, *, env: str = "ARCHIVE_PASSPHRASE", prompt: str = "passphrase"
+               ) -> Credential:
     """A signer's private key opened with its passphrase; a wrong one stops before anything is written."""
     from archive.integrity.signing import open_credential
 
-    return open_credential(arc.layout.keys, key, passphrase())
+    return open_credential(arc.layout.keys, key, passphrase(env=env, prompt=prompt))
 
 
 def progress_printer(label: str, *, enabled: bool, after: float = 1.0) -> Callable[[int, int], None]:

@@ -41,7 +41,7 @@ def register_table(rows: list[dict[str, Any]]) -> str:
     body = [[r["number"], r["received_at"][:16].replace("T", " "), r["complainant"] or "",
              r["product"] or "", r["lot"] or "", vocab.SEVERITY.get(r["severity"], r["severity"]),
              vocab.STATUS.get(r["status"], r["status"]), r["reply_due"] or "", r["retention_until"] or "",
-             "保全" if r["hold"] else ""] for r in rows]
+             vocab.HOLD_STATE["active"] if r["hold"] else ""] for r in rows]
     return table(["编号", "投诉时间", "投诉人", "产品", "批号", "严重程度", "状态", "答复期限", "保存至", "保全"],
                  body, {2: 16, 3: 18})
 
@@ -119,7 +119,7 @@ def templates_table(rows: list[dict[str, Any]]) -> str:
 def verify_report(report: Any) -> str:
     lines = [f.line() for f in report.findings]
     if report.unfinished_change:
-        lines.append("注意: this read-only copy holds a change a killed writer left unfinished")
+        lines.append("注意:此只读副本中留有一项被中断、未完成的更改")
     c = report
     lines.append(f"{'OK' if report.ok else 'FAILED'}: {c.records} records, {c.files} files, "
                  f"{c.bytes / 1e6:.1f} MB, {c.signatures} signatures, {c.checkpoints} checkpoints, "
@@ -145,4 +145,66 @@ def similar_hits(hits: list[dict[str, Any]]) -> str:
 def index_report(report: dict[str, list[str]]) -> str:
     lines = [f"{kind}: {n}" for kind, numbers in report.items() for n in numbers]
     lines.append("run `archive rebuild` to repair" if lines else "index is current")
+    return "\n".join(lines)
+
+
+def due_table(d: dict[str, Any]) -> str:
+    rows = d["due"]
+    if not rows:
+        return f"(截至 {d['as_of']} 无到期记录)"
+    return table(["编号", "类别", "结案日期", "保存至", "规则"],
+                 [[r["number"], vocab.label(vocab.CATEGORY, r["category"]), (r["closed_at"] or "")[:10],
+                   r["retention_until"], r["rule"]] for r in rows])
+
+
+def schedule_text(plan: dict[str, Any]) -> str:
+    lines = ["销毁计划" + (f"  {plan['from'] or ''}..{plan['to'] or ''}" if plan["from"] or plan["to"] else "")]
+    lines.append(table(["月份", "件数", "按类别"],
+                       [[m["month"], str(m["count"]), "、".join(f"{vocab.label(vocab.CATEGORY, k)} {v}"
+                                                              for k, v in sorted(m["by_category"].items()))]
+                        for m in plan["months"]]) if plan["months"] else "(期间内无到期记录)")
+    if plan["held"]:
+        lines.append("法律保全中(不销毁):")
+        lines += [f"  {h['number']}  保存至 {h['retention_until']}  {'、'.join(h['holds'])}" for h in plan["held"]]
+    if plan.get("file"):
+        lines.append(f"已写入 {plan['file']}")
+    return "\n".join(lines)
+
+
+def certificates_table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "(尚无销毁证明)"
+    return table(["证明编号", "状态", "判定日期", "批准人", "监销人", "执行时间", "件数"],
+                 [[r["id"], "已执行" if r["status"] == "executed" else "执行中", r["as_of"], r["approved_by"],
+                   r["witness"] or "", (r["executed_at"] or "")[:19], str(r["destroyed"])] for r in rows])
+
+
+def moved_table(d: dict[str, Any]) -> str:
+    rows = d["moved"]
+    if not rows:
+        return "(没有保存期限需要调整)"
+    return table(["编号", "原保存至", "新保存至", "规则"], [[r["number"], r["from"], r["to"], r["rule"]] for r in rows])
+
+
+def release_line(d: dict[str, Any]) -> str:
+    still = f";仍在法律保全中({'、'.join(d['still_held_by'])})" if d["still_held_by"] else ""
+    return f"{d['number']}  已解除 {d['released']}{still}"
+
+
+def holds_table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "(无法律保全)"
+    return table(["编号", "保全", "原因", "设置人", "设置时间"],
+                 [[r["number"], r["hold"], r["reason"], r["placed_by"], r["placed_at"][:19]] for r in rows], {2: 30})
+
+
+def purge_text(d: dict[str, Any]) -> str:
+    head = "已销毁" if d["executed"] else "试运行(未写入任何内容),将销毁"
+    lines = [f"{head} {len(d['destroyed'])} 件: {' '.join(d['destroyed']) or '无'}"]
+    if d.get("resumed"):
+        lines.append(f"完成了中断的销毁 {d['resumed']}")
+    if d["held"]:
+        lines += [f"  法律保全中,不销毁: {h['number']} {h['hold']} ({h['reason']})" for h in d["held"]]
+    if d["certificate"]:
+        lines.append(f"销毁证明 {d['certificate']}")
     return "\n".join(lines)

@@ -109,6 +109,16 @@ def _context(view: CaseView, template: Template, org: str,
     return ctx
 
 
+def render_controlled(templates: Path, doc_id: str, ctx: dict[str, Any]) -> bytes:
+    """A controlled document that belongs to no case (a destruction certificate, a report): the current
+    registered version of ``doc_id``, checked against the register, filled with ``ctx``."""
+    template = current(templates, doc_id)
+    path = checked_path(templates, template)
+    full = {**ctx, "doc": {"number": template.document_number, "version": template.version,
+                           "effective": template.effective_date}}
+    return render_bytes(path, template, full)
+
+
 def content_digest(ctx: dict[str, Any], names: frozenset[str]) -> str:
     """Hash of what the form prints, so `render` makes a new version only when the form would differ."""
     # Signatures are not content: signing re-renders the same content with its signature block filled.

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.integrity import keys, signing
+from archive.integrity import certificate, keys, signing
 from archive.record import folders as store
 from archive.record.grammar import TOMBSTONE_SUFFIX
 from archive.store import audit
@@ -20,7 +20,7 @@ from archive.store.manifest import MANIFEST
 
 KINDS = ("file_changed", "file_missing", "unexpected_file", "record_folder_missing", "record_not_in_log",
          "manifest_changed", "signature_invalid", "signer_unknown", "signer_retired", "chain_broken",
-         "checkpoint_invalid")
+         "checkpoint_invalid", "certificate_invalid")
 
 
 @dataclass(frozen=True)
@@ -224,6 +224,16 @@ def _check_checkpoints(layout: Layout, log: _Log, signers: dict[str, keys.Signer
                                                     "(history before the checkpoint was rewritten)")
 
 
+def _check_certificates(layout: Layout, signers: dict[str, keys.Signer], report: Report) -> None:
+    """An executed destruction certificate must carry the signatures it was made with, each over its body."""
+    for cert in certificate.load_all(layout.root):
+        if cert.get("status") != certificate.EXECUTED:
+            continue
+        where = f"{certificate.CERTIFICATES_DIR}/{cert['id']}.json"
+        for problem in certificate.problems(cert, signers, int(cert.get("required_signatures", 0))):
+            report.add("certificate_invalid", where, problem)
+
+
 def _check_templates(layout: Layout, claimed: set[str], report: Report) -> None:
     """Templates come from the shipped set (copied by init) or from an audited registration; anything
     else in templates/ was put there behind the archive's back."""
@@ -277,11 +287,12 @@ def run(layout: Layout, numbers: list[str] | None = None,
         elif actual != sha:
             report.add("file_changed", where, f"SHA-256 differs from audit seq {seq}")
     claimed_root = {rel for number, rel, _, _ in log.claims if number is None}
-    for folder in (layout.keys, layout.audit_dir / "checkpoints"):
+    for folder in (layout.keys, layout.audit_dir / "checkpoints", layout.root / certificate.CERTIFICATES_DIR):
         for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
             rel = p.relative_to(layout.root).as_posix()
             if rel not in claimed_root:
                 report.add("unexpected_file", rel, "not recorded in the audit log")
     _check_templates(layout, claimed_root, report)
+    _check_certificates(layout, signers, report)
     _check_checkpoints(layout, log, signers, report)
     return report

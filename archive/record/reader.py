@@ -17,7 +17,7 @@ class CaseView:
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)  # latest version of each stage
     stage_versions: dict[str, int] = field(default_factory=dict)
     documents: dict[str, list[str]] = field(default_factory=dict)  # document id -> versions, oldest first
-    hold: dict[str, Any] | None = None
+    holds: dict[str, dict[str, Any]] = field(default_factory=dict)  # hold id -> its latest record
 
     @property
     def number(self) -> str:
@@ -61,8 +61,36 @@ class CaseView:
         return "registered"
 
     @property
+    def active_holds(self) -> list[dict[str, Any]]:
+        """Legal holds in force: the case is held while any is."""
+        return [h for _, h in sorted(self.holds.items()) if h.get("active")]
+
+    @property
+    def hold(self) -> dict[str, Any] | None:
+        active = self.active_holds
+        return active[0] if active else None
+
+    @property
+    def retention(self) -> dict[str, Any] | None:
+        """retention_until and its rule: from the closure, or from a later `retention recompute` of that
+        same closure. None while the case is open (a reopened case has none until it closes again)."""
+        if not self.closed:
+            return None
+        closure = self.stages["closure"]["derived"]
+        recomputed = self.stages.get("retention")
+        if recomputed and recomputed["data"].get("closure_version") == self.stage_versions["closure"]:
+            return dict(recomputed["data"])
+        return {"retention_until": closure["retention_until"], "rule": closure.get("rule", "default"),
+                "rule_text": closure.get("rule_text", closure.get("rule", ""))}
+
+    @property
     def retention_until(self) -> str | None:
-        return str(self.stages["closure"]["derived"]["retention_until"]) if self.closed else None
+        r = self.retention
+        return str(r["retention_until"]) if r else None
+
+    @property
+    def closed_at(self) -> str | None:
+        return str(self.stages["closure"]["data"]["closed_at"]) if self.closed else None
 
     def latest_document(self, doc_id: str) -> str | None:
         versions = self.documents.get(doc_id)
@@ -92,9 +120,7 @@ def load(record_dir: Path) -> CaseView:
     for stem, versions in _versions(record_dir / DOCUMENTS_DIR).items():
         if any(n.endswith(".docx") for _, n in versions):
             view.documents[stem] = [f"{DOCUMENTS_DIR}/{n}" for _, n in versions if n.endswith(".docx")]
-    holds = _versions(record_dir / HOLDS_DIR).get("hold")
-    if holds:
-        latest = json.loads((record_dir / HOLDS_DIR / holds[-1][1]).read_text(encoding="utf-8"))
-        view.hold = latest if latest.get("active") else None
+    for stem, versions in _versions(record_dir / HOLDS_DIR).items():
+        view.holds[stem] = json.loads((record_dir / HOLDS_DIR / versions[-1][1]).read_text(encoding="utf-8"))
     return view
 

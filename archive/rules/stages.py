@@ -10,7 +10,7 @@ from typing import Any
 from archive import vocab
 from archive.errors import InputError, StateError
 from archive.record.reader import CaseView
-from archive.rules.retention import retention_until
+from archive.rules.retention import retention_until, rule_for
 from archive.rules.triage import major_reasons
 from archive.settings import Settings
 from archive.validate import check_schema, parse_json, read_input
@@ -60,7 +60,10 @@ def plan(prep: PreparedUpdate, view: CaseView, *, reason: str | None, reopen: bo
         raise StateError(f"case {view.number} already has {', '.join(corrected)}: replacing a recorded stage is "
                          "a correction and needs --reason TEXT")
     if "closure" in stages:
-        missing = [s for s in ("investigation", "response") if s not in view.stages and s not in prep.data]
+        # 21 CFR 820.198(b): a case may close without an investigation when the record says why and who decided.
+        waived = "no_investigation" in prep.data["closure"]
+        needed = ("response",) if waived else ("investigation", "response")
+        missing = [s for s in needed if s not in view.stages and s not in prep.data]
         if missing:
             raise StateError(f"case {view.number} cannot be closed before its {' and '.join(missing)} "
                              "is recorded")
@@ -79,11 +82,16 @@ def derived(stage: str, data: dict[str, Any], view: CaseView, settings: Settings
             wanted = floor
         return {"severity": wanted}
     if stage == "closure":
-        expiry = view.case.get("product", {}).get("expiry_date")
-        return {"retention_until": retention_until(data["closed_at"], expiry, settings).isoformat(),
-                "rule": f"later of closure + {settings.years_after_closure} years and expiry + "
-                        f"{settings.years_after_expiry} years"}
+        return retention_of(view, data["closed_at"], settings)
     return {}
+
+
+def retention_of(view: CaseView, closed_at: str, settings: Settings) -> dict[str, Any]:
+    """The retention date a closure gives under today's settings, with the rule that gave it."""
+    rule = rule_for(view.category, settings)
+    expiry = view.case.get("product", {}).get("expiry_date")
+    return {"retention_until": retention_until(closed_at, expiry, rule).isoformat(), "rule": rule.name,
+            "rule_text": rule.text}
 
 
 def record(stage: str, version: int, data: Any, derived_values: dict[str, Any], *, actor: str, now: str,

@@ -280,7 +280,9 @@ def show(arc: Archive, number: str) -> dict[str, Any]:
         "documents": view.documents,
         "attachments": view.record["attachments"],
         "retention_until": view.retention_until,
+        "retention": view.retention,
         "hold": view.hold,
+        "holds": view.active_holds,
         "path": str(view.path.relative_to(arc.layout.root)),
     }
 

@@ -206,7 +206,10 @@ def add_files(layout: Layout, files: dict[str, bytes], entry: Entry, *, replace:
         except OSError:
             recover(layout, lambda _n: None)
             raise
-    return _finish(layout, journal, lambda _n: None)
+    try:
+        return _finish(layout, journal, lambda _n: None)
+    finally:
+        shutil.rmtree(layout.work / op, ignore_errors=True)  # the backups of replaced files
 
 
 def destroy(layout: Layout, record: Path, number: str, tombstone: Path, tombstone_data: bytes, entry: Entry,
@@ -235,7 +238,7 @@ def destroy(layout: Layout, record: Path, number: str, tombstone: Path, tombston
         except OSError:
             recover(layout, refresh)
             raise
-    shutil.rmtree(trash, ignore_errors=True)
+    shutil.rmtree(layout.work / op, ignore_errors=True)
     return _finish(layout, journal, refresh)
 
 

@@ -191,6 +191,12 @@ class SearchIndex:
         writer.delete_by_term("number", number)
         writer.commit()
 
+    def compact(self) -> None:
+        """Merge every segment into one, so deleted documents leave no bytes behind (a destruction run)."""
+        ix = self._open()
+        if ix is not None:
+            ix.optimize()
+
     def rebuild(self, docs: Iterable[dict[str, Any]], progress: Callable[[int], None] | None = None) -> int:
         """A fresh index beside the old one, swapped in when complete."""
         fresh = self.folder.with_name(self.folder.name + ".rebuild")

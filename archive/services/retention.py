@@ -1,0 +1,463 @@
+"""Retention runs: what falls due, legal holds, approved destruction with a signed certificate, and moving
+recorded dates when the rules change (ISO 15489: destruction authorised, documented, irreversible)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archive import clock, vocab
+from archive.errors import InputError, NotFound, StateError
+from archive.integrity import certificate as cert_mod
+from archive.record import folders
+from archive.record import grammar as g
+from archive.record import reader as casefile
+from archive.record.reader import CaseView
+from archive.rules.retention import is_due
+from archive.services.archive import Archive
+from archive.store import txn
+from archive.store.hashing import sha256_file
+from archive.store.manifest import MANIFEST, read_manifest
+
+if TYPE_CHECKING:
+    from archive.integrity.signing import Credential
+
+METHOD = ("记录文件夹(各阶段及文件各版本、PDF、附件、签名)整体删除;登记表条目以 SQLite secure_delete 覆盖删除;"
+          "全文索引条目删除并合并索引段;保留墓碑(编号、月份、类别、日期、清单校验值,不含个人信息)")
+BASIS = "归档销毁:根据保留期限及时销毁过期的投诉记录(ISO 15489;个人信息保护法第四十七条)"
+
+
+def _views(arc: Archive) -> list[CaseView]:
+    return [casefile.load(p) for p in folders.record_dirs(arc.layout)]
+
+
+def _month(value: str) -> str:
+    try:
+        dt.date.fromisoformat(value + "-01")
+    except ValueError:
+        raise InputError("command line", "--from/--to", f"{value!r} is not a month YYYY-MM") from None
+    return value
+
+
+def _due_row(view: CaseView) -> dict[str, Any]:
+    r = view.retention or {}
+    return {"number": view.number, "retention_until": r.get("retention_until"), "rule": r.get("rule"),
+            "category": view.category, "closed_at": view.closed_at}
+
+
+def _hold_rows(view: CaseView) -> list[dict[str, Any]]:
+    return [{"number": view.number, "hold": h["id"], "reason": h["reason"], "placed_by": h["placed_by"],
+             "placed_at": h["placed_at"]} for h in view.active_holds]
+
+
+def due(arc: Archive, as_of: dt.date) -> dict[str, Any]:
+    """Closed, unheld cases whose retention date is before ``as_of``."""
+    rows = [_due_row(v) for v in _views(arc)
+            if v.retention_until and not v.active_holds and is_due(v.retention_until, as_of)]
+    return {"as_of": as_of.isoformat(), "due": rows}
+
+
+def schedule(arc: Archive, start: str | None = None, end: str | None = None) -> dict[str, Any]:
+    """The destruction plan (销毁计划): month by month, what falls due, counted by category; held cases apart."""
+    lo, hi = (_month(start) if start else None), (_month(end) if end else None)
+    if lo and hi and lo > hi:
+        raise InputError("command line", "--from/--to", f"--from {lo} is after --to {hi}")
+    months: dict[str, list[dict[str, Any]]] = {}
+    held = []
+    for view in _views(arc):
+        if not view.retention_until:
+            continue
+        month = (dt.date.fromisoformat(view.retention_until) + dt.timedelta(days=1)).isoformat()[:7]
+        if (lo and month < lo) or (hi and month > hi):
+            continue
+        if view.active_holds:
+            held.append({**_due_row(view), "due_month": month, "holds": [h["id"] for h in view.active_holds]})
+        else:
+            months.setdefault(month, []).append(_due_row(view))
+    plan = [{"month": m, "count": len(rows), "by_category": dict(Counter(r["category"] for r in rows)),
+             "cases": [r["number"] for r in rows]} for m, rows in sorted(months.items())]
+    return {"from": lo, "to": hi, "months": plan, "held": held}
+
+
+# ---------------------------------------------------------------- legal holds
+
+def hold(arc: Archive, number: str, reason: str) -> dict[str, Any]:
+    if not reason.strip():
+        raise InputError("command line", "--reason", "must not be empty")
+    with arc.writing():
+        record = folders.find_record(arc.layout, number)
+        view = casefile.load(record)
+        hold_id = f"H{len(view.holds) + 1}"
+        data = {"id": hold_id, "active": True, "reason": reason, "placed_by": arc.actor, "placed_at": clock.utc_now()}
+
+        def write() -> None:
+            (record / g.HOLDS_DIR).mkdir(exist_ok=True)
+            with (record / g.HOLDS_DIR / g.versioned(hold_id, 1, ".json")).open("x", encoding="utf-8") as fh:
+                fh.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+        txn.change_record(arc.layout, record, number,
+                          txn.Entry(arc.actor, "hold", number, reason, {"hold": hold_id}), write, arc.refresh)
+    return {"number": number, "hold": hold_id}
+
+
+def release(arc: Archive, number: str, hold_id: str, reason: str) -> dict[str, Any]:
+    if not reason.strip():
+        raise InputError("command line", "--reason", "must not be empty")
+    with arc.writing():
+        record = folders.find_record(arc.layout, number)
+        view = casefile.load(record)
+        current = view.holds.get(hold_id)
+        if current is None:
+            raise NotFound(f"case {number} has no hold {hold_id!r} (it has: {', '.join(view.holds) or 'none'})")
+        if not current.get("active"):
+            raise StateError(f"hold {hold_id} of case {number} was already released on {current['released_at']}")
+        version = folders.next_version(record / g.HOLDS_DIR, hold_id, ".json")
+        data = {**current, "active": False, "released_by": arc.actor, "released_at": clock.utc_now(),
+                "release_reason": reason}
+
+        def write() -> None:
+            with (record / g.HOLDS_DIR / g.versioned(hold_id, version, ".json")).open("x", encoding="utf-8") as fh:
+                fh.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+        txn.change_record(arc.layout, record, number,
+                          txn.Entry(arc.actor, "release", number, reason, {"hold": hold_id}), write, arc.refresh)
+        still = [h["id"] for h in casefile.load(record).active_holds]
+    return {"number": number, "released": hold_id, "still_held_by": still}
+
+
+def holds(arc: Archive) -> list[dict[str, Any]]:
+    return [row for view in _views(arc) for row in _hold_rows(view)]
+
+
+# ---------------------------------------------------------------- destruction
+
+@dataclass
+class PurgeResult:
+    as_of: str
+    destroyed: list[str]
+    certificate: str | None
+    held: list[dict[str, Any]] = field(default_factory=list)
+    executed: bool = False
+    resumed: str | None = None  # the certificate of an interrupted run this one finished
+
+    def as_json(self) -> dict[str, Any]:
+        return {"destroyed": self.destroyed, "certificate": self.certificate, "executed": self.executed,
+                "as_of": self.as_of, "held": self.held, "resumed": self.resumed}
+
+
+def check_signers(arc: Archive, approved_by: str, approver: Credential | None, witness: Credential | None) -> None:
+    """Refused before anything is destroyed: too few keys, the approver not the named person, a witness
+    who is the approver."""
+    need = arc.settings.destruction_signatures
+    given = [c for c in (approver, witness) if c is not None]
+    if not approved_by.strip():
+        raise InputError("command line", "--approved-by", "must name the person who approved the destruction")
+    if need >= 1 and approver is None:
+        raise InputError("command line", "--sign-as", f"retention.destruction_signatures = {need}: the approver "
+                                                      "signs the certificate with --sign-as KEY")
+    if need >= 2 and witness is None:
+        raise InputError("command line", "--witness", "retention.destruction_signatures = 2: a witness of another "
+                                                      "person signs with --witness KEY")
+    if approver is not None and approver.signer.name not in approved_by:
+        raise InputError("command line", "--approved-by", f"{approved_by!r} does not name the owner of the "
+                                                          f"--sign-as key ({approver.signer.name})")
+    if approver is not None and witness is not None and (
+            witness.signer.id == approver.signer.id or witness.signer.name == approver.signer.name):
+        raise InputError("command line", "--witness", "the witness must be a different person from the approver")
+    if len({c.signer.id for c in given}) < need:
+        raise InputError("command line", "--sign-as", f"{need} distinct registered keys must sign")
+
+
+def _selected(arc: Archive, as_of: dt.date, numbers: list[str]) -> tuple[list[CaseView], list[dict[str, Any]]]:
+    views = _views(arc) if not numbers else [casefile.load(folders.find_record(arc.layout, n)) for n in numbers]
+    held = [row for v in views if v.retention_until and is_due(v.retention_until, as_of) for row in _hold_rows(v)]
+    for v in views if numbers else []:
+        if v.active_holds:
+            h = v.active_holds[0]
+            raise StateError(f"case {v.number} is under legal hold {h['id']} ({h['reason']}, placed by "
+                             f"{h['placed_by']}): destruction refused")
+        if not v.retention_until:
+            raise StateError(f"case {v.number} is open: it has no retention date and is never destroyed")
+        if not is_due(v.retention_until, as_of):
+            raise StateError(f"case {v.number} is kept until {v.retention_until}: not due on {as_of}")
+    due_views = [v for v in views if v.retention_until and not v.active_holds and is_due(v.retention_until, as_of)]
+    return due_views, held
+
+
+def _case_entry(view: CaseView) -> dict[str, Any]:
+    """What the certificate keeps of a case: dates, rule and file hashes; no personal data (attachment
+    names can carry names, so attachments are listed by position)."""
+    files = []
+    attachments = 0
+    for f in read_manifest(view.path)["files"]:
+        path = str(f["path"])
+        if path.startswith(g.ATTACHMENTS_DIR + "/"):
+            attachments += 1
+            path = f"{g.ATTACHMENTS_DIR}/#{attachments}{Path(path).suffix.lower()}"
+        files.append({"path": path, "size": f["size"], "sha256": f["sha256"]})
+    r = view.retention or {}
+    return {"number": view.number, "received_month": view.case["received_at"][:7], "category": view.category,
+            "closed_at": view.closed_at, "rule": r.get("rule"), "rule_text": r.get("rule_text"),
+            "retention_until": r.get("retention_until"), "manifest_sha256": sha256_file(view.path / MANIFEST),
+            "files": files}
+
+
+def _tombstone(entry: dict[str, Any], cert_id: str) -> bytes:
+    keep = ("number", "received_month", "category", "closed_at", "rule", "retention_until", "manifest_sha256")
+    data = {**{k: entry[k] for k in keep}, "certificate": cert_id, "destroyed_at": clock.utc_now()}
+    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _next_certificate_id(arc: Archive) -> str:
+    year = clock.today(arc.settings.zone).year
+    used = [c["id"] for c in cert_mod.load_all(arc.layout.root) if c["id"].startswith(f"XH-{year}-")]
+    return cert_mod.certificate_id(year, len(used) + 1)
+
+
+def purge(arc: Archive, as_of: dt.date, approved_by: str, *, execute: bool = False,
+          approver: Credential | None = None, witness: Credential | None = None, numbers: list[str] | None = None,
+          progress: Callable[[int, int], None] | None = None) -> PurgeResult:
+    """Without ``execute`` a dry run: what would go, nothing written. With it: every due, unheld case
+    destroyed and one signed certificate; a run killed half way is finished by the next one."""
+    if not execute:
+        would_go, skipped = _selected(arc, as_of, numbers or [])
+        return PurgeResult(as_of.isoformat(), [v.number for v in would_go], None, skipped)
+    check_signers(arc, approved_by, approver, witness)
+    with arc.writing():
+        pending = [c for c in cert_mod.load_all(arc.layout.root) if c["status"] == cert_mod.IN_PROGRESS]
+        held: list[dict[str, Any]] = []
+        if pending:
+            plan = pending[0]
+        else:
+            due_views, held = _selected(arc, as_of, numbers or [])
+            if not due_views:
+                return PurgeResult(as_of.isoformat(), [], None, held, executed=True)
+            plan = {"id": _next_certificate_id(arc), "status": cert_mod.IN_PROGRESS, "organisation":
+                    arc.settings.organisation, "as_of": as_of.isoformat(), "approved_by": approved_by,
+                    "actor": arc.actor, "planned_at": clock.utc_now(), "method": METHOD, "basis": BASIS,
+                    "required_signatures": arc.settings.destruction_signatures,
+                    "cases": [_case_entry(v) for v in due_views]}
+            txn.add_files(arc.layout, {_cert_path(plan["id"], ".json"): _json_bytes(plan)},
+                          txn.Entry(arc.actor, "destruction-plan", extra={"certificate": plan["id"],
+                                                                           "cases": len(plan["cases"])}))
+        destroyed = _destroy_planned(arc, plan, progress)
+        final = _finish_certificate(arc, plan, destroyed, approver, witness)
+        from archive.derived.stores import index_guard
+
+        with index_guard():
+            # Deleted documents linger in index segments until they are merged away.
+            arc.engine.compact()
+    return PurgeResult(as_of.isoformat(), destroyed, _cert_path(final["id"], ".json"), held, executed=True,
+                       resumed=plan["id"] if pending else None)
+
+
+def _cert_path(cert_id: str, ext: str) -> str:
+    return f"{cert_mod.CERTIFICATES_DIR}/{cert_id}{ext}"
+
+
+def _json_bytes(value: dict[str, Any]) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _destroy_planned(arc: Archive, plan: dict[str, Any], progress: Callable[[int, int], None] | None) -> list[str]:
+    destroyed = []
+    for i, entry in enumerate(plan["cases"], start=1):
+        number = entry["number"]
+        period = dt.date.fromisoformat(entry["received_month"] + "-01")
+        tomb = arc.layout.month_dir(period.year, period.month) / f"{number}{g.TOMBSTONE_SUFFIX}"
+        if tomb.exists():
+            destroyed.append(number)  # destroyed before the run was interrupted
+        else:
+            try:
+                record = folders.find_record(arc.layout, number)
+            except NotFound:
+                continue
+            view = casefile.load(record)
+            if view.active_holds or sha256_file(record / MANIFEST) != entry["manifest_sha256"]:
+                continue  # held, or changed, since the plan was made: not what was approved for destruction
+            txn.destroy(arc.layout, record, number, tomb, _tombstone(entry, plan["id"]),
+                        txn.Entry(arc.actor, "destroy", number, extra={"certificate": plan["id"]}), arc.refresh)
+            destroyed.append(number)
+        if progress:
+            progress(i, len(plan["cases"]))
+    return destroyed
+
+
+def _finish_certificate(arc: Archive, plan: dict[str, Any], destroyed: list[str], approver: Credential | None,
+                        witness: Credential | None) -> dict[str, Any]:
+    from archive.documents import pdf
+    from archive.documents.render import render_controlled
+
+    now = clock.utc_now()
+    gone = set(destroyed)
+    final = {**plan, "status": cert_mod.EXECUTED, "executed_at": now, "witness": witness.signer.name if witness
+             else None, "cases": [c for c in plan["cases"] if c["number"] in gone]}
+    final["signatures"] = [cert_mod.sign(final, c, meaning, now)
+                           for c, meaning in ((approver, "approved"), (witness, "witnessed")) if c is not None]
+    docx = render_controlled(arc.layout.templates, "destruction-certificate", _certificate_context(arc, final))
+    work = arc.layout.work / f"certificate-{txn.new_op_id()}"
+    try:
+        with txn.before_commit(f"certificate {final['id']}"):
+            work.mkdir(parents=True)
+            (work / f"{final['id']}.docx").write_bytes(docx)
+            [made] = pdf.convert([work / f"{final['id']}.docx"], work / "pdf", timeout=arc.settings.pdf_timeout)
+            pdf_bytes = made.read_bytes()
+        txn.add_files(arc.layout, {_cert_path(final["id"], ".json"): _json_bytes(final),
+                                   _cert_path(final["id"], ".docx"): docx, _cert_path(final["id"], ".pdf"): pdf_bytes},
+                      txn.Entry(arc.actor, "destruction-certificate",
+                                extra={"certificate": final["id"], "destroyed": destroyed,
+                                       "body_sha256": cert_mod.body_sha256(final)}),
+                      replace=frozenset({_cert_path(final["id"], ".json")}))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def _certificate_context(arc: Archive, cert: dict[str, Any]) -> dict[str, Any]:
+    from archive.documents.context import printable, zh_date, zh_datetime
+    from archive.integrity.signing import display
+
+    sig = {m: {"name": "", "title": "", "time": "", "fingerprint": ""} for m in ("approved", "witnessed")}
+    for s in cert["signatures"]:
+        sig[s["meaning"]] = display(s, arc.settings.zone)
+    cases = cert["cases"]
+    return {
+        "number": cert["id"], "org": printable(cert["organisation"]), "version_label": "v1",
+        "as_of": zh_date(cert["as_of"]), "approved_by": printable(cert["approved_by"]),
+        "witness": printable(cert.get("witness") or "(未设监销)"),
+        "planned_at": zh_datetime(_local(cert["planned_at"], arc)),
+        "executed_at": zh_datetime(_local(cert["executed_at"], arc)),
+        "count": str(len(cases)), "files_total": str(sum(len(c["files"]) for c in cases)),
+        "method": cert["method"], "basis": cert["basis"],
+        "cases": [{"n": str(i), "number": c["number"], "category": vocab.label(vocab.CATEGORY, c["category"]),
+                   "closed": zh_date(c["closed_at"]), "until": zh_date(c["retention_until"]),
+                   "rule": printable(c.get("rule_text") or c["rule"]), "files": str(len(c["files"]))}
+                  for i, c in enumerate(cases, start=1)],
+        "files": [{"number": c["number"], "path": f["path"], "size": str(f["size"]), "sha256": f["sha256"]}
+                  for c in cases for f in c["files"]],
+        "sig": sig,
+    }
+
+
+def _local(utc: str, arc: Archive) -> str:
+    return dt.datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone(arc.settings.zone).isoformat()
+
+
+def certificates(arc: Archive) -> list[dict[str, Any]]:
+    return [{"id": c["id"], "status": c["status"], "as_of": c["as_of"], "approved_by": c["approved_by"],
+             "witness": c.get("witness"), "executed_at": c.get("executed_at"), "destroyed": len(c["cases"]),
+             "numbers": [x["number"] for x in c["cases"]], "path": _cert_path(c["id"], ".json")}
+            for c in cert_mod.load_all(arc.layout.root)]
+
+
+# ---------------------------------------------------------------- rules changed
+
+def recompute(arc: Archive, reason: str) -> list[dict[str, Any]]:
+    """Bring every recorded retention date in line with today's rules, each moved date audited with the
+    reason; a settings change alone never moves one."""
+    from archive.rules.stages import retention_of
+
+    if not reason.strip():
+        raise InputError("command line", "--reason", "must not be empty")
+    moved = []
+    with arc.writing():
+        for record in folders.record_dirs(arc.layout):
+            view = casefile.load(record)
+            current = view.retention
+            if current is None or view.closed_at is None:
+                continue
+            wanted = retention_of(view, view.closed_at, arc.settings)
+            if (wanted["retention_until"], wanted["rule"]) == (current["retention_until"], current["rule"]):
+                continue
+            data = {**wanted, "closure_version": view.stage_versions["closure"], "previous": current}
+            stage_dir = record / g.STAGES_DIR
+            version = folders.next_version(stage_dir, "retention", ".json")
+
+            def write(data: dict[str, Any] = data, version: int = version, stage_dir: Path = stage_dir) -> None:
+                doc = {"stage": "retention", "version": version, "data": data, "derived": {},
+                       "recorded_at": clock.utc_now(), "actor": arc.actor, "reason": reason}
+                with (stage_dir / g.versioned("retention", version, ".json")).open("x", encoding="utf-8") as fh:
+                    fh.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+
+            txn.change_record(arc.layout, record, view.number,
+                              txn.Entry(arc.actor, "retention-recompute", view.number, reason,
+                                        {"from": current["retention_until"], "to": wanted["retention_until"],
+                                         "rule": wanted["rule"]}), write, arc.refresh)
+            moved.append({"number": view.number, "from": current["retention_until"],
+                          "to": wanted["retention_until"], "rule": wanted["rule"]})
+    return moved
+
+
+def write_schedule(arc: Archive, plan: dict[str, Any], out: Path) -> Path:
+    """The destruction plan as a Word document or a spreadsheet for the archivist's approval file."""
+    suffix = out.suffix.lower()
+    if suffix not in (".docx", ".xlsx"):
+        raise InputError("command line", "--out", f"{out.name}: write the plan as .docx or .xlsx")
+    if not out.parent.is_dir():
+        raise InputError("command line", "--out", f"folder {out.parent} does not exist")
+    header = ["月份", "件数", *(vocab.label(vocab.CATEGORY, c) for c in vocab.CATEGORY), "投诉编号"]
+    rows = [[m["month"], m["count"], *(m["by_category"].get(c, 0) for c in vocab.CATEGORY), " ".join(m["cases"])]
+            for m in plan["months"]]
+    held = [[h["number"], h["due_month"], h["retention_until"], "、".join(h["holds"])] for h in plan["held"]]
+    span = f"{plan['from'] or '最早'} 至 {plan['to'] or '最晚'}"
+    data = (_schedule_docx if suffix == ".docx" else _schedule_xlsx)(arc, span, header, rows, held)
+    from archive.store.atomic import write_bytes
+
+    with txn.before_commit(f"--out {out}"):
+        write_bytes(out, data)
+    return out
+
+
+def _schedule_docx(arc: Archive, span: str, header: list[str], rows: list[list[Any]], held: list[list[Any]]) -> bytes:
+    import io
+
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document()
+    normal = doc.styles["Normal"]
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
+    doc.add_heading(f"{arc.settings.organisation} 投诉记录销毁计划", level=1)
+    doc.add_paragraph(f"期间:{span}    编制:{arc.actor}    编制日期:{clock.today(arc.settings.zone).isoformat()}")
+    held_head = ["投诉编号", "到期月份", "保存至", "保全"]
+    for title, head, body in (("到期销毁", header, rows), ("法律保全中(不销毁)", held_head, held)):
+        doc.add_heading(title, level=2)
+        table = doc.add_table(rows=1, cols=len(head))
+        table.style = "Table Grid"
+        for cell, text in zip(table.rows[0].cells, head, strict=True):
+            cell.text = text
+        for row in body:
+            for cell, value in zip(table.add_row().cells, row, strict=True):
+                cell.text = str(value)
+    doc.add_paragraph("审批:________________    日期:________________")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _schedule_xlsx(arc: Archive, span: str, header: list[str], rows: list[list[Any]], held: list[list[Any]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "销毁计划"
+    sheet.append([f"{arc.settings.organisation} 投诉记录销毁计划 {span}"])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    sheet.freeze_panes = "A3"
+    kept = book.create_sheet("法律保全中")
+    kept.append(["投诉编号", "到期月份", "保存至", "保全"])
+    for row in held:
+        kept.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()

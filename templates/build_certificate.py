@@ -1,0 +1,100 @@
+"""Build the destruction certificate (销毁证明, GL-004-10) template and register it beside the GL-004 forms.
+
+    python templates/build_certificate.py    # writes templates/destruction-certificate.v1.docx, adds its entry
+
+Uses the form builder's parts so the certificate looks like the other controlled documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+sys.path.insert(0, str(Path(__file__).parent))
+from build_templates import (  # noqa: E402  (a sibling script, not a package)
+    EFFECTIVE,
+    HERE,
+    cell_text,
+    grid,
+    kv_table,
+    new_doc,
+    section_title,
+    tall_row,
+)
+
+TEMPLATE_ID = "destruction-certificate"
+TITLE = "投诉记录销毁证明"
+DOCUMENT_NUMBER = "GL-004-10"
+
+
+def _relabel(doc: object) -> None:
+    """The shared header says 投诉编号 for a case; a certificate carries its own number."""
+    parts = [doc.sections[0].footer.paragraphs[0], *doc.paragraphs[:3]]  # type: ignore[attr-defined]
+    for par in parts:
+        for run in par.runs:
+            if "投诉编号" in run.text:
+                run.text = run.text.replace("投诉编号", "证明编号")
+
+
+def certificate() -> object:
+    doc = new_doc(TITLE)
+    _relabel(doc)
+    kv_table(doc, [
+        ("证明编号", "{{ number }}", "判定日期", "{{ as_of }}"),
+        ("批准人", "{{ approved_by }}", "监销人", "{{ witness }}"),
+        ("计划时间", "{{ planned_at }}", "执行时间", "{{ executed_at }}"),
+        ("销毁份数", "{{ count }}", "文件总数", "{{ files_total }}"),
+        ("销毁方式", "{{ method }}"),
+        ("依据", "{{ basis }}"),
+    ])
+    section_title(doc, "销毁清单")
+    widths = (1.0, 2.1, 2.0, 2.9, 2.9, 4.3, 1.8)
+    table = grid(doc, 3, widths)
+    for i, head in enumerate(("序号", "投诉编号", "类别", "结案日期", "保存至", "保存规则", "文件数")):
+        cell_text(table.rows[0].cells[i], head, label=True, align=WD_ALIGN_PARAGRAPH.CENTER, size=9)
+    cell_text(table.rows[1].cells[0], "{%tr for c in cases %}")
+    for i, key in enumerate(("n", "number", "category", "closed", "until", "rule", "files")):
+        cell_text(table.rows[2].cells[i], f"{{{{ c.{key} }}}}", size=9)
+    cell_text(table.add_row().cells[0], "{%tr endfor %}")
+    section_title(doc, "签名")
+    sig = grid(doc, 3, (2.2, 3.0, 3.6, 4.2, 4.0))
+    for i, head in enumerate(("签署", "签名", "职务", "日期时间", "密钥指纹")):
+        cell_text(sig.rows[0].cells[i], head, label=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for r, (zh, key) in enumerate((("批准", "approved"), ("监销", "witnessed")), start=1):
+        cells = sig.rows[r].cells
+        cell_text(cells[0], zh, label=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+        for i, part in enumerate(("name", "title", "time", "fingerprint"), start=1):
+            cell_text(cells[i], f"{{{{ sig.{key}.{part} }}}}", size=9 if part != "name" else 10.5)
+        tall_row(sig, r, 1.0)
+    section_title(doc, "附:销毁文件校验值(SHA-256,取自各记录清单)")
+    files = grid(doc, 3, (2.2, 6.6, 1.6, 6.6))
+    for i, head in enumerate(("投诉编号", "文件", "字节", "SHA-256")):
+        cell_text(files.rows[0].cells[i], head, label=True, align=WD_ALIGN_PARAGRAPH.CENTER, size=8)
+    cell_text(files.rows[1].cells[0], "{%tr for f in files %}")
+    for i, key in enumerate(("number", "path", "size", "sha256")):
+        cell_text(files.rows[2].cells[i], f"{{{{ f.{key} }}}}", size=6.5)
+    cell_text(files.add_row().cells[0], "{%tr endfor %}")
+    return doc
+
+
+def main() -> None:
+    path = HERE / f"{TEMPLATE_ID}.v1.docx"
+    doc = certificate()
+    doc.core_properties.title = TITLE  # type: ignore[attr-defined]
+    doc.core_properties.subject = f"{DOCUMENT_NUMBER} v1"  # type: ignore[attr-defined]
+    doc.save(str(path))  # type: ignore[attr-defined]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    register = HERE / "templates.toml"
+    text = register.read_text(encoding="utf-8")
+    entry = "\n".join(["[[template]]", f'id = "{TEMPLATE_ID}"', f'title = "{TITLE}"',
+                       f'document_number = "{DOCUMENT_NUMBER}"', 'version = "1"', f'effective_date = "{EFFECTIVE}"',
+                       f'file = "{path.name}"', f'sha256 = "{digest}"', ""])
+    if f'id = "{TEMPLATE_ID}"' not in text:
+        register.write_text(text.rstrip("\n") + "\n\n" + entry, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,308 @@
+"""Retention runs (ISO 15489, the archive SOP 归档销毁): due lists, legal holds, approved destruction with a signed
+certificate that leaves no case content behind, and retention rules that never move silently."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ARCHIVE_BIN, Cli, audit_entries, record_dirs, snapshot, write_case
+
+PASS = {"ARCHIVE_PASSPHRASE": "approver-pass", "ARCHIVE_WITNESS_PASSPHRASE": "witness-pass"}
+SECRET = {"name": "欧阳修远", "lot": "ZZLOT9876", "text": "独特投诉内容甲乙丙丁", "file": "ouyang-letter.txt",
+          "attachment": "附件里的秘密字样戊己庚"}
+
+
+def _json(result: Any) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _close(cli: Cli, tmp: Path, number: str, closed: str = "2026-11-21T09:00:00+08:00",
+           **closure: Any) -> None:
+    stages: dict[str, Any] = {
+        "response": {"replied_at": "2026-11-19T10:00:00+08:00", "method": "phone", "content": "已答复客户"},
+        "closure": {"closed_at": closed, "approved_by": "质量部经理 黄涛", **closure}}
+    if "no_investigation" not in closure:
+        stages["investigation"] = {"investigator": "质量部 陈工", "findings": "调查完成",
+                                   "completed_at": "2026-11-18T10:00:00+08:00"}
+    path = tmp / f"close-{number}.json"
+    path.write_text(json.dumps(stages, ensure_ascii=False), encoding="utf-8")
+    result = cli("update", number, str(path))
+    assert result.exit_code == 0, result.output
+
+
+def _intake(cli: Cli, tmp: Path, name: str, **fields: Any) -> str:
+    return str(_json(cli("intake", "--json", str(write_case(tmp, name, **fields))))[0]["number"])
+
+
+@pytest.fixture
+def keys(cli: Cli, tmp_path: Path) -> dict[str, Path]:
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    out = {}
+    for kid, name, title, secret in (("huang", "黄涛", "质量部经理", "approver-pass"),
+                                     ("li", "李明", "档案管理员", "witness-pass")):
+        out[kid] = folder / f"{kid}.pem"
+        r = cli("keys", "create", kid, "--name", name, "--title", title, "--out", str(out[kid]),
+                env={"ARCHIVE_PASSPHRASE": secret})
+        assert r.exit_code == 0, r.output
+    return out
+
+
+@pytest.fixture
+def closed(cli: Cli, tmp_path: Path) -> dict[str, str]:
+    """Four cases: 0001 closed (secret content), 0002 closed, 0003 open, 0004 closed and highest."""
+    (tmp_path / SECRET["file"]).write_text(SECRET["attachment"], encoding="utf-8")
+    numbers = {
+        "secret": _intake(cli, tmp_path, "a.json", complainant={"name": SECRET["name"]},
+                          product={"name": "阿莫西林胶囊", "lot": SECRET["lot"], "expiry_date": "2027-01-31"},
+                          description=SECRET["text"], attachments=[{"path": SECRET["file"], "title": "投诉信"}]),
+        "plain": _intake(cli, tmp_path, "b.json", received_at="2026-11-04T10:00:00+08:00"),
+        "open": _intake(cli, tmp_path, "c.json", received_at="2026-11-05T10:00:00+08:00"),
+        "last": _intake(cli, tmp_path, "d.json", received_at="2026-11-06T10:00:00+08:00"),
+    }
+    for key in ("secret", "plain", "last"):
+        _close(cli, tmp_path, numbers[key])
+    return numbers
+
+
+def _purge(cli: Cli, keys: dict[str, Path], *extra: str) -> Any:
+    return cli("purge", "--as-of", "2029-11-22", "--approved-by", "质量部经理 黄涛", "--execute", "--json",
+               "--sign-as", str(keys["huang"]), "--witness", str(keys["li"]), *extra, env=PASS)
+
+
+def test_a_case_is_due_the_day_after_its_retention_date(cli: Cli, closed: dict[str, str]) -> None:
+    on_the_day = _json(cli("retention", "due", "--as-of", "2029-11-21", "--json"))["due"]
+    assert on_the_day == []
+    after = _json(cli("retention", "due", "--as-of", "2029-11-22", "--json"))["due"]
+    assert [d["number"] for d in after] == sorted([closed["secret"], closed["plain"], closed["last"]])
+    assert set(after[0]) == {"number", "retention_until", "rule", "category", "closed_at"}
+    assert after[0]["retention_until"] == "2029-11-21" and after[0]["rule"] == "default"
+
+
+def test_open_and_held_cases_are_never_due(cli: Cli, closed: dict[str, str]) -> None:
+    assert _json(cli("hold", closed["plain"], "--reason", "诉讼待决", "--json")) == {"number": closed["plain"],
+                                                                                   "hold": "H1"}
+    due = {d["number"] for d in _json(cli("retention", "due", "--as-of", "2040-01-01", "--json"))["due"]}
+    assert closed["open"] not in due and closed["plain"] not in due and closed["secret"] in due
+
+
+def test_a_dry_run_writes_nothing(cli: Cli, root: Path, closed: dict[str, str], keys: dict[str, Path]) -> None:
+    before = snapshot(root)
+    out = _json(cli("purge", "--as-of", "2029-11-22", "--approved-by", "质量部经理 黄涛", "--json"))
+    assert out["destroyed"] == sorted([closed["secret"], closed["plain"], closed["last"]])
+    assert out["certificate"] is None and out["executed"] is False
+    assert snapshot(root) == before
+
+
+def test_two_holds_one_released_is_still_held(cli: Cli, closed: dict[str, str], keys: dict[str, Path]) -> None:
+    n = closed["plain"]
+    cli("hold", n, "--reason", "诉讼待决")
+    cli("hold", n, "--reason", "监管检查")
+    released = _json(cli("release", n, "--hold", "H1", "--reason", "和解", "--json"))
+    assert released["still_held_by"] == ["H2"]
+    assert [h["hold"] for h in _json(cli("holds", "--json"))] == ["H2"]
+    assert _json(cli("show", n, "--json"))["hold"]["id"] == "H2"
+    assert "法律保全中" in cli("list").stdout
+    out = _json(_purge(cli, keys))
+    assert n not in out["destroyed"] and [h["number"] for h in out["held"]] == [n]
+    assert n in {p for p in _json(cli("list", "--json")) for p in [p["number"]]}
+
+
+def test_a_held_case_named_for_destruction_is_refused_naming_the_hold(cli: Cli, root: Path, closed: dict[str, str],
+                                                                      keys: dict[str, Path]) -> None:
+    cli("hold", closed["plain"], "--reason", "诉讼待决")
+    before = snapshot(root)
+    result = _purge(cli, keys, closed["plain"], closed["secret"])
+    assert result.exit_code == 2 and "H1" in result.stderr and "诉讼待决" in result.stderr
+    assert snapshot(root) == before
+
+
+def test_destruction_leaves_no_case_content_under_the_root(cli: Cli, root: Path, closed: dict[str, str],
+                                                           keys: dict[str, Path]) -> None:
+    for args in (("render", closed["secret"], "--pdf"),):
+        assert cli(*args).exit_code == 0
+    out = _json(_purge(cli, keys))
+    assert closed["secret"] in out["destroyed"]
+    needles = [SECRET[k].encode("utf-8") for k in ("name", "lot", "text", "attachment")] + [b"ouyang"]
+    for path in root.rglob("*"):
+        if not path.is_file() or path.relative_to(root).parts[0] == "audit":
+            continue
+        data = path.read_bytes()
+        for needle in needles:
+            assert needle not in data, f"{needle.decode()} left in {path.relative_to(root)}"
+        assert not path.name.startswith(f"{closed['secret']}.") or path.name.endswith(".tombstone.json")
+    assert not any((root / ".work").iterdir())
+    for word in (SECRET["name"], SECRET["lot"], "独特投诉"):
+        assert _json(cli("search", "--json", word))["total"] == 0
+    tomb = json.loads(next(root.glob(f"records/*/*/{closed['secret']}.tombstone.json")).read_text(encoding="utf-8"))
+    assert set(tomb) == {"number", "received_month", "category", "closed_at", "rule", "retention_until",
+                         "certificate", "manifest_sha256", "destroyed_at"}
+    logged = [e for e in audit_entries(root) if e["action"] == "destroy"]
+    assert {e["number"] for e in logged} == set(out["destroyed"])
+    assert all(e["certificate"] == "XH-2026-0001" for e in logged)
+
+
+def test_numbers_are_not_reused_after_destroying_the_highest(cli: Cli, tmp_path: Path, closed: dict[str, str],
+                                                             keys: dict[str, Path]) -> None:
+    _json(_purge(cli, keys, closed["last"]))
+    assert _intake(cli, tmp_path, "e.json", received_at="2026-11-22T10:00:00+08:00") == "26110005"
+
+
+def test_verify_is_clean_after_destruction_and_names_a_folder_removed_by_hand(
+        cli: Cli, root: Path, closed: dict[str, str], keys: dict[str, Path]) -> None:
+    import shutil
+
+    _json(_purge(cli, keys))
+    report = _json(cli("verify", "--json"))
+    assert report["findings"] == []
+    shutil.rmtree(record_dirs(root)[closed["open"]])
+    report = json.loads(cli("verify", "--json").stdout)
+    assert [f["kind"] for f in report["findings"]] == ["record_folder_missing"]
+
+
+def test_the_certificate_is_signed_and_a_tampered_one_is_reported(cli: Cli, root: Path, closed: dict[str, str],
+                                                                  keys: dict[str, Path]) -> None:
+    out = _json(_purge(cli, keys))
+    cert_path = root / out["certificate"]
+    cert = json.loads(cert_path.read_text(encoding="utf-8"))
+    assert [s["meaning"] for s in cert["signatures"]] == ["approved", "witnessed"]
+    assert {c["number"] for c in cert["cases"]} == set(out["destroyed"])
+    assert all(len(f["sha256"]) == 64 for c in cert["cases"] for f in c["files"])
+    assert (root / "certificates/XH-2026-0001.pdf").read_bytes().startswith(b"%PDF")
+    listed = _json(cli("retention", "certificates", "--json"))
+    assert listed[0]["id"] == "XH-2026-0001" and listed[0]["destroyed"] == len(out["destroyed"])
+    cert["cases"] = cert["cases"][1:]  # someone drops a case from the evidence
+    cert_path.write_text(json.dumps(cert, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    kinds = {f["kind"] for f in json.loads(cli("verify", "--json").stdout)["findings"]}
+    assert {"certificate_invalid", "file_changed"} <= kinds
+
+
+def test_too_few_keys_or_the_wrong_people_are_refused_before_anything_is_destroyed(
+        cli: Cli, root: Path, closed: dict[str, str], keys: dict[str, Path]) -> None:
+    before = snapshot(root)
+    base = ("purge", "--as-of", "2029-11-22", "--execute")
+    attempts = [
+        (*base, "--approved-by", "质量部经理 黄涛", "--sign-as", str(keys["huang"])),  # no witness
+        (*base, "--approved-by", "质量部经理 黄涛"),  # no keys at all
+        (*base, "--approved-by", "张三", "--sign-as", str(keys["huang"]), "--witness", str(keys["li"])),
+        (*base, "--approved-by", "黄涛", "--sign-as", str(keys["huang"]), "--witness", str(keys["huang"])),
+    ]
+    env = {"ARCHIVE_PASSPHRASE": "approver-pass", "ARCHIVE_WITNESS_PASSPHRASE": "approver-pass"}
+    for args in attempts:
+        result = cli(*args, env=env if args[-1] == str(keys["huang"]) else PASS)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+    assert snapshot(root) == before
+
+
+def test_a_killed_execute_run_is_finished_by_the_next(root: Path, cli: Cli, tmp_path: Path,
+                                                      keys: dict[str, Path]) -> None:
+    numbers = [_intake(cli, tmp_path, f"k{i}.json", received_at=f"2026-10-{10 + i:02d}T10:00:00+08:00")
+               for i in range(12)]
+    for n in numbers:
+        _close(cli, tmp_path, n)
+    args = [ARCHIVE_BIN, "--root", str(root), "--actor", "档案员", "purge", "--as-of", "2029-11-22",
+            "--approved-by", "质量部经理 黄涛", "--execute", "--sign-as", str(keys["huang"]),
+            "--witness", str(keys["li"])]
+    env = {**os.environ, **PASS}
+    interrupted = False
+    for step in range(60):
+        delay = 0.3 + step * 0.03
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        tombs = list(root.glob("records/*/*/*.tombstone.json"))
+        if tombs and len(tombs) < len(numbers):
+            interrupted = True
+            break
+        if len(tombs) == len(numbers):
+            break
+    done = subprocess.run([*args, "--json"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    certs = [json.loads(p.read_text(encoding="utf-8")) for p in (root / "certificates").glob("XH-*.json")]
+    assert len(certs) == 1 and certs[0]["status"] == "executed"
+    tombs = {json.loads(p.read_text(encoding="utf-8"))["number"] for p in root.glob("records/*/*/*.tombstone.json")}
+    assert tombs == set(numbers) == {c["number"] for c in certs[0]["cases"]}
+    assert _json(cli("verify", "--json"))["findings"] == []
+    if not interrupted:
+        pytest.skip("no kill landed between two destructions on this machine")
+
+
+def test_category_rules_and_recompute(cli: Cli, root: Path, tmp_path: Path) -> None:
+    toml = root / "archive.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace("rules = {}", "rules = { adverse_reaction = { years_after_closure = 5 } }"),
+                    encoding="utf-8")
+    adverse = _intake(cli, tmp_path, "ar.json", category="adverse_reaction")
+    _close(cli, tmp_path, adverse)
+    shown = _json(cli("show", adverse, "--json"))
+    assert shown["retention_until"] == "2031-11-21" and shown["retention"]["rule"] == "adverse_reaction"
+    toml.write_text(text.replace("rules = {}", "rules = { adverse_reaction = { years_after_closure = 7 } }"),
+                    encoding="utf-8")
+    assert _json(cli("show", adverse, "--json"))["retention_until"] == "2031-11-21"  # never moved silently
+    moved = _json(cli("retention", "recompute", "--reason", "SOP 修订:不良反应记录保存 7 年", "--json"))["moved"]
+    assert moved == [{"number": adverse, "from": "2031-11-21", "to": "2033-11-21", "rule": "adverse_reaction"}]
+    assert _json(cli("show", adverse, "--json"))["retention_until"] == "2033-11-21"
+    assert [e["reason"] for e in audit_entries(root) if e["action"] == "retention-recompute"] == [
+        "SOP 修订:不良反应记录保存 7 年"]
+    assert _json(cli("retention", "recompute", "--reason", "再次检查", "--json"))["moved"] == []
+
+
+def test_reopening_clears_the_date_and_closing_again_recomputes(cli: Cli, tmp_path: Path,
+                                                                closed: dict[str, str]) -> None:
+    n = closed["plain"]
+    reopen = tmp_path / "reopen.json"
+    reopen.write_text(json.dumps({"follow_up": {"visited_at": "2026-11-22T10:00:00+08:00", "by": "张丽",
+                                                "satisfaction": "dissatisfied"}}), encoding="utf-8")
+    assert cli("update", n, str(reopen), "--reopen", "--reason", "客户再次投诉").exit_code == 0
+    assert _json(cli("show", n, "--json"))["retention_until"] is None
+    again = tmp_path / "close-again.json"
+    again.write_text(json.dumps({"closure": {"closed_at": "2026-11-23T09:00:00+08:00", "approved_by": "黄涛"}}),
+                     encoding="utf-8")
+    assert cli("update", n, str(again), "--reason", "重新结案").exit_code == 0
+    assert _json(cli("show", n, "--json"))["retention_until"] == "2029-11-23"
+
+
+def test_closure_without_investigation_needs_its_reason_and_decider(cli: Cli, tmp_path: Path) -> None:
+    n = _intake(cli, tmp_path, "ni.json", category="service")
+    _close(cli, tmp_path, n, no_investigation={"reason": "服务态度投诉,已当面致歉,无产品质量问题",
+                                               "decided_by": "质量部经理 黄涛"})
+    shown = _json(cli("show", n, "--json"))
+    assert shown["status"] == "closed" and "investigation" not in shown["stages"]
+    bare = _intake(cli, tmp_path, "bare.json", received_at="2026-11-08T10:00:00+08:00")
+    path = tmp_path / "bare-close.json"
+    path.write_text(json.dumps({"response": {"replied_at": "2026-11-19T10:00:00+08:00", "method": "phone",
+                                             "content": "已答复"},
+                                "closure": {"closed_at": "2026-11-21T09:00:00+08:00", "approved_by": "黄涛"}}),
+                    encoding="utf-8")
+    result = cli("update", bare, str(path))
+    assert result.exit_code == 2 and "investigation" in result.stderr
+
+
+def test_the_schedule_counts_months_and_categories_and_shows_held_apart(cli: Cli, tmp_path: Path,
+                                                                        closed: dict[str, str]) -> None:
+    cli("hold", closed["last"], "--reason", "诉讼待决")
+    plan = _json(cli("retention", "schedule", "--from", "2029-01", "--to", "2030-12", "--json"))
+    assert plan["months"] == [{"month": "2029-11", "count": 2, "by_category": {"packaging": 2},
+                               "cases": sorted([closed["secret"], closed["plain"]])}]
+    assert [h["number"] for h in plan["held"]] == [closed["last"]]
+    assert _json(cli("retention", "schedule", "--from", "2030-01", "--json"))["months"] == []
+    for suffix in (".docx", ".xlsx"):
+        out = tmp_path / f"plan{suffix}"
+        assert cli("retention", "schedule", "--out", str(out)).exit_code == 0
+        assert out.stat().st_size > 1000
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "plan.xlsx").active
+    assert [c.value for c in sheet[3]][:3] == ["2029-11", 2, 0]
+    assert cli("retention", "schedule", "--from", "2030-13").exit_code == 2
+    assert cli("retention", "schedule", "--out", str(tmp_path / "plan.pdf")).exit_code == 2
