@@ -13,3 +13,8 @@ def utc_now() -> str:
 def today(zone: dt.tzinfo) -> dt.date:
     """Today's date where the archive is (settings ``[time] zone``)."""
     return dt.datetime.now(zone).date()
+
+
+def now() -> dt.datetime:
+    """Now, aware, in UTC: what recorded dates are compared with."""
+    return dt.datetime.now(dt.UTC)

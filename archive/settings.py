@@ -33,6 +33,20 @@ pattern = "{yy}{mm}{serial:04}"
 [time]
 # Zone used for "today" (overdue lists, retention runs) and for dates printed on forms.
 zone = "Asia/Shanghai"
+# A received_at or stage date later than now by more than this is refused as a date in the future.
+clock_skew_minutes = 10
+
+[audit]
+# Write commands need --actor or $ARCHIVE_ACTOR naming the person who acts (an OS account is not a person).
+require_actor = true
+
+[signatures]
+# One person gives one meaning on a document: the key that drafted it may not also review or approve it.
+separate_meanings = true
+
+[closure]
+# Closure also needs the approval (批准) signature on every current form of the case.
+require_approvals = false
 
 [deadlines]
 # Channels answered the same day (oral complaints, and those where delay is not acceptable).
@@ -166,6 +180,10 @@ class Settings:
     destruction_signatures: int = 2
     pdf_at_intake: bool = False
     pdf_timeout: int = 300
+    clock_skew_minutes: int = 10
+    require_actor: bool = True
+    separate_meanings: bool = True
+    require_approvals: bool = False
 
 
 def _defaults() -> dict[str, dict[str, Any]]:
@@ -271,6 +289,10 @@ def from_mapping(data: dict[str, Any]) -> Settings:
         destruction_signatures=_destruction_signatures(merged["retention"]["destruction_signatures"]),
         pdf_at_intake=pdf == "intake",
         pdf_timeout=merged["documents"]["pdf_timeout"],
+        clock_skew_minutes=merged["time"]["clock_skew_minutes"],
+        require_actor=merged["audit"]["require_actor"],
+        separate_meanings=merged["signatures"]["separate_meanings"],
+        require_approvals=merged["closure"]["require_approvals"],
     )
 
 

@@ -19,7 +19,7 @@ CATEGORIES = ["quality", "packaging", "delivery", "service", "adverse_reaction",
 
 
 def case(i: int, rng: random.Random) -> dict[str, Any]:
-    month = rng.randint(1, 12)
+    month = rng.randint(1, 10)  # received dates lie in the past: intake refuses future ones
     day = rng.randint(1, 28)
     problems = rng.sample(PROBLEMS, 3)
     lot = f"B{2026}{month:02d}{day:02d}{rng.randint(10, 99)}"

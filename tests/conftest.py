@@ -22,6 +22,9 @@ SHARED_CASES = sorted((SHARED / "examples" / "cases").glob("*.json"))
 SHARED_BAD = sorted((SHARED / "examples" / "bad").glob("*.json"))
 SHARED_UPDATES = SHARED / "examples" / "updates"
 ARCHIVE_BIN = str(Path(sys.executable).with_name("archive"))
+# Write commands need a named person (archive.toml [audit] require_actor); tests act as one unless they
+# test exactly that, and then remove it from the environment they pass.
+os.environ["ARCHIVE_ACTOR"] = "测试员 tester"
 
 
 @pytest.fixture

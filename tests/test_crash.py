@@ -35,12 +35,12 @@ def test_sigkill_at_many_points_never_leaves_a_partial_record(root: Path, tmp_pa
     # A large attachment stretches the copy/hash/fsync window the kill should land in.
     (tmp_path / "scan.bin").write_bytes(b"\x89PDF" + bytes(range(256)) * 40_000)
     path = write_case(tmp_path, attachments=[{"path": "scan.bin", "title": "扫描件"}])
-    warm = run_archive(root, "intake", "--json", str(path))
+    warm = run_archive(root, "intake", "--allow-duplicate", "--json", str(path))
     assert warm.returncode == 0, warm.stderr
     outcomes = set()
     for i in range(24):
         delay = 0.05 + i * 0.03
-        proc = subprocess.Popen([ARCHIVE_BIN, "--root", str(root), "intake", str(path)],
+        proc = subprocess.Popen([ARCHIVE_BIN, "--root", str(root), "intake", "--allow-duplicate", str(path)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
@@ -52,7 +52,7 @@ def test_sigkill_at_many_points_never_leaves_a_partial_record(root: Path, tmp_pa
         _check_consistent(root, allow_unlogged_record=True)
     assert {"killed", "interrupted mid-write"} <= outcomes, outcomes
     before = set(record_dirs(root))
-    done = run_archive(root, "intake", "--json", str(path))
+    done = run_archive(root, "intake", "--allow-duplicate", "--json", str(path))
     assert done.returncode == 0, done.stderr
     [item] = json.loads(done.stdout)
     serials = sorted(int(n[-4:]) for n in before)
@@ -67,11 +67,11 @@ def test_sigkill_at_many_points_never_leaves_a_partial_record(root: Path, tmp_pa
 
 def test_torn_audit_line_is_dropped_and_the_chain_continues(root: Path, tmp_path: Path) -> None:
     path = write_case(tmp_path)
-    assert run_archive(root, "intake", str(path)).returncode == 0
+    assert run_archive(root, "intake", "--allow-duplicate", str(path)).returncode == 0
     log = root / "audit" / "audit.jsonl"
     with log.open("ab") as fh:
         fh.write(b'{"seq":2,"half')
-    assert run_archive(root, "intake", str(path)).returncode == 0
+    assert run_archive(root, "intake", "--allow-duplicate", str(path)).returncode == 0
     entries = audit_entries(root)
     assert [e["seq"] for e in entries] == [1, 2]
     first_line = log.read_bytes().splitlines()[0]

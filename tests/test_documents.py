@@ -116,7 +116,7 @@ def test_new_template_version_renders_new_documents_old_ones_keep_theirs(root: P
     old_doc = record_dirs(root)[old] / "documents/record-form.v1.docx"
     old_hash = hashlib.sha256(old_doc.read_bytes()).hexdigest()
     result = cli("templates", "register", str(_new_template_version(root, tmp_path)), "--id", "record-form",
-                 "--version", "2", "--effective", "2026-12-01")
+                 "--version", "2", "--effective", "2026-11-24")
     assert result.exit_code == 0, result.output
     new = _intake(cli, SHARED_CASES[1])
     meta = json.loads((record_dirs(root)[new] / "documents/record-form.v1.meta.json").read_text())
@@ -184,9 +184,9 @@ def test_quality_complaints_get_an_8d_report(root: Path, cli: Cli) -> None:
 
 
 @pytest.mark.parametrize(("expiry", "closed", "until"), [
-    ("2028-07-31", "2026-12-01T09:00:00+08:00", "2029-12-01"),  # closure + 3 years is later
-    ("2030-06-30", "2026-12-01T09:00:00+08:00", "2031-06-30"),  # expiry + 1 year is later
-    (None, "2028-02-29T09:00:00+08:00", "2031-02-28"),  # leap day
+    ("2028-07-31", "2026-11-20T09:00:00+08:00", "2029-11-20"),  # closure + 3 years is later
+    ("2030-06-30", "2026-11-20T09:00:00+08:00", "2031-06-30"),  # expiry + 1 year is later
+    ("2032-02-29", "2026-11-20T09:00:00+08:00", "2033-02-28"),  # leap day
 ])
 def test_closure_sets_retention_by_the_rule(root: Path, cli: Cli, tmp_path: Path, expiry: str | None,
                                             closed: str, until: str) -> None:

@@ -58,7 +58,7 @@ def test_full_disk_during_intake_says_what_happened_and_never_duplicates(tiny_di
     for leave in range(8_000, 400_000, 24_000):
         filler = _fill(tiny_disk, leave)
         before = set(record_dirs(root))
-        result = run_archive(root, "--actor", "t", "intake", "--json", str(case))
+        result = run_archive(root, "--actor", "t", "intake", "--allow-duplicate", "--json", str(case))
         _no_traceback(result)
         after = set(record_dirs(root))
         if result.returncode == 0:

@@ -161,7 +161,7 @@ def test_arbitrary_json_is_refused_cleanly_or_accepted(root: Path, cli: Cli, tmp
 @given(text=st.text(min_size=1).filter(lambda s: s.strip() != ""))
 def test_any_description_text_is_archived_exactly(root: Path, cli: Cli, tmp_path: Path, text: str) -> None:
     path = write_case(tmp_path, description=text)
-    result = cli("intake", "--json", str(path))
+    result = cli("intake", "--allow-duplicate", "--json", str(path))
     assert result.exit_code == 0, result.output
     [item] = json.loads(result.stdout)
     shown = json.loads(cli("show", "--json", item["number"]).stdout)

@@ -32,13 +32,15 @@ def worked(root: Path, cli: Cli, keydir: Path) -> Path:
     for sid, name, title in (("zhangli", "张丽", "QA 主管"), ("huangtao", "黄涛", "质量部经理")):
         r = cli("keys", "create", sid, "--name", name, "--title", title, "--out", str(keydir / f"{sid}.pem"), env=PASS)
         assert r.exit_code == 0, r.output
-    r = cli("intake", "--sign-as", str(keydir / "zhangli.pem"), str(SHARED_CASES[0]), str(SHARED_CASES[4]), env=PASS)
+    r = cli("--actor", "QA 主管 张丽", "intake", "--sign-as", str(keydir / "zhangli.pem"), str(SHARED_CASES[0]),
+            str(SHARED_CASES[4]), env=PASS)
     assert r.exit_code == 0, r.output
     assert cli("update", "26110001", str(SHARED_UPDATES / "01-investigation.json")).exit_code == 0
-    r = cli("sign", "26110001", "--key", str(keydir / "huangtao.pem"), "--meaning", "approved", env=PASS)
+    r = cli("--actor", "质量部经理 黄涛", "sign", "26110001", "--key", str(keydir / "huangtao.pem"), "--meaning",
+            "approved", env=PASS)
     assert r.exit_code == 0, r.output
     assert cli("render", "--force", "26110002").exit_code == 0
-    assert cli("seal", "--key", str(keydir / "huangtao.pem"), env=PASS).exit_code == 0
+    assert cli("--actor", "黄涛", "seal", "--key", str(keydir / "huangtao.pem"), env=PASS).exit_code == 0
     return root
 
 
@@ -117,7 +119,7 @@ def test_audit_line_tamper_breaks_the_chain(worked: Path, cli: Cli, how: str) ->
     if how == "removed":
         del lines[3]
     elif how == "edited":
-        lines[3] = lines[3].replace(b'"actor":"tester"', b'"actor":"mallory"')
+        lines[3] = lines[3].replace(b'"actor":"', b'"actor":"mallory ')
     else:
         lines[3], lines[4] = lines[4], lines[3]
     (worked / "audit" / "audit.jsonl").write_bytes(b"".join(lines))
@@ -246,7 +248,7 @@ def test_private_key_is_encrypted_0600_and_never_inside_the_root(root: Path, cli
 
 
 def test_already_signed_with_same_meaning_is_refused(worked: Path, cli: Cli, keydir: Path) -> None:
-    r = cli("sign", "26110001", "--key", str(keydir / "huangtao.pem"), "--meaning", "approved",
+    r = cli("--actor", "黄涛", "sign", "26110001", "--key", str(keydir / "huangtao.pem"), "--meaning", "approved",
             "--document", "record-form", env=PASS)
     assert r.exit_code == 2 and "already signed" in r.stderr
 

@@ -20,16 +20,16 @@ def test_first_case_of_a_month_gets_serial_one(cli: Cli, tmp_path: Path) -> None
 
 def test_serial_restarts_each_month_and_follows_received_at(cli: Cli, tmp_path: Path) -> None:
     nov = write_case(tmp_path, "a.json")
-    dec = write_case(tmp_path, "b.json", received_at="2026-12-01T08:00:00+08:00")
-    nov2 = write_case(tmp_path, "c.json", received_at="2026-11-29T08:00:00+08:00")
-    assert _numbers(cli("intake", "--json", str(nov), str(dec), str(nov2)).stdout) == [
-        "26110001", "26120001", "26110002"]
+    oct_ = write_case(tmp_path, "b.json", received_at="2026-10-31T08:00:00+08:00")
+    nov2 = write_case(tmp_path, "c.json", received_at="2026-11-20T08:00:00+08:00")
+    assert _numbers(cli("intake", "--json", str(nov), str(oct_), str(nov2)).stdout) == [
+        "26110001", "26100001", "26110002"]
 
 
 def test_period_is_the_offset_local_month_not_utc(cli: Cli, tmp_path: Path) -> None:
-    # 23:30 on 30 November in New York is already December in UTC and in Shanghai.
-    path = write_case(tmp_path, received_at="2026-11-30T23:30:00-05:00")
-    assert _numbers(cli("intake", "--json", str(path)).stdout) == ["26110001"]
+    # 23:30 on 31 October in New York is already November in UTC and in Shanghai.
+    path = write_case(tmp_path, received_at="2026-10-31T23:30:00-05:00")
+    assert _numbers(cli("intake", "--json", str(path)).stdout) == ["26100001"]
 
 
 def test_sixteen_parallel_intakes_get_distinct_contiguous_serials(root: Path, tmp_path: Path) -> None:

@@ -74,8 +74,8 @@ def closed(cli: Cli, tmp_path: Path) -> dict[str, str]:
 
 
 def _purge(cli: Cli, keys: dict[str, Path], *extra: str) -> Any:
-    return cli("purge", "--as-of", "2029-11-22", "--approved-by", "质量部经理 黄涛", "--execute", "--json",
-               "--sign-as", str(keys["huang"]), "--witness", str(keys["li"]), *extra, env=PASS)
+    return cli("--actor", "质量部经理 黄涛", "purge", "--as-of", "2029-11-22", "--approved-by", "质量部经理 黄涛",
+               "--execute", "--json", "--sign-as", str(keys["huang"]), "--witness", str(keys["li"]), *extra, env=PASS)
 
 
 def test_a_case_is_due_the_day_after_its_retention_date(cli: Cli, closed: dict[str, str]) -> None:
@@ -209,7 +209,7 @@ def test_a_killed_execute_run_is_finished_by_the_next(root: Path, cli: Cli, tmp_
                for i in range(12)]
     for n in numbers:
         _close(cli, tmp_path, n)
-    args = [ARCHIVE_BIN, "--root", str(root), "--actor", "档案员", "purge", "--as-of", "2029-11-22",
+    args = [ARCHIVE_BIN, "--root", str(root), "--actor", "质量部经理 黄涛", "purge", "--as-of", "2029-11-22",
             "--approved-by", "质量部经理 黄涛", "--execute", "--sign-as", str(keys["huang"]),
             "--witness", str(keys["li"])]
     env = {**os.environ, **PASS}

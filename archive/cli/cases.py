@@ -26,8 +26,10 @@ SIGN_AS_HELP = "Sign the documents this command renders with this private key."
 @click.option("--allow-absolute", is_flag=True, help="Allow absolute attachment paths (batch imports).")
 @click.option("--sign-as", "sign_as", type=click.Path(dir_okay=False, path_type=Path), help=SIGN_AS_HELP)
 @click.option("--meaning", type=MEANINGS, default="drafted", show_default=True, help="Meaning of --sign-as.")
+@click.option("--allow-duplicate", is_flag=True,
+              help="Archive a file or complaint even when the same one was archived before.")
 def intake(arc: Archive, files: tuple[Path, ...], allow_absolute: bool, sign_as: Path | None, meaning: str,
-           as_json: bool) -> None:
+           allow_duplicate: bool, as_json: bool) -> None:
     """Validate, number and archive case files; each file is accepted or refused on its own."""
     from archive.services.cases import intake_files
 
@@ -39,7 +41,7 @@ def intake(arc: Archive, files: tuple[Path, ...], allow_absolute: bool, sign_as:
 
     cred = credential(arc, sign_as) if sign_as else None
     results = intake_files(arc, list(files), allow_absolute=allow_absolute, cred=cred, meaning=meaning,
-                           refused=say_refused)
+                           refused=say_refused, allow_duplicate=allow_duplicate)
     if as_json:
         emit_json([r.as_json() for r in results])
     else:

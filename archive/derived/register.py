@@ -16,7 +16,10 @@ from archive.record.reader import CaseView
 
 COLUMNS = ("number", "received_at", "channel", "complainant", "organisation", "product", "lot",
            "category", "severity", "triage_reasons", "departments", "status", "reply_due",
-           "investigation_due", "eightd_due", "retention_until", "hold")
+           "investigation_due", "eightd_due", "retention_until", "intake_sha256", "duplicate_key",
+           "lapsed_approvals", "hold")
+# Bumped whenever the table changes: an older file is named with `archive rebuild` instead of misread.
+FORMAT = 2
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS cases (
@@ -28,6 +31,8 @@ CREATE TABLE IF NOT EXISTS cases (
 );
 CREATE INDEX IF NOT EXISTS cases_period ON cases(period);
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status);
+CREATE INDEX IF NOT EXISTS cases_intake ON cases(intake_sha256);
+CREATE INDEX IF NOT EXISTS cases_duplicate ON cases(duplicate_key);
 """
 
 
@@ -37,6 +42,7 @@ def row_of(view: CaseView) -> dict[str, Any]:
     row = {c: flat[c] for c in ("number", "received_at", "period", *COLUMNS[2:])}
     row["triage_reasons"] = json.dumps(flat["triage_reasons"], ensure_ascii=False)
     row["departments"] = json.dumps(flat["departments"], ensure_ascii=False)
+    row["lapsed_approvals"] = json.dumps(flat["lapsed_approvals"], ensure_ascii=False)
     row["hold"] = 1 if flat["hold"] else 0
     return row
 
@@ -54,6 +60,10 @@ def _guard(path: Path) -> Iterator[None]:
                               "from the records") from None
 
 
+def read_only(path: Path) -> bool:
+    return path.exists() and not os.access(path.parent, os.W_OK)
+
+
 class SqliteRegister:
     """The register in one SQLite file beside the records."""
 
@@ -67,7 +77,14 @@ class SqliteRegister:
             conn.execute("PRAGMA synchronous=FULL")
             # A deleted row's bytes are overwritten, not left in free pages (destruction must leave nothing).
             conn.execute("PRAGMA secure_delete=ON")
-            conn.executescript(SCHEMA)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            fresh = not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'cases'").fetchone()
+            if not fresh and version != FORMAT:
+                raise RegisterDamaged(f"{target.name} was written by another version of the archive (format "
+                                      f"{version}, this one reads {FORMAT}); run `archive rebuild`")
+            if fresh and not read_only(target):
+                conn.executescript(SCHEMA)
+                conn.execute(f"PRAGMA user_version = {FORMAT}")
             conn.row_factory = sqlite3.Row
             yield conn
 
@@ -102,6 +119,14 @@ class SqliteRegister:
         os.replace(tmp, self.path)
         return count
 
+    def find(self, *, intake_sha256: str | None = None, duplicate_key: str | None = None) -> list[str]:
+        """Numbers of cases archived from the same file, or holding the same complaint."""
+        if not self.path.exists():
+            return []
+        col, value = ("intake_sha256", intake_sha256) if intake_sha256 else ("duplicate_key", duplicate_key)
+        with self._connect() as conn:
+            return [r[0] for r in conn.execute(f"SELECT number FROM cases WHERE {col} = ? ORDER BY number", (value,))]
+
     def numbers(self) -> set[str]:
         if not self.path.exists():
             return set()
@@ -123,6 +148,9 @@ class SqliteRegister:
         for r in rows:
             r["triage_reasons"] = json.loads(r["triage_reasons"])
             r["departments"] = json.loads(r["departments"])
+            r["lapsed_approvals"] = json.loads(r["lapsed_approvals"])
+            r.pop("intake_sha256", None)
+            r.pop("duplicate_key", None)
             r["hold"] = bool(r["hold"])
             r.pop("period", None)
         return rows

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive.integrity.approvals import lapsed
 from archive.record.reader import CaseView
+from archive.store.hashing import sha256_bytes
+
+
+def duplicate_key(case: dict[str, Any]) -> str:
+    """The same complaint sent twice: same complainant, same time of receipt, same words."""
+    text = "\x1f".join((case["complainant"]["name"].strip(), case["received_at"], case["description"].strip()))
+    return sha256_bytes(text.encode("utf-8"))
 
 
 def summary(view: CaseView) -> dict[str, Any]:
@@ -36,4 +44,8 @@ def summary(view: CaseView) -> dict[str, Any]:
         "closed_at": closure.get("closed_at"),
         "retention_until": view.retention_until,
         "hold": bool(view.hold),
+        "retention_rule": (view.retention or {}).get("rule"),
+        "intake_sha256": view.record["intake"]["sha256"],
+        "duplicate_key": duplicate_key(case),
+        "lapsed_approvals": lapsed(view),
     }

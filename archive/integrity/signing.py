@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from archive import vocab
 from archive.integrity.keys import Signer, open_private, short, signer_for
-from archive.record.grammar import SIGNATURES_DIR
+from archive.record.grammar import SIGNATURES_DIR, document_id
 from archive.store.audit import canonical
 
 SIGNED_FIELDS = ("signer", "name", "title", "meaning", "time", "document", "sha256", "number", "fingerprint",
@@ -75,7 +75,7 @@ def carried(record_dir: Path, doc_id: str, content_sha256: str) -> dict[str, dic
     adds to them. Signatures over different content do not carry: changed content is signed anew."""
     out: dict[str, dict[str, Any]] = {}
     for _, rec in records(record_dir):
-        same = Path(rec["document"]).name.split(".v")[0] == doc_id and rec.get("content_sha256") == content_sha256
+        same = document_id(rec["document"]) == doc_id and rec.get("content_sha256") == content_sha256
         if same and (rec["meaning"] not in out or rec["time"] >= out[rec["meaning"]]["time"]):
             out[rec["meaning"]] = rec
     return out

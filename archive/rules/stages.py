@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from archive import vocab
-from archive.errors import InputError, StateError
+from archive.errors import StateError
 from archive.record.reader import CaseView
+from archive.rules.chronology import check_stage_dates
 from archive.rules.retention import retention_until, rule_for
 from archive.rules.triage import major_reasons
 from archive.settings import Settings
@@ -29,22 +30,15 @@ def prepare(path: Path) -> PreparedUpdate:
     return PreparedUpdate(name, data)
 
 
-def _moment(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value)
-
-
-def check_against_case(prep: PreparedUpdate, view: CaseView) -> None:
+def check_against_case(prep: PreparedUpdate, view: CaseView, now: dt.datetime, skew: dt.timedelta) -> None:
     """Dates that cannot be right for this case are refused like any other bad field."""
-    received = _moment(view.case["received_at"])
-    for stage, key in (("investigation", "completed_at"), ("response", "replied_at"),
-                       ("follow_up", "visited_at"), ("closure", "closed_at")):
-        value = prep.data.get(stage, {}).get(key)
-        if value and _moment(value) < received:
-            raise InputError(prep.file, f"$.{stage}.{key}", f"{value} is before the complaint was received "
-                                                              f"({view.case['received_at']})")
+    recorded = {name: dict(stage.get("data") or {}) for name, stage in view.stages.items()
+                if isinstance(stage.get("data"), dict)}
+    check_stage_dates(prep.file, prep.data, recorded, view.case["received_at"], now, skew)
 
 
-def plan(prep: PreparedUpdate, view: CaseView, *, reason: str | None, reopen: bool) -> list[str]:
+def plan(prep: PreparedUpdate, view: CaseView, *, reason: str | None, reopen: bool, now: dt.datetime,
+         skew: dt.timedelta = dt.timedelta(minutes=10), approvals_lapsed: list[str] | None = None) -> list[str]:
     """The stages this update writes, in handling order; refuses what the case's state does not allow."""
     stages = [s for s in vocab.STAGES if s in prep.data]
     if reopen:
@@ -67,7 +61,16 @@ def plan(prep: PreparedUpdate, view: CaseView, *, reason: str | None, reopen: bo
         if missing:
             raise StateError(f"case {view.number} cannot be closed before its {' and '.join(missing)} "
                              "is recorded")
-    check_against_case(prep, view)
+        capa = prep.data.get("capa") or view.stages.get("capa", {}).get("data") or []
+        still_open = [a for a in capa if not a.get("done_at")]
+        if still_open and not reason:
+            listed = "; ".join(f"{a['action']} ({a['owner']}, {a['due']})" for a in still_open)
+            raise StateError(f"case {view.number} cannot be closed while {len(still_open)} CAPA action(s) are "
+                             f"open: {listed}; record their completion, or give --reason why it closes anyway")
+        if approvals_lapsed:
+            raise StateError(f"case {view.number} cannot be closed before its forms are approved (批准): "
+                             f"{', '.join(approvals_lapsed)} (archive.toml [closure] require_approvals)")
+    check_against_case(prep, view, now, skew)
     return stages
 
 

@@ -40,11 +40,28 @@ def read_only(path: Path) -> bool:
         return False
 
 
+# Accounts that name no person; an audit entry must say who acted (DESIGN.md invariant 9).
+NOT_A_PERSON = frozenset({"root", "admin", "administrator", "system", "uid:0"})
+
+
+def _actor(given: str | None, settings: Settings, write: bool) -> tuple[str, bool]:
+    chosen = (given if given is not None else os.environ.get("ARCHIVE_ACTOR", "")).strip()
+    if chosen:
+        if write and settings.require_actor and chosen.lower() in NOT_A_PERSON:
+            raise StateError(f"--actor {chosen!r} is an account, not a person: name who is acting")
+        return chosen, True
+    if write and settings.require_actor:
+        raise StateError("who is acting? write commands need --actor NAME or $ARCHIVE_ACTOR "
+                         "(archive.toml [audit] require_actor)")
+    return default_actor(), False
+
+
 @dataclass
 class Archive:
     layout: Layout
     settings: Settings
     actor: str = field(default_factory=default_actor)
+    actor_given: bool = True
 
     @classmethod
     def open(cls, root: str | Path | None, actor: str | None = None, *, write: bool = False) -> Archive:
@@ -56,17 +73,29 @@ class Archive:
             if write:
                 raise StateError(f"{layout.root}: not an archive (no archive.toml); run `archive init` there first, "
                                  "or give --root")
-            return cls(layout, settings_mod.from_mapping({}), actor or default_actor())
+            return cls(layout, settings_mod.from_mapping({}), *_actor(actor, settings_mod.from_mapping({}), False))
         if write and read_only(layout.root):
             raise StateError(f"{layout.root}: the archive is read-only here (a backup or write-once copy); "
                              "write commands need a writable archive")
-        return cls(layout, settings_mod.load(layout.root), actor or default_actor())
+        settings = settings_mod.load(layout.root)
+        return cls(layout, settings, *_actor(actor, settings, write))
+
+    def acting_as(self, signer_name: str, signer_title: str, key_id: str) -> None:
+        """A signature is its key owner's act: the audit actor must name that person (or becomes them
+        when nobody was named and the settings allow that)."""
+        if signer_name in self.actor:
+            return
+        if not self.actor_given:
+            self.actor = f"{signer_title} {signer_name}"
+            return
+        raise StateError(f"--actor {self.actor!r} does not name {signer_name}, the owner of key {key_id}: "
+                         "a signature is its owner's act; act as that person or use their key")
 
     @classmethod
     def create(cls, root: str | Path, actor: str | None = None) -> Archive:
         """`archive init` then open for writing: for scripts that set up a fresh root (bench, docs)."""
         init(Layout.resolve(root))
-        return cls.open(root, actor, write=True)
+        return cls.open(root, actor or "bench", write=True)
 
     @property
     def register(self) -> Register:

@@ -78,11 +78,17 @@ def _allocate(arc: Archive, received_at: str) -> str:
     return pattern.format(period, serial)
 
 
-def intake(arc: Archive, prepared: Prepared) -> IntakeResult:
+def intake(arc: Archive, prepared: Prepared, *, allow_duplicate: bool = False) -> IntakeResult:
+    from archive.rules.chronology import not_in_future
+
     case = prepared.case
+    not_in_future(prepared.file, "$.received_at", case["received_at"], clock.now(),
+                  dt.timedelta(minutes=arc.settings.clock_skew_minutes))
     tri = triage(case, arc.settings)
     dl = deadlines.compute(case, case.get("category", "other"), arc.settings)
     with arc.writing():
+        if not allow_duplicate:
+            _refuse_duplicate(arc, prepared)
         number = _allocate(arc, case["received_at"])
         period = folders.period_of(case["received_at"])
         stage = txn.staging_dir(arc.layout, txn.new_op_id())
@@ -97,6 +103,21 @@ def intake(arc: Archive, prepared: Prepared) -> IntakeResult:
         txn.publish(arc.layout, stage, final, number,
                     txn.Entry(arc.actor, "intake", number, extra={"source": prepared.file}), arc.refresh)
     return IntakeResult(number, prepared.file, documents_made, tri.severity, dl["reply_due"] or "", list(tri.reasons))
+
+
+def _refuse_duplicate(arc: Archive, prepared: Prepared) -> None:
+    """The same file, or the same complaint (complainant, received_at, description), archived before: a batch
+    re-run after one refused file must not archive every earlier case twice."""
+    from archive.derived.summary import duplicate_key
+
+    same_file = arc.register.find(intake_sha256=sha256_bytes(prepared.raw))
+    if same_file:
+        raise InputError(prepared.file, "$", f"this file was archived before as case {same_file[0]}; "
+                                             "--allow-duplicate archives it again")
+    same_case = arc.register.find(duplicate_key=duplicate_key(prepared.case))
+    if same_case:
+        raise InputError(prepared.file, "$", f"the same complainant, received_at and description as case "
+                                             f"{same_case[0]}; --allow-duplicate archives it again")
 
 
 def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tri: dict[str, Any],
@@ -127,16 +148,18 @@ def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tr
 
 
 def intake_files(arc: Archive, paths: list[Path], *, allow_absolute: bool = False, cred: Credential | None = None,
-                 meaning: str = "drafted", refused: Callable[[InputError], None] | None = None
-                 ) -> list[IntakeResult]:
+                 meaning: str = "drafted", refused: Callable[[InputError], None] | None = None,
+                 allow_duplicate: bool = False) -> list[IntakeResult]:
     """Each file accepted or refused on its own; accepted ones signed (with ``cred``) and compared with
     earlier complaints. ``refused`` hears each refused file; the others go on."""
     from archive.services import search, signatures
 
+    if cred is not None:  # before anything is archived: the signer must be the person acting
+        arc.acting_as(cred.signer.name, cred.signer.title, cred.signer.id)
     results = []
     for path in paths:
         try:
-            result = intake(arc, prepare(path, allow_absolute=allow_absolute))
+            result = intake(arc, prepare(path, allow_absolute=allow_absolute), allow_duplicate=allow_duplicate)
         except InputError as exc:
             if refused is None:
                 raise
@@ -187,10 +210,18 @@ def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: st
            reopen: bool = False, cred: Credential | None = None, meaning: str = "drafted") -> UpdateResult:
     from archive.rules import stages
 
+    if cred is not None:
+        arc.acting_as(cred.signer.name, cred.signer.title, cred.signer.id)
     with arc.writing():
         record = folders.find_record(arc.layout, number)
         view = casefile.load(record)
-        planned = stages.plan(prep, view, reason=reason, reopen=reopen)
+        lapsed = None
+        if arc.settings.require_approvals and "closure" in prep.data:
+            from archive.integrity import approvals
+
+            lapsed = [d for d, s in approvals.status(view).items() if "approved" in s["unsigned"]]
+        planned = stages.plan(prep, view, reason=reason, reopen=reopen, now=clock.now(),
+                              skew=dt.timedelta(minutes=arc.settings.clock_skew_minutes), approvals_lapsed=lapsed)
         written: list[str] = []
 
         def write() -> None:

@@ -170,6 +170,8 @@ def check_signers(arc: Archive, approved_by: str, approver: Credential | None, w
     if approver is not None and witness is not None and (
             witness.signer.id == approver.signer.id or witness.signer.name == approver.signer.name):
         raise InputError("command line", "--witness", "the witness must be a different person from the approver")
+    if approver is not None:
+        arc.acting_as(approver.signer.name, approver.signer.title, approver.signer.id)
     if len({c.signer.id for c in given}) < need:
         raise InputError("command line", "--sign-as", f"{need} distinct registered keys must sign")
 

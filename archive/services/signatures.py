@@ -58,8 +58,9 @@ def sign(arc: Archive, number: str, cred: Credential, meaning: str, doc_ids: lis
     """Re-render each document with its signature block filled, and sign that version's exact bytes."""
     from archive.integrity import signing
 
-    if meaning not in vocab.MEANING:
-        raise StateError(f"--meaning {meaning!r}: use {', '.join(vocab.MEANING)}")
+    if meaning not in vocab.DOCUMENT_MEANINGS:
+        raise StateError(f"--meaning {meaning!r}: use {', '.join(vocab.DOCUMENT_MEANINGS)}")
+    arc.acting_as(cred.signer.name, cred.signer.title, cred.signer.id)
     with arc.writing():
         record = folders.find_record(arc.layout, number)
         view = casefile.load(record)
@@ -78,6 +79,8 @@ def sign(arc: Archive, number: str, cred: Credential, meaning: str, doc_ids: lis
                 if earlier.get(meaning, {}).get("signer") == cred.signer.id:
                     raise StateError(f"{doc_id} of case {number} is already signed by {cred.signer.id} as "
                                      f"{meaning}")
+                if arc.settings.separate_meanings:
+                    _one_meaning_per_person(record, number, doc_id, cred.signer.id, meaning)
                 new = {"name": cred.signer.name, "title": cred.signer.title, "meaning": meaning, "time": now,
                        "fingerprint": cred.signer.fingerprint}
                 shown = {m: signing.display(r, arc.settings.zone) for m, r in {**earlier, meaning: new}.items()}
@@ -99,8 +102,20 @@ def sign(arc: Archive, number: str, cred: Credential, meaning: str, doc_ids: lis
     return made
 
 
+def _one_meaning_per_person(record: Path, number: str, doc_id: str, signer: str, meaning: str) -> None:
+    """Segregation of duties: who drafted a document does not also review or approve it."""
+    from archive.integrity import signing
+
+    for _, rec in signing.records(record):
+        if g.document_id(rec["document"]) == doc_id and rec["signer"] == signer and rec["meaning"] != meaning:
+            raise StateError(f"{doc_id} of case {number}: key {signer} already signed it as "
+                             f"{vocab.MEANING[rec['meaning']]} ({rec['meaning']}); one person may not also sign it as "
+                             f"{vocab.MEANING[meaning]} (archive.toml [signatures] separate_meanings)")
+
+
 def seal(arc: Archive, cred: Credential) -> dict[str, Any]:
     """A person signs the audit chain's head: rewriting history before it would need their key."""
+    arc.acting_as(cred.signer.name, cred.signer.title, cred.signer.id)
     with arc.writing():
         head = audit.head(arc.layout.audit_log)
         if head.seq == 0:
