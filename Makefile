@@ -27,6 +27,8 @@ venv: $(STAMP)
 DEMO_KEYS ?= demo-keys
 # Demo passphrase only: real signers type theirs at the prompt.
 demo: export ARCHIVE_PASSPHRASE = demo-passphrase-not-for-production
+# Who acts when a line names nobody (archive.toml [audit] require_actor).
+demo: export ARCHIVE_ACTOR = 质量保证部 张丽
 
 demo: system-deps venv
 	rm -rf $(DEMO_ROOT) $(DEMO_KEYS)

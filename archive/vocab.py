@@ -34,7 +34,7 @@ MEANING: Final = _vocab({"drafted": "起草", "reviewed": "审核", "approved": 
 # Meanings a signature on a case document may carry; "witnessed" belongs to destruction certificates.
 DOCUMENT_MEANINGS: Final = ("drafted", "reviewed", "approved")
 HOLD_STATE: Final = _vocab({"active": "法律保全中", "released": "已解除"})
-DEADLINE: Final = _vocab({"reply": "答复", "investigation": "调查", "eightd": "8D 报告"})
+DEADLINE: Final = _vocab({"reply": "答复", "investigation": "调查", "eightd": "8D 报告", "capa": "CAPA 措施"})
 # Stages in handling order; "reopen" is written by `update --reopen`, never by a stage file.
 STAGES: Final[tuple[str, ...]] = ("triage", "investigation", "capa", "response", "follow_up", "closure", "reopen")
 STAGE: Final = _vocab({"triage": "分类与分派", "investigation": "调查", "capa": "纠正和预防措施",

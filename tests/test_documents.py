@@ -282,9 +282,9 @@ def test_show_lists_deadlines_and_documents(cli: Cli) -> None:
     number = _intake(cli, SHARED_CASES[4])
     data = json.loads(cli("show", "--json", number).stdout)
     assert data["deadlines"] == {"reply_due": "2026-11-20", "investigation_due": "2026-11-25",
-                                 "eightd_due": "2026-11-23"}
+                                 "eightd_due": "2026-11-23", "calendar_unknown": []}
     assert set(data["documents"]) == {"register-form", "record-form"}
-    assert "8D期限 2026-11-23" in cli("show", number).stdout
+    assert "8D 期限 2026-11-23" in cli("show", number).stdout
 
 
 def test_init_copies_the_shipped_template_set(root: Path) -> None:

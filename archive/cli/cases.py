@@ -42,6 +42,9 @@ def intake(arc: Archive, files: tuple[Path, ...], allow_absolute: bool, sign_as:
     cred = credential(arc, sign_as) if sign_as else None
     results = intake_files(arc, list(files), allow_absolute=allow_absolute, cred=cred, meaning=meaning,
                            refused=say_refused, allow_duplicate=allow_duplicate)
+    for r in results:
+        if r.calendar_unknown:
+            click.echo(f"archive: {text.calendar_warning(r.number, r.calendar_unknown)}", err=True)
     if as_json:
         emit_json([r.as_json() for r in results])
     else:

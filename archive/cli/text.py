@@ -37,52 +37,76 @@ def table(headers: list[str], rows: list[list[str]], limits: dict[int, int] | No
 
 def register_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
-        return "(no cases)"
+        return "(无记录)"
     body = [[r["number"], r["received_at"][:16].replace("T", " "), r["complainant"] or "",
-             r["product"] or "", r["lot"] or "", vocab.SEVERITY.get(r["severity"], r["severity"]),
-             vocab.STATUS.get(r["status"], r["status"]), r["reply_due"] or "", r["retention_until"] or "",
-             vocab.HOLD_STATE["active"] if r["hold"] else ""] for r in rows]
-    return table(["编号", "投诉时间", "投诉人", "产品", "批号", "严重程度", "状态", "答复期限", "保存至", "保全"],
+             r["product"] or "", r["lot"] or "", vocab.label(vocab.SEVERITY, r["severity"]),
+             vocab.label(vocab.STATUS, r["status"]), r["reply_due"] or "", r["retention_until"] or "",
+             "、".join(filter(None, [vocab.HOLD_STATE["active"] if r["hold"] else "",
+                                     "批准失效" if r.get("lapsed_approvals") else ""]))] for r in rows]
+    return table(["编号", "投诉时间", "投诉人", "产品", "批号", "严重程度", "状态", "答复期限", "保存至", "提示"],
                  body, {2: 16, 3: 18})
+
+
+PRODUCT_LABELS = {"name": "品名", "spec": "规格", "lot": "批号", "part_no": "料号", "order_no": "订单编号",
+                  "quantity": "数量", "defect_quantity": "不良数量", "ship_date": "交运日期", "expiry_date": "有效期至"}
+
+
+def calendar_warning(number: str, years: list[int]) -> str:
+    return (f"注意:{number} 的工作日期限落在 {'、'.join(map(str, years))} 年,法定节假日日历尚无该年数据,"
+            "按周一至周五计算;请在 archive.toml [calendar] 填写该年的节假日与调休工作日")
 
 
 def show_text(d: dict[str, Any]) -> str:
     case = d["case"]
     product = case.get("product", {})
     lines = [
-        f"投诉编号 {d['number']}   状态 {vocab.STATUS.get(d['status'], d['status'])}   "
-        f"严重程度 {vocab.SEVERITY.get(d['severity'], d['severity'])}   类别 {d['category']}",
-        f"投诉时间 {case['received_at']}   途径 {case['channel']}   接收人 {case.get('received_by', '')}",
+        f"投诉编号 {d['number']}   状态 {vocab.label(vocab.STATUS, d['status'])}   "
+        f"严重程度 {vocab.label(vocab.SEVERITY, d['severity'])}   类别 {vocab.label(vocab.CATEGORY, d['category'])}",
+        f"投诉时间 {case['received_at']}   途径 {vocab.label(vocab.CHANNEL, case['channel'])}   "
+        f"接收人 {case.get('received_by', '')}",
         f"投诉人 {case['complainant']['name']}  {case['complainant'].get('organization', '')}",
     ]
     if product:
-        lines.append("产品 " + "  ".join(f"{k}={v}" for k, v in product.items()))
+        lines.append("产品 " + "  ".join(f"{PRODUCT_LABELS.get(k, k)} {v}" for k, v in product.items()))
     lines.append(f"投诉内容 {case['description']}")
     if case.get("customer_request"):
         lines.append(f"客户要求 {case['customer_request']}")
     if d["triage_reasons"]:
-        lines.append("重大投诉原因 " + "; ".join(d["triage_reasons"]))
-    lines.append("受理部门 " + ", ".join(d["departments"]))
+        lines.append("重大投诉原因 " + ";".join(d["triage_reasons"]))
+    lines.append("受理部门 " + "、".join(d["departments"]))
     dl = d["deadlines"]
     lines.append(f"答复期限 {dl['reply_due']}   调查期限 {dl['investigation_due']}"
-                 + (f"   8D期限 {dl['eightd_due']}" if dl.get("eightd_due") else ""))
+                 + (f"   8D 期限 {dl['eightd_due']}" if dl.get("eightd_due") else ""))
+    if d.get("calendar_unknown"):
+        lines.append(calendar_warning(d["number"], d["calendar_unknown"]))
     if d["stages"]:
-        lines.append("阶段 " + ", ".join(f"{k} v{d['stage_versions'][k]}" for k in d["stages"]))
-    for doc_id, versions in d["documents"].items():
-        lines.append(f"文件 {doc_id}: {versions[-1]}" + (f" (共 {len(versions)} 版)" if len(versions) > 1 else ""))
+        lines.append("阶段 " + "、".join(f"{vocab.label(vocab.STAGE, k)} 第{d['stage_versions'][k]}版"
+                                         for k in d["stages"]))
+    for s in d.get("signatures", {}).values():
+        signed = ";".join(f"{vocab.label(vocab.MEANING, m)} {x['name']} {x['time'][:16].replace('T', ' ')}"
+                          for m, x in s["signed"].items()) or "未签"
+        missing = "、".join(vocab.label(vocab.MEANING, m) for m in s["unsigned"])
+        lines.append(f"文件 {s['document']}  已签:{signed}" + (f"  待签:{missing}" if missing else "")
+                     + ("  批准已失效(内容已变更)" if s["approval_lapsed"] else ""))
     for att in d["attachments"]:
-        lines.append(f"附件 {att['file']}  {att.get('title') or ''}  sha256 {att['sha256'][:16]}…")
-    lines.append(f"保存至 {d['retention_until'] or '(结案后计算)'}" + ("   法律保全中" if d["hold"] else ""))
+        lines.append(f"附件 {att['file']}  {att.get('title') or ''}  SHA-256 {att['sha256'][:16]}…")
+    retention = d.get("retention") or {}
+    lines.append(f"保存至 {d['retention_until'] or '(结案后计算)'}"
+                 + (f"({retention.get('rule_text') or retention.get('rule')})" if retention else ""))
+    for h in d.get("holds", []):
+        lines.append(f"法律保全中 {h['id']}:{h['reason']}({h['placed_by']},{h['placed_at'][:10]})")
     lines.append(f"位置 {d['path']}")
     return "\n".join(lines)
 
 
 def overdue_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
-        return "(nothing overdue)"
-    return table(["编号", "投诉人", "期限", "到期日", "逾期天数", "状态"],
+        return "(无逾期)"
+    body = table(["编号", "投诉人", "期限", "到期日", "逾期天数", "状态", "措施"],
                  [[r["number"], r["complainant"], r["deadline_zh"], r["due"], str(r["days_late"]),
-                   vocab.STATUS.get(r["status"], r["status"])] for r in rows], {1: 16})
+                   vocab.label(vocab.STATUS, r["status"]), r.get("action", "")] for r in rows], {1: 16, 6: 24})
+    unknown = {r["number"]: r["calendar_unknown"] for r in rows if r.get("calendar_unknown")}
+    return "\n".join([body, *(calendar_warning(n, y) for n, y in unknown.items())])
 
 
 def intake_lines(r: Any) -> str:
@@ -90,8 +114,8 @@ def intake_lines(r: Any) -> str:
     severity = vocab.label(vocab.SEVERITY, r.severity)
     lines = [f"{r.number}  {r.file}  严重程度 {severity}  答复期限 {r.reply_due}{reasons}"]
     lines += [f"    {doc}" for doc in r.documents]
-    lines += [f"    相似投诉 {h['number']}  {h['received_at'][:10]}  {h['complainant']}  {h['product']}"
-              for h in r.similar]
+    lines += [f"    相似投诉 {h['number']}  {h['received_at'][:10]}  {h['complainant']}  {h['product']}  "
+              f"{'、'.join(h.get('reasons', []))}" for h in r.similar]
     return "\n".join(lines)
 
 
@@ -118,6 +142,7 @@ def templates_table(rows: list[dict[str, Any]]) -> str:
 
 def verify_report(report: Any) -> str:
     lines = [f.line() for f in report.findings]
+    lines += [f"提醒 {w['where']}: {w['detail'].split(':')[0]} 批准已失效(内容在批准后已变更)" for w in report.warnings]
     if report.unfinished_change:
         lines.append("注意:此只读副本中留有一项被中断、未完成的更改")
     c = report
@@ -139,7 +164,7 @@ def search_hits(result: dict[str, Any]) -> str:
 
 def similar_hits(hits: list[dict[str, Any]]) -> str:
     return "\n".join(f"{h['number']}  {h['received_at'][:10]}  {h['complainant']}  {h['product']}  "
-                     f"score {h['score']:.2f}" for h in hits) or "(无相似投诉)"
+                     f"相似度 {h['score']:.2f}  {'、'.join(h.get('reasons', []))}" for h in hits) or "(无相似投诉)"
 
 
 def index_report(report: dict[str, list[str]]) -> str:

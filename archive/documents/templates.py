@@ -47,12 +47,18 @@ def load(folder: Path) -> list[Template]:
         raise TemplateError(f"{path}: malformed template register: {exc}") from None
 
 
-def current(folder: Path, template_id: str) -> Template:
-    """The latest registered version of a template (the last entry for its id)."""
+def current(folder: Path, template_id: str, on: dt.date | None = None) -> Template:
+    """The version in force ``on`` a day (default today): the latest registered one whose effective date has
+    come. A version registered ahead of its effective date is not used before it."""
+    day = on or dt.date.today()
     found = [t for t in load(folder) if t.id == template_id]
     if not found:
         raise NotFound(f"template {template_id!r} is not registered in {folder / REGISTER}")
-    return found[-1]
+    in_force = [t for t in found if dt.date.fromisoformat(t.effective_date) <= day]
+    if not in_force:
+        raise TemplateError(f"template {template_id!r}: no version is in force on {day} (the first takes effect "
+                            f"{found[0].effective_date})")
+    return in_force[-1]
 
 
 def checked_path(folder: Path, template: Template) -> Path:

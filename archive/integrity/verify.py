@@ -46,6 +46,8 @@ class Report:
     signatures: int = 0
     checkpoints: int = 0
     unfinished_change: bool = False  # a read-only copy holds a change a killed writer left (cannot be finished)
+    # Not integrity problems but what a reviewer must see: approvals that lapsed when content changed.
+    warnings: list[dict[str, str]] = field(default_factory=list)
     _seen: set[Finding] = field(default_factory=set, repr=False)
 
     @property
@@ -64,7 +66,8 @@ class Report:
         return {"ok": self.ok, "head": {"seq": self.head.seq, "hash": self.head.hash},
                 "checked": {"records": self.records, "files": self.files, "bytes": self.bytes,
                             "signatures": self.signatures, "checkpoints": self.checkpoints},
-                "findings": [f.as_json() for f in self.findings], "unfinished_change": self.unfinished_change}
+                "findings": [f.as_json() for f in self.findings], "unfinished_change": self.unfinished_change,
+                "warnings": self.warnings}
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from archive.rules.workdays import add_working_days
+from archive.rules.workdays import add_working_days, year_known
 from archive.settings import Settings
 
 
@@ -20,11 +20,19 @@ def reply_due(case: dict[str, Any], settings: Settings) -> dt.date:
     return add_working_days(day, settings.written_reply_working_days, settings)
 
 
-def compute(case: dict[str, Any], category: str, settings: Settings) -> dict[str, str | None]:
+def compute(case: dict[str, Any], category: str, settings: Settings) -> dict[str, Any]:
     day = received_date(case)
     eightd = add_working_days(day, settings.eightd_working_days, settings) if category == "quality" else None
+    reply = reply_due(case, settings)
     return {
-        "reply_due": reply_due(case, settings).isoformat(),
+        "reply_due": reply.isoformat(),
         "investigation_due": (day + dt.timedelta(days=settings.investigation_days)).isoformat(),
         "eightd_due": eightd.isoformat() if eightd else None,
+        "calendar_unknown": calendar_unknown([day, reply, *([eightd] if eightd else [])], settings),
     }
+
+
+def calendar_unknown(days: list[dt.date], settings: Settings) -> list[int]:
+    """Years a working-day deadline fell in that neither chinese-calendar nor the settings know: counted
+    Monday to Friday, which misses that year's holidays and swapped workdays. Said, never silent."""
+    return sorted({d.year for d in days if not year_known(d.year, settings)})

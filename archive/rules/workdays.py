@@ -26,6 +26,11 @@ def is_workday(day: dt.date, settings: Settings) -> bool:
     return day.weekday() < 5
 
 
+def year_known(year: int, settings: Settings) -> bool:
+    """The statutory calendar (or the settings' overrides) knows this year's holidays and swapped workdays."""
+    return year in _known_years() or any(d.year == year for d in settings.extra_holidays | settings.extra_workdays)
+
+
 def add_working_days(start: dt.date, count: int, settings: Settings) -> dt.date:
     """The ``count``-th working day after ``start`` (``start`` itself does not count)."""
     day = start

@@ -17,6 +17,7 @@ from archive.errors import InputError, StateError
 from archive.record import folders
 from archive.record import grammar as g
 from archive.record import reader as casefile
+from archive.record.reader import CaseView
 from archive.rules import deadlines
 from archive.rules.triage import triage
 from archive.services.archive import Archive
@@ -45,11 +46,13 @@ class IntakeResult:
     severity: str
     reply_due: str
     reasons: list[str]
+    calendar_unknown: list[int] = field(default_factory=list)
     similar: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {"number": self.number, "file": self.file, "documents": self.documents,
                 "severity": self.severity, "reply_due": self.reply_due, "triage_reasons": self.reasons,
+                "calendar_unknown": self.calendar_unknown,
                 "similar": [h["number"] for h in self.similar]}
 
 
@@ -102,7 +105,8 @@ def intake(arc: Archive, prepared: Prepared, *, allow_duplicate: bool = False) -
         final = arc.layout.month_dir(period.year, period.month) / number
         txn.publish(arc.layout, stage, final, number,
                     txn.Entry(arc.actor, "intake", number, extra={"source": prepared.file}), arc.refresh)
-    return IntakeResult(number, prepared.file, documents_made, tri.severity, dl["reply_due"] or "", list(tri.reasons))
+    return IntakeResult(number, prepared.file, documents_made, tri.severity, dl["reply_due"] or "", list(tri.reasons),
+                        list(dl["calendar_unknown"]))
 
 
 def _refuse_duplicate(arc: Archive, prepared: Prepared) -> None:
@@ -295,8 +299,20 @@ def render(arc: Archive, number: str, *, pdf: bool = False, force: bool = False)
 
 # ---------------------------------------------------------------- reading
 
+def calendar_unknown(arc: Archive, view: CaseView) -> list[int]:
+    """Years the case's working-day deadlines fall in that the calendar does not know (asked anew, so
+    overrides added to the settings since intake count)."""
+    dl = view.record["deadlines"]
+    days = [dt.date.fromisoformat(view.case["received_at"][:10]),
+            *(dt.date.fromisoformat(dl[k]) for k in ("reply_due", "eightd_due") if dl.get(k))]
+    return deadlines.calendar_unknown(days, arc.settings)
+
+
 def show(arc: Archive, number: str) -> dict[str, Any]:
+    from archive.integrity import approvals
+
     view = casefile.load(folders.find_record(arc.layout, number))
+    signatures = approvals.status(view)
     return {
         "number": view.number,
         "status": view.status,
@@ -314,6 +330,9 @@ def show(arc: Archive, number: str) -> dict[str, Any]:
         "retention": view.retention,
         "hold": view.hold,
         "holds": view.active_holds,
+        "signatures": signatures,
+        "lapsed_approvals": [d for d, s in signatures.items() if s["approval_lapsed"]],
+        "calendar_unknown": calendar_unknown(arc, view),
         "path": str(view.path.relative_to(arc.layout.root)),
     }
 
@@ -327,18 +346,25 @@ def list_cases(arc: Archive, *, month: str | None = None, status: str | None = N
 
 def overdue(arc: Archive, as_of: dt.date | None = None) -> list[dict[str, Any]]:
     """Deadlines passed without the stage that meets them: reply → response, investigation →
-    investigation, 8D → CAPA recorded (D5–D7)."""
+    investigation, 8D → CAPA recorded (D5–D7); and CAPA actions past their due date without a done date
+    (closed cases included: a case may close with an action still open, for a stated reason)."""
     day = as_of or clock.today(arc.settings.zone)
     out = []
     for row in arc.register.select():
-        if row["status"] == "closed":
-            continue
         view = casefile.load(folders.find_record(arc.layout, row["number"]))
-        for key, met_by in (("reply", "response"), ("investigation", "investigation"), ("eightd", "capa")):
-            due = view.record["deadlines"].get(f"{key}_due")
-            if due and met_by not in view.stages and day > dt.date.fromisoformat(due):
-                out.append({"number": view.number, "complainant": view.case["complainant"]["name"],
-                            "deadline": key, "deadline_zh": vocab.DEADLINE[key], "due": due,
-                            "days_late": (day - dt.date.fromisoformat(due)).days, "status": view.status,
-                            "severity": view.severity})
+        base = {"number": view.number, "complainant": view.case["complainant"]["name"], "status": view.status,
+                "severity": view.severity, "calendar_unknown": calendar_unknown(arc, view)}
+        late: list[tuple[str, str, str | None]] = []
+        if row["status"] != "closed":
+            for key, met_by in (("reply", "response"), ("investigation", "investigation"), ("eightd", "capa")):
+                due = view.record["deadlines"].get(f"{key}_due")
+                if due and met_by not in view.stages:
+                    late.append((key, due, None))
+        capa = view.stages.get("capa", {}).get("data") or []
+        late += [("capa", a["due"], a["action"]) for a in capa if not a.get("done_at")]
+        for key, due, action in late:
+            if day > dt.date.fromisoformat(due):
+                out.append({**base, "deadline": key, "deadline_zh": vocab.DEADLINE[key], "due": due,
+                            "days_late": (day - dt.date.fromisoformat(due)).days,
+                            **({"action": action} if action else {})})
     return out

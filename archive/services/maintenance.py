@@ -51,10 +51,17 @@ def verify(arc: Archive, numbers: list[str] | None = None,
            progress: Callable[[int, int], None] | None = None) -> Report:
     """Check records, signatures and the audit chain; under the lock, so no change is seen half-made
     (on a read-only copy there is no writer to wait for)."""
+    from archive.integrity import approvals
     from archive.integrity import verify as verifier
 
     with arc.consistent() as unfinished:
         report = verifier.run(arc.layout, numbers, progress)
+        for record in folders.record_dirs(arc.layout):
+            if numbers and record.name not in numbers:
+                continue
+            for doc_id in approvals.lapsed(casefile.load(record)):
+                report.warnings.append({"kind": "approval_lapsed", "where": record.name,
+                                        "detail": f"{doc_id}: approved before, its current content is not"})
     if unfinished:
         report.unfinished_change = True
     return report
