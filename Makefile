@@ -49,6 +49,10 @@ demo: system-deps venv
 	$(BIN)/archive --root $(DEMO_ROOT) overdue --as-of 2026-11-24
 	$(BIN)/archive --root $(DEMO_ROOT) search 破损
 	$(BIN)/archive --root $(DEMO_ROOT) search 阻焊 category:quality
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "档案管理员 李明" hold 26110005 --reason "客户索赔谈判中,保留全部记录"
+	$(BIN)/archive --root $(DEMO_ROOT) holds
+	$(BIN)/archive --root $(DEMO_ROOT) retention schedule
+	$(BIN)/archive --root $(DEMO_ROOT) purge --as-of 2029-11-22 --approved-by "质量部经理 黄涛"
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部经理 黄涛" seal --key $(DEMO_KEYS)/huangtao.pem
 	$(BIN)/archive --root $(DEMO_ROOT) verify
 

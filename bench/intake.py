@@ -56,7 +56,8 @@ def main() -> None:
         proc_times, import_times = [], []
         for p in cases[: args.per_process]:
             t0 = time.perf_counter()
-            subprocess.run([str(BIN), "--root", str(root), "intake", str(p)], check=True, capture_output=True)
+            subprocess.run([str(BIN), "--root", str(root), "--actor", "bench", "intake", "--allow-duplicate", str(p)],
+                           check=True, capture_output=True)
             proc_times.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-c", "import archive"], check=True)

@@ -62,6 +62,8 @@ class Archive:
     settings: Settings
     actor: str = field(default_factory=default_actor)
     actor_given: bool = True
+    # During a destruction run the index deletions wait for one commit at its end (see services.retention).
+    deferred_index_deletes: list[str] | None = None
 
     @classmethod
     def open(cls, root: str | Path | None, actor: str | None = None, *, write: bool = False) -> Archive:
@@ -142,6 +144,9 @@ class Archive:
             path = None
         if path is None:
             self.register.delete(number)
+            if self.deferred_index_deletes is not None:
+                self.deferred_index_deletes.append(number)
+                return
             with index_guard():
                 self.engine.delete(number)
             return

@@ -248,15 +248,27 @@ def purge(arc: Archive, as_of: dt.date, approved_by: str, *, execute: bool = Fal
             txn.add_files(arc.layout, {_cert_path(plan["id"], ".json"): _json_bytes(plan)},
                           txn.Entry(arc.actor, "destruction-plan", extra={"certificate": plan["id"],
                                                                            "cases": len(plan["cases"])}))
-        destroyed = _destroy_planned(arc, plan, progress)
+        arc.deferred_index_deletes = []
+        try:
+            destroyed = _destroy_planned(arc, plan, progress)
+        finally:
+            _drop_from_index(arc, arc.deferred_index_deletes)
+            arc.deferred_index_deletes = None
         final = _finish_certificate(arc, plan, destroyed, approver, witness)
-        from archive.derived.stores import index_guard
-
-        with index_guard():
-            # Deleted documents linger in index segments until they are merged away.
-            arc.engine.compact()
     return PurgeResult(as_of.isoformat(), destroyed, _cert_path(final["id"], ".json"), held, executed=True,
                        resumed=plan["id"] if pending else None)
+
+
+def _drop_from_index(arc: Archive, numbers: list[str]) -> None:
+    """One index commit for the whole run, then a merge: deleted documents linger in index segments until
+    they are merged away. Numbers tombstoned by an earlier, interrupted run are dropped too."""
+    from archive.derived.stores import index_guard
+
+    gone = {p.name.removesuffix(g.TOMBSTONE_SUFFIX) for p in folders.tombstones(arc.layout)}
+    with index_guard():
+        left = [n for n in arc.engine.stamps() if n in gone]
+        arc.engine.delete(*sorted(set(numbers) | set(left)))
+        arc.engine.compact()
 
 
 def _cert_path(cert_id: str, ext: str) -> str:
@@ -341,10 +353,22 @@ def _certificate_context(arc: Archive, cert: dict[str, Any]) -> dict[str, Any]:
                    "closed": zh_date(c["closed_at"]), "until": zh_date(c["retention_until"]),
                    "rule": printable(c.get("rule_text") or c["rule"]), "files": str(len(c["files"]))}
                   for i, c in enumerate(cases, start=1)],
-        "files": [{"number": c["number"], "path": f["path"], "size": str(f["size"]), "sha256": f["sha256"]}
-                  for c in cases for f in c["files"]],
+        "files": _file_rows(cases),
         "sig": sig,
     }
+
+
+# Past this many files the printed appendix lists each case's manifest (whose SHA-256 covers every file's) and
+# the JSON certificate keeps every file's hash: LibreOffice takes minutes over a table of tens of thousands of rows.
+PRINTED_FILES_MAX = 2000
+
+
+def _file_rows(cases: list[dict[str, Any]]) -> list[dict[str, str]]:
+    if sum(len(c["files"]) for c in cases) <= PRINTED_FILES_MAX:
+        return [{"number": c["number"], "path": f["path"], "size": str(f["size"]), "sha256": f["sha256"]}
+                for c in cases for f in c["files"]]
+    return [{"number": c["number"], "path": f"manifest.json(清单,列出 {len(c['files'])} 个文件的校验值,见 JSON 证明)",
+             "size": "", "sha256": c["manifest_sha256"]} for c in cases]
 
 
 def _local(utc: str, arc: Archive) -> str:

@@ -183,13 +183,14 @@ class SearchIndex:
         # hundred cases and grows; merging once MERGE_EVERY segments have piled up keeps searches quick too.
         writer.commit(merge=len(writer.segments) >= MERGE_EVERY)
 
-    def delete(self, number: str) -> None:
+    def delete(self, *numbers: str) -> None:
         ix = self._open()
-        if ix is None:
+        if ix is None or not numbers:
             return
         writer = ix.writer(timeout=120)
-        writer.delete_by_term("number", number)
-        writer.commit()
+        for number in numbers:
+            writer.delete_by_term("number", number)
+        writer.commit(merge=False)
 
     def compact(self) -> None:
         """Merge every segment into one, so deleted documents leave no bytes behind (a destruction run)."""
