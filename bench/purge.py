@@ -28,7 +28,8 @@ from archive.services.maintenance import rebuild
 from archive.services.retention import purge
 from archive.store.manifest import write_manifest
 
-CLOSE = {"investigation": {"investigator": "质量部 陈工", "findings": "运输破损", "completed_at": "2026-10-20T10:00:00+08:00"},
+CLOSE = {"investigation": {"investigator": "质量部 陈工", "findings": "运输破损",
+                           "completed_at": "2026-10-20T10:00:00+08:00"},
          "response": {"replied_at": "2026-10-21T10:00:00+08:00", "method": "phone", "content": "已换货"},
          "closure": {"closed_at": "2026-10-22T09:00:00+08:00", "approved_by": "质量部经理 黄涛"}}
 
