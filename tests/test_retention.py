@@ -321,3 +321,18 @@ def test_the_schedule_counts_months_and_categories_and_shows_held_apart(cli: Cli
     assert [c.value for c in sheet[3]][:3] == ["2029-11", 2, 0]
     assert cli("retention", "schedule", "--from", "2030-13").exit_code == 2
     assert cli("retention", "schedule", "--out", str(tmp_path / "plan.pdf")).exit_code == 2
+
+
+def test_search_finds_cases_by_retention_date_and_hold(cli: Cli, closed: dict[str, str]) -> None:
+    cli("hold", closed["plain"], "--reason", "诉讼待决")
+
+    def found(query: str) -> set[str]:
+        return {h["number"] for h in _json(cli("search", "--json", "--limit", "50", query))["hits"]}
+
+    closed_ones = {closed["secret"], closed["plain"], closed["last"]}
+    assert found("retention:2029") == closed_ones
+    assert found("retention:..2029-11") == closed_ones
+    assert found("retention:..2029-10") == set()
+    assert found("retention:2030..2031") == set()
+    assert found("hold:true") == {closed["plain"]}
+    assert cli("search", "retention:2029-13").exit_code == 2

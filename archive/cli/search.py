@@ -22,7 +22,8 @@ if TYPE_CHECKING:
               help="Order of the hits.")
 def search(arc: Archive, query: tuple[str, ...], limit: int, sort: str, as_json: bool) -> None:
     """Full-text search: words ANDed, "quoted phrases", filters lot: severity: status: category: channel:
-    customer: received:2026-11 or received:2026-01..2026-06."""
+    customer: received:2026-11 or received:2026-01..2026-06, retention:2029 or retention:..2029-12 (closed cases
+    kept until then), hold:true."""
     from archive.services.search import search as do_search
 
     emit(as_json, do_search(arc, " ".join(query), limit=limit, sort=sort), text.search_hits)

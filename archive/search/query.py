@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from archive import vocab
 from archive.errors import ArchiveError
 
-FILTERS = ("lot", "severity", "status", "category", "channel", "customer", "received", "number", "hold")
+FILTERS = ("lot", "severity", "status", "category", "channel", "customer", "received", "number", "hold", "retention")
 ENUMS = {
     "severity": tuple(vocab.SEVERITY),
     "status": tuple(vocab.STATUS),
@@ -36,17 +36,19 @@ class Query:
     terms: dict[str, list[str]] = field(default_factory=dict)  # exact-value filters (ANDed)
     text_filters: dict[str, list[str]] = field(default_factory=dict)  # customer: words in a name field
     received: tuple[int, int] | None = None  # yyyymmdd bounds, inclusive
+    retention: tuple[str, str] | None = None  # retention_until bounds as ISO dates, inclusive (closed cases only)
 
     @property
     def empty(self) -> bool:
-        return not (self.words or self.phrases or self.terms or self.text_filters or self.received)
+        return not (self.words or self.phrases or self.terms or self.text_filters or self.received
+                    or self.retention)
 
     def literals(self) -> list[str]:
         """What a highlight should mark."""
         return self.words + self.phrases + self.text_filters.get("customer", []) + self.terms.get("lot", [])
 
 
-def _day(text: str, end: bool) -> int:
+def _day(text: str, end: bool, name: str = "received") -> int:
     try:
         if re.fullmatch(r"\d{4}", text):
             d = dt.date(int(text), 12 if end else 1, 31 if end else 1)
@@ -56,8 +58,12 @@ def _day(text: str, end: bool) -> int:
         else:
             d = dt.date.fromisoformat(text)
     except ValueError:
-        raise QueryError(f"received:{text}: use YYYY, YYYY-MM, YYYY-MM-DD or a range A..B") from None
+        raise QueryError(f"{name}:{text}: use YYYY, YYYY-MM, YYYY-MM-DD or a range A..B") from None
     return d.year * 10000 + d.month * 100 + d.day
+
+
+def _iso(day: int) -> str:
+    return f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
 
 
 def parse(text: str) -> Query:
@@ -84,6 +90,13 @@ def parse(text: str) -> Query:
                 q.received = (_day(lo, False), _day(hi or lo, True))
                 if q.received[0] > q.received[1]:
                     raise QueryError(f"received:{value}: the range ends before it starts")
+            elif name == "retention":
+                lo, dots, hi = value.partition("..")
+                first = _day(lo, False, name) if lo else 10101
+                last = _day(hi or lo, True, name) if (hi or not dots) else 99991231
+                if first > last:
+                    raise QueryError(f"retention:{value}: the range ends before it starts")
+                q.retention = (_iso(first), _iso(last))
             elif name == "customer":
                 q.text_filters.setdefault(name, []).append(value)
             else:

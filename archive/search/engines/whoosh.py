@@ -114,6 +114,8 @@ def translate(q: Query) -> wq.Query:
             filters.append(wq.Or([_text_query("complainant", v), _text_query("organisation", v)]))
     if q.received:
         filters.append(_date_range(*q.received))
+    if q.retention:
+        filters.append(wq.TermRange("retention_until", *q.retention))
     parts += [wq.ConstantScoreQuery(f, 0.0) if parts else wq.ConstantScoreQuery(f, 1.0) for f in filters]
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
