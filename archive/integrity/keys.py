@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from archive import clock
 from archive.errors import ArchiveError, NotFound
+from archive.store.atomic import write_synced
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,40}")
 MIN_PASSPHRASE = 8
@@ -108,12 +109,7 @@ def create(keys_dir: Path, root: Path, signer_id: str, name: str, title: str, ou
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     signer = Signer(signer_id, name.strip(), title.strip(), base64.b64encode(raw).decode("ascii"),
                     fingerprint(public), clock.utc_now())
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, pem)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_synced(target, pem, os.O_EXCL, 0o600)
     record = json.dumps({k: v for k, v in signer.as_json().items() if k != "retired_at"}, ensure_ascii=False,
                         indent=1).encode("utf-8") + b"\n"
     return signer, target, record

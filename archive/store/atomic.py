@@ -14,16 +14,22 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+def write_synced(path: Path, data: bytes, flags: int, mode: int = 0o644) -> None:
+    """Write ``data`` through a file opened with ``flags`` (exclusive, appending...) and fsync it before
+    returning: the one place bytes reach the disk durably."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | flags, mode)
     try:
         os.write(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write_synced(tmp, data, os.O_TRUNC)
     os.replace(tmp, path)
     fsync_dir(path.parent)
 

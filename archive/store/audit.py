@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from archive import clock
+from archive.store.atomic import write_synced
 from archive.store.hashing import sha256_bytes
 
 GENESIS = "0" * 64
@@ -98,12 +99,7 @@ def append(path: Path, *, actor: str, action: str, number: str | None, files: li
     if extra:
         entry.update(extra)
     line = canonical(entry) + b"\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_synced(path, line, os.O_APPEND)
     return entry
 
 
