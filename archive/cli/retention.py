@@ -10,7 +10,7 @@ import click
 
 from archive.cli import text
 from archive.cli.app import main
-from archive.cli.common import archive_command, credential, emit, fail, progress_printer
+from archive.cli.common import archive_command, credential, emit, fail, open_archive, progress_printer
 
 if TYPE_CHECKING:
     from archive.services.archive import Archive
@@ -101,7 +101,7 @@ def holds(arc: Archive, as_json: bool) -> None:
     emit(as_json, do_holds(arc), text.holds_table)
 
 
-@archive_command(main, "purge", needs="write")
+@archive_command(main, "purge")
 @click.argument("numbers", nargs=-1)
 @click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD", help="Destroy what is due on this date.")
 @click.option("--approved-by", "approved_by", required=True, help="Who approved the destruction (the approver).")
@@ -115,6 +115,8 @@ def purge(arc: Archive, numbers: tuple[str, ...], as_of: str, approved_by: str, 
     from archive.services.retention import purge as do_purge
 
     day = _day("--as-of", as_of)
+    if execute:  # a dry run reads; destroying writes, so it needs a writable archive and a person
+        arc = open_archive("write")
     approver = credential(arc, sign_as) if sign_as and execute else None
     witness_cred = (credential(arc, witness, env="ARCHIVE_WITNESS_PASSPHRASE", prompt="witness passphrase")
                     if witness and execute else None)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive import vocab
 from archive.record.grammar import CASE_FILE, DOCUMENTS_DIR, HOLDS_DIR, STAGES_DIR, VERSIONED
 
 
@@ -113,7 +114,8 @@ def _versions(folder: Path) -> dict[str, list[tuple[int, str]]]:
 def load(record_dir: Path) -> CaseView:
     record = json.loads((record_dir / CASE_FILE).read_text(encoding="utf-8"))
     view = CaseView(record_dir, record)
-    for stem, versions in _versions(record_dir / STAGES_DIR).items():
+    order = {s: i for i, s in enumerate(vocab.STAGES)}
+    for stem, versions in sorted(_versions(record_dir / STAGES_DIR).items(), key=lambda kv: order.get(kv[0], 99)):
         version, name = versions[-1]
         view.stages[stem] = json.loads((record_dir / STAGES_DIR / name).read_text(encoding="utf-8"))
         view.stage_versions[stem] = version
