@@ -42,7 +42,7 @@ def main() -> None:
                 while left > 0:
                     fh.write(block[: min(left, len(block))])
                     left -= len(block)
-            case = {"received_at": f"2026-{i % 12 + 1:02d}-10T09:00:00+08:00", "channel": "letter",
+            case = {"received_at": f"2026-{i % 10 + 1:02d}-10T09:00:00+08:00", "channel": "letter",
                     "complainant": {"name": f"客户{i}"}, "description": "外包装破损",
                     "attachments": [{"path": att.name}]}
             (src / f"c{i}.json").write_text(json.dumps(case, ensure_ascii=False), encoding="utf-8")
