@@ -61,7 +61,7 @@ lint: venv
 	$(BIN)/mypy archive
 
 test: system-deps venv lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -rs -p no:cacheprovider
 
 bench: venv
 	$(BIN)/pip install -q -e '.[bench]'

@@ -95,3 +95,55 @@ def record_dirs(root: Path) -> dict[str, Path]:
 
 def env_without_root() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "ARCHIVE_ROOT"}
+
+
+# --- Skips are never silent: `make test` prints each (-rs) and any skip not in expected_skips.txt fails the run.
+
+EXPECTED_SKIPS = Path(__file__).with_name("expected_skips.txt")
+
+
+def expected_skip_rules(text: str) -> list[tuple[str, str, str]]:
+    rules = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            tag, glob, reason = (part.strip() for part in line.split("|", 2))
+            rules.append((tag, glob, reason))
+    return rules
+
+
+def allowed_skip_tags() -> set[str]:
+    tags = {"always"} | {t.strip() for t in os.environ.get("ARCHIVE_ALLOW_SKIPS", "").split(",") if t.strip()}
+    if os.geteuid() != 0:
+        tags.add("mount")
+    return tags
+
+
+def skip_is_expected(nodeid: str, reason: str, rules: list[tuple[str, str, str]], tags: set[str]) -> bool:
+    import fnmatch
+
+    return any(tag in tags and fnmatch.fnmatchcase(nodeid, glob) and text in reason for tag, glob, text in rules)
+
+
+_unexpected_skips: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return
+    longrepr = report.longrepr
+    reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+    if not skip_is_expected(report.nodeid, reason, expected_skip_rules(EXPECTED_SKIPS.read_text(encoding="utf-8")),
+                            allowed_skip_tags()):
+        _unexpected_skips.append((report.nodeid, reason))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _unexpected_skips:
+        terminalreporter.section("unexpected skips (not in tests/expected_skips.txt)", red=True)
+        for nodeid, reason in _unexpected_skips:
+            terminalreporter.write_line(f"{nodeid}: {reason}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _unexpected_skips and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

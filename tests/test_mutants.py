@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,55 @@ def test_a_letter_received_on_a_friday_of_2003_is_due_on_tuesday(cli: Cli, tmp_p
     assert result.exit_code == 0, result.output
     [item] = json.loads(result.stdout)
     assert item["reply_due"] == "2003-03-11" and item["calendar_unknown"] == [2003]
+
+
+# --- skips are never silent (tests/expected_skips.txt and the hooks in conftest.py) ---------------------------
+
+def _run_pytest_with_our_hooks(tmp_path: Path, body: str, **env: str) -> subprocess.CompletedProcess[str]:
+    probe = tmp_path / "test_probe.py"
+    probe.write_text(body, encoding="utf-8")
+    tests_dir = str(Path(__file__).resolve().parent)
+    environ = {**os.environ, "PYTHONPATH": os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]), **env}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-p", "conftest",
+                           "--rootdir", str(tmp_path), str(probe)], capture_output=True, text=True, cwd=tmp_path,
+                          env=environ, timeout=300)
+
+
+def test_a_skip_not_in_the_expected_list_fails_the_session_and_is_named(tmp_path: Path) -> None:
+    result = _run_pytest_with_our_hooks(tmp_path, "import pytest\n\ndef test_a():\n    pytest.skip('no printer')\n")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "unexpected skips" in result.stdout and "test_probe.py::test_a: Skipped: no printer" in result.stdout
+    assert "SKIPPED [1]" in result.stdout  # -rs prints the reason too
+
+
+def test_a_run_without_skips_still_passes_with_the_hooks(tmp_path: Path) -> None:
+    result = _run_pytest_with_our_hooks(tmp_path, "def test_a():\n    assert True\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mount_skips_are_expected_only_when_not_root_or_explicitly_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import EXPECTED_SKIPS, allowed_skip_tags, expected_skip_rules, skip_is_expected
+
+    rules = expected_skip_rules(EXPECTED_SKIPS.read_text(encoding="utf-8"))
+    node = "tests/test_failures.py::test_full_disk_during_intake_says_what_happened_and_never_duplicates"
+    reason = "Skipped: mounting a tmpfs needs root"
+    assert skip_is_expected(node, reason, rules, {"always", "mount"})
+    assert not skip_is_expected(node, reason, rules, {"always"})
+    assert not skip_is_expected("tests/test_search.py::test_x", reason, rules, {"always", "mount"})
+    assert not skip_is_expected(node, "Skipped: something else", rules, {"always", "mount"})
+    monkeypatch.setenv("ARCHIVE_ALLOW_SKIPS", "mount")
+    assert "mount" in allowed_skip_tags()
+    monkeypatch.delenv("ARCHIVE_ALLOW_SKIPS")
+    assert ("mount" in allowed_skip_tags()) == (os.geteuid() != 0)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as root the mount tests must run, not skip")
+def test_as_root_the_mount_tests_run(tmp_path: Path) -> None:
+    tests_dir = Path(__file__).resolve().parent
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+                             str(tests_dir / "test_failures.py"),
+                             "-k", "full_disk_during_intake or read_only_copy or copy_is_read_only"],
+                            capture_output=True, text=True, cwd=tests_dir.parent, timeout=600,
+                            env={k: v for k, v in os.environ.items() if k != "ARCHIVE_ALLOW_SKIPS"})
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "skipped" not in result.stdout and "\n3 passed" in result.stdout, result.stdout[-3000:]
