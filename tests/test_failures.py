@@ -223,5 +223,6 @@ def test_a_dry_failure_before_commit_leaves_the_root_byte_identical(root: Path, 
     before = snapshot(root)
     bad = write_case(tmp_path, attachments=[{"path": "missing.pdf"}])
     result = run_archive(root, "--actor", "t", "intake", str(bad))
-    assert result.returncode == 2 and snapshot(root) == before
+    assert result.returncode == 2 and "$.attachments[0].path: 'missing.pdf' does not exist" in result.stderr
+    assert snapshot(root) == before
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SHARED_BAD, SHARED_CASES, Cli, audit_entries, record_dirs, snapshot, write_case
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 # What each shared bad file must name: the JSON path or the position that is wrong.
@@ -30,6 +30,7 @@ EXPECTED_WHERE = {
 
 def test_every_shared_bad_file_is_listed() -> None:
     assert {p.name for p in SHARED_BAD} == set(EXPECTED_WHERE)
+    assert len(SHARED_CASES) >= 5, "the shared example cases are missing: their parametrized tests would not run"
 
 
 @pytest.mark.parametrize("bad", SHARED_BAD, ids=lambda p: p.name)
@@ -63,6 +64,7 @@ def test_shared_case_is_accepted_and_kept_byte_exact(root: Path, cli: Cli, case:
 def test_a_refused_file_does_not_stop_the_others(root: Path, cli: Cli) -> None:
     result = cli("intake", "--json", str(SHARED_CASES[0]), str(SHARED_BAD[0]), str(SHARED_CASES[1]))
     assert result.exit_code == 2
+    assert f"refused {SHARED_BAD[0]}: {EXPECTED_WHERE[SHARED_BAD[0].name]}" in result.stderr, result.stderr
     assert [i["file"] for i in json.loads(result.stdout)] == [str(SHARED_CASES[0]), str(SHARED_CASES[1])]
     assert len(record_dirs(root)) == 2
 
@@ -117,14 +119,16 @@ def test_attachment_in_symlinked_folder_is_refused(root: Path, cli: Cli, tmp_pat
     (tmp_path / "elsewhere" / "a.txt").write_text("x", encoding="utf-8")
     os.symlink(tmp_path / "elsewhere", tmp_path / "linked")
     path = write_case(tmp_path, attachments=[{"path": "linked/a.txt"}])
-    assert cli("intake", str(path)).exit_code == 2
+    result = cli("intake", str(path))
+    assert result.exit_code == 2 and "'linked/a.txt' is or passes through a symbolic link" in result.stderr
 
 
 def test_absolute_attachment_needs_the_explicit_option(root: Path, cli: Cli, tmp_path: Path) -> None:
     att = tmp_path / "letter.txt"
     att.write_text("客户来函", encoding="utf-8")
     path = write_case(tmp_path, attachments=[{"path": str(att)}])
-    assert cli("intake", str(path)).exit_code == 2
+    refused = cli("intake", str(path))
+    assert refused.exit_code == 2 and "is absolute; give a path relative to the case file" in refused.stderr
     result = cli("intake", "--allow-absolute", "--json", str(path))
     assert result.exit_code == 0, result.output
     [item] = json.loads(result.stdout)
@@ -142,19 +146,53 @@ json_values = st.recursive(
     max_leaves=20)
 
 
+VALID_CASE: dict[str, object] = {
+    "received_at": "2026-11-03T10:15:00+08:00", "channel": "phone", "complainant": {"name": "王建国"},
+    "description": "外包装破损", "category": "packaging"}
+FUZZ_KEYS = ["received_at", "channel", "complainant", "description", "product", "severity", "extra", "attachments",
+             "urgent", "claim_amount", "people_affected", "customer_request"]
+# Mostly-valid documents (a valid case with some fields replaced or dropped) reach the accepted branch often;
+# wholly arbitrary ones exercise the refusals.
+fuzz_docs = st.one_of(
+    st.dictionaries(st.sampled_from(FUZZ_KEYS), json_values),
+    st.builds(lambda over, drop: {k: v for k, v in {**VALID_CASE, **over}.items() if k not in drop},
+              st.dictionaries(st.sampled_from(FUZZ_KEYS[3:]), st.sampled_from(
+                  ["minor", "major", "critical", "一段投诉文字", True, 3, 12.5]) | json_values, max_size=2),
+              st.sets(st.sampled_from(["category", *FUZZ_KEYS]), max_size=1)))
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(doc=st.dictionaries(st.sampled_from(["received_at", "channel", "complainant", "description", "product",
-                                            "severity", "extra", "attachments"]), json_values))
+@given(doc=fuzz_docs)
+@example(doc=VALID_CASE)
+@example(doc={**VALID_CASE, "severity": "critical", "urgent": True, "claim_amount": 12.5,
+              "description": "\u0000\t零宽\u200b字符 <b>&amp;</b>"})
 def test_arbitrary_json_is_refused_cleanly_or_accepted(root: Path, cli: Cli, tmp_path: Path,
                                                        doc: dict[str, object]) -> None:
     path = tmp_path / "fuzz.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     before = snapshot(root)
-    result = cli("intake", str(path))
+    entries_before = len(audit_entries(root))
+    numbers_before = set(record_dirs(root))
+    result = cli("intake", "--allow-duplicate", "--json", str(path))
     assert result.exit_code in (0, 2)
+    assert "Traceback" not in result.output
     if result.exit_code == 2:
         assert len(result.stderr.strip().splitlines()) == 1 and str(path) in result.stderr
         assert snapshot(root) == before
+        return
+    # Accepted: archived exactly as received, numbered once, logged once, and the archive still verifies.
+    [item] = json.loads(result.stdout)
+    number = item["number"]
+    event("accepted")
+    assert item["file"] == str(path) and number not in numbers_before
+    record = record_dirs(root)[number]
+    assert (record / "intake.json").read_bytes() == path.read_bytes()
+    assert json.loads((record / "case.json").read_text(encoding="utf-8"))["case"] == doc
+    assert json.loads(cli("show", "--json", number).stdout)["case"] == doc
+    new_entries = audit_entries(root)[entries_before:]
+    assert [(e["action"], e["number"]) for e in new_entries] == [("intake", number)]
+    verified = cli("verify", "--json", number)
+    assert verified.exit_code == 0 and json.loads(verified.stdout)["findings"] == [], verified.stdout
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -169,6 +207,8 @@ def test_any_description_text_is_archived_exactly(root: Path, cli: Cli, tmp_path
 
 
 def test_refusals_leave_no_audit_entry(root: Path, cli: Cli) -> None:
+    assert len(SHARED_BAD) == len(EXPECTED_WHERE) == 12  # an empty or shrunken list would pass the loop vacuously
     for bad in SHARED_BAD:
-        cli("intake", str(bad))
+        result = cli("intake", str(bad))
+        assert result.exit_code == 2 and f"refused {bad}: {EXPECTED_WHERE[bad.name]}" in result.stderr, result.stderr
     assert audit_entries(root) == []

@@ -62,7 +62,7 @@ def test_clean_archive_verifies_after_every_sanctioned_change(worked: Path, cli:
     assert hashlib.sha256(head_line).hexdigest() in out and "OK:" in out
 
 
-def test_signature_block_shows_name_title_meaning_time_and_fingerprint(worked: Path, cli: Cli) -> None:
+def test_signature_block_shows_name_title_meaning_time_and_fingerprint(worked: Path, cli: Cli, keydir: Path) -> None:
     from test_documents import _all_text
 
     record = record_dirs(worked)["26110001"]
@@ -70,7 +70,20 @@ def test_signature_block_shows_name_title_meaning_time_and_fingerprint(worked: P
     sig = json.loads(sig_path.read_text(encoding="utf-8"))
     text = _all_text(record / sig["document"])
     assert "黄涛" in text and "质量部经理(批准)" in text and "(UTC+8)" in text
-    assert " ".join(sig["fingerprint"][i:i + 4] for i in range(0, 16, 4)) in text
+    # The fingerprint is computed here from the private key file, not taken from the product's output.
+    from cryptography.hazmat.primitives import serialization
+
+    pem = (keydir / "huangtao.pem").read_bytes()
+    private = serialization.load_pem_private_key(pem, PASS["ARCHIVE_PASSPHRASE"].encode())
+    assert isinstance(private, Ed25519PrivateKey)
+    raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    expected = hashlib.sha256(raw).hexdigest()
+    assert sig["fingerprint"] == expected
+    assert f"{expected[0:4]} {expected[4:8]} {expected[8:12]} {expected[12:16]}" in text
+    signed = {k: sig[k] for k in ("signer", "name", "title", "meaning", "time", "document", "sha256", "number",
+                                  "fingerprint", "content_sha256")}
+    message = json.dumps(signed, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    private.public_key().verify(base64.b64decode(sig["signature"]), message)  # raises if it does not verify
     assert hashlib.sha256((record / sig["document"]).read_bytes()).hexdigest() == sig["sha256"]
     assert sig["number"] == "26110001" and sig["meaning"] == "approved"
 
@@ -213,7 +226,7 @@ def test_wrong_passphrase_is_refused_with_nothing_written(worked: Path, cli: Cli
     assert r.exit_code == 2 and "wrong passphrase" in r.stderr and "Traceback" not in r.output
     r = cli("intake", "--sign-as", str(keydir / "huangtao.pem"), str(SHARED_CASES[1]),
             env={"ARCHIVE_PASSPHRASE": "not the passphrase"})
-    assert r.exit_code == 2
+    assert r.exit_code == 2 and "wrong passphrase" in r.stderr, r.stderr
     assert snapshot(worked) == before
 
 
@@ -230,7 +243,7 @@ def test_retired_key_is_refused_but_still_verifies_old_signatures(worked: Path, 
 
 def test_unknown_meaning_is_a_usage_error(worked: Path, cli: Cli, keydir: Path) -> None:
     r = cli("sign", "26110001", "--key", str(keydir / "zhangli.pem"), "--meaning", "witnessed", env=PASS)
-    assert r.exit_code == 2
+    assert r.exit_code == 2 and "'witnessed' is not one of 'drafted', 'reviewed', 'approved'" in r.stderr
 
 
 def test_private_key_is_encrypted_0600_and_never_inside_the_root(root: Path, cli: Cli, keydir: Path) -> None:

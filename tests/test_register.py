@@ -46,7 +46,8 @@ def test_list_filters_narrow_the_register(cli: Cli, tmp_path: Path) -> None:
     minors = json.loads(cli("list", "--json", "--severity", "minor").stdout)
     assert {r["number"] for r in minors} == {"26110004", "26100001"}
     assert json.loads(cli("list", "--json", "--status", "closed").stdout) == []
-    assert cli("list", "--month", "2026/12").exit_code == 2
+    refused = cli("list", "--month", "2026/12")
+    assert refused.exit_code == 2 and "--month: '2026/12' is not YYYY-MM" in refused.stderr
 
 
 def test_list_prints_a_chinese_table(cli: Cli) -> None:

@@ -16,6 +16,13 @@ SECRET = {"name": "欧阳修远", "lot": "ZZLOT9876", "text": "独特投诉内�
           "attachment": "附件里的秘密字样戊己庚"}
 
 
+def _certificate_id(serial: int, root: Path) -> str:
+    """Certificate ids carry the year of the archive's clock: never a year written into a test."""
+    from archive import clock, settings
+
+    return f"XH-{clock.today(settings.load(root).zone).year}-{serial:04d}"
+
+
 def _json(result: Any) -> Any:
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
@@ -144,7 +151,7 @@ def test_destruction_leaves_no_case_content_under_the_root(cli: Cli, root: Path,
                          "certificate", "manifest_sha256", "destroyed_at"}
     logged = [e for e in audit_entries(root) if e["action"] == "destroy"]
     assert {e["number"] for e in logged} == set(out["destroyed"])
-    assert all(e["certificate"] == "XH-2026-0001" for e in logged)
+    assert logged and all(e["certificate"] == _certificate_id(1, root) for e in logged)
 
 
 def test_numbers_are_not_reused_after_destroying_the_highest(cli: Cli, tmp_path: Path, closed: dict[str, str],
@@ -173,9 +180,11 @@ def test_the_certificate_is_signed_and_a_tampered_one_is_reported(cli: Cli, root
     assert [s["meaning"] for s in cert["signatures"]] == ["approved", "witnessed"]
     assert {c["number"] for c in cert["cases"]} == set(out["destroyed"])
     assert all(len(f["sha256"]) == 64 for c in cert["cases"] for f in c["files"])
-    assert (root / "certificates/XH-2026-0001.pdf").read_bytes().startswith(b"%PDF")
+    cert_id = _certificate_id(1, root)
+    assert out["certificate"] == f"certificates/{cert_id}.json"
+    assert (root / f"certificates/{cert_id}.pdf").read_bytes().startswith(b"%PDF")
     listed = _json(cli("retention", "certificates", "--json"))
-    assert listed[0]["id"] == "XH-2026-0001" and listed[0]["destroyed"] == len(out["destroyed"])
+    assert listed[0]["id"] == cert_id and listed[0]["destroyed"] == len(out["destroyed"])
     cert["cases"] = cert["cases"][1:]  # someone drops a case from the evidence
     cert_path.write_text(json.dumps(cert, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     kinds = {f["kind"] for f in json.loads(cli("verify", "--json").stdout)["findings"]}
@@ -193,9 +202,12 @@ def test_too_few_keys_or_the_wrong_people_are_refused_before_anything_is_destroy
         (*base, "--approved-by", "黄涛", "--sign-as", str(keys["huang"]), "--witness", str(keys["huang"])),
     ]
     env = {"ARCHIVE_PASSPHRASE": "approver-pass", "ARCHIVE_WITNESS_PASSPHRASE": "approver-pass"}
-    for args in attempts:
+    rules = ("a witness of another person signs with --witness", "the approver signs the certificate with --sign-as",
+             "'张三' does not name the owner of the --sign-as key", "the witness must be a different person")
+    for args, rule in zip(attempts, rules, strict=True):
         result = cli(*args, env=env if args[-1] == str(keys["huang"]) else PASS)
         assert result.exit_code == 2, (args, result.output)
+        assert rule in result.stderr and len(result.stderr.strip().splitlines()) == 1, (rule, result.stderr)
         assert "Traceback" not in result.output
     assert snapshot(root) == before
 
@@ -243,7 +255,7 @@ def test_a_killed_execute_run_is_finished_by_the_next(root: Path, cli: Cli, tmp_
         "in_progress"]
     done = _purge(cli, keys)
     out = _json(done)
-    assert out["resumed"] == "XH-2026-0001" and sorted(out["destroyed"]) == sorted(numbers)
+    assert out["resumed"] == _certificate_id(1, root) and sorted(out["destroyed"]) == sorted(numbers)
     certs = [json.loads(p.read_text(encoding="utf-8")) for p in (root / "certificates").glob("XH-*.json")]
     assert len(certs) == 1 and certs[0]["status"] == "executed"
     tombs_now = {json.loads(p.read_text(encoding="utf-8"))["number"] for p in root.glob("records/*/*/*.tombstone.json")}
@@ -314,13 +326,29 @@ def test_the_schedule_counts_months_and_categories_and_shows_held_apart(cli: Cli
     for suffix in (".docx", ".xlsx"):
         out = tmp_path / f"plan{suffix}"
         assert cli("retention", "schedule", "--out", str(out)).exit_code == 0
-        assert out.stat().st_size > 1000
+    # The plans are opened and read, not weighed: the due month, its cases, and the held case apart.
+    from docx import Document
     from openpyxl import load_workbook
 
-    sheet = load_workbook(tmp_path / "plan.xlsx").active
-    assert [c.value for c in sheet[3]][:3] == ["2029-11", 2, 0]
-    assert cli("retention", "schedule", "--from", "2030-13").exit_code == 2
-    assert cli("retention", "schedule", "--out", str(tmp_path / "plan.pdf")).exit_code == 2
+    due_cases = " ".join(sorted([closed["secret"], closed["plain"]]))
+    doc = Document(str(tmp_path / "plan.docx"))
+    assert "投诉记录销毁计划" in doc.paragraphs[0].text
+    due_table, held_table = doc.tables
+    due_rows = [[c.text for c in row.cells] for row in due_table.rows]
+    assert due_rows[0][:2] == ["月份", "件数"] and due_rows[0][-1] == "投诉编号"
+    assert [(r[0], r[1], r[-1]) for r in due_rows[1:]] == [("2029-11", "2", due_cases)]
+    assert [row.cells[0].text for row in held_table.rows] == ["投诉编号", closed["last"]]
+    book = load_workbook(tmp_path / "plan.xlsx")
+    sheet = book["销毁计划"]
+    assert [c.value for c in sheet[2]][:2] == ["月份", "件数"]
+    assert [c.value for c in sheet[3]][:3] == ["2029-11", 2, 0] and sheet[3][-1].value == due_cases
+    assert sheet.max_row == 3
+    held_sheet = book["法律保全中"]
+    assert [row[0].value for row in held_sheet.iter_rows()] == ["投诉编号", closed["last"]]
+    refused = cli("retention", "schedule", "--from", "2030-13")
+    assert refused.exit_code == 2 and "'2030-13' is not a month YYYY-MM" in refused.stderr
+    refused = cli("retention", "schedule", "--out", str(tmp_path / "plan.pdf"))
+    assert refused.exit_code == 2 and "write the plan as .docx or .xlsx" in refused.stderr
 
 
 def test_search_finds_cases_by_retention_date_and_hold(cli: Cli, closed: dict[str, str]) -> None:
@@ -335,4 +363,5 @@ def test_search_finds_cases_by_retention_date_and_hold(cli: Cli, closed: dict[st
     assert found("retention:..2029-10") == set()
     assert found("retention:2030..2031") == set()
     assert found("hold:true") == {closed["plain"]}
-    assert cli("search", "retention:2029-13").exit_code == 2
+    refused = cli("search", "retention:2029-13")
+    assert refused.exit_code == 2 and "retention:2029-13: use YYYY, YYYY-MM, YYYY-MM-DD" in refused.stderr

@@ -105,7 +105,7 @@ def test_an_actor_who_is_not_the_key_owner_is_refused(root: Path, cli: Cli, sign
             "approved", env=PASS)
     assert r.exit_code == 2 and "黄涛" in r.stderr
     r = cli("--actor", "张丽", "intake", "--sign-as", str(signers["huangtao"]), str(SHARED_CASES[1]), env=PASS)
-    assert r.exit_code == 2
+    assert r.exit_code == 2 and "黄涛" in r.stderr, r.stderr
     assert snapshot(root) == before
     r = cli("--actor", "质量部经理 黄涛", "sign", "26110001", "--key", str(signers["huangtao"]), "--meaning",
             "approved", env=PASS)
