@@ -6,7 +6,7 @@ STAMP     := $(VENV)/.installed
 DEMO_ROOT ?= demo-archive
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test system-deps venv lint bench clean
+.PHONY: demo test system-deps venv lint bench clean mutate
 
 system-deps:
 	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
@@ -63,6 +63,17 @@ lint: venv
 test: system-deps venv lint
 	$(BIN)/pytest -q -rs -p no:cacheprovider
 
+# Mutation testing of one module: `make mutate MODULE=archive/rules/workdays.py`. Each mutant runs against the
+# fast tests that cover it ([tool.mutmut] in pyproject.toml); one worker, niced, so a shared machine stays usable.
+# Lists the mutants that were not killed (an empty list under "not killed" is the goal).
+MODULE ?=
+MUTANTS = $(subst /,.,$(basename $(MODULE)))
+mutate: venv
+	@test -n "$(MODULE)" || { echo "usage: make mutate MODULE=archive/rules/workdays.py"; exit 2; }
+	nice -n 10 $(BIN)/mutmut run --max-children 1 "$(MUTANTS).*"
+	@echo "not killed in $(MODULE) (see: $(BIN)/mutmut show NAME):"
+	@$(BIN)/mutmut results | grep -F "$(MUTANTS)." | grep -v ": not checked" || echo "  none"
+
 bench: venv
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/intake.py
@@ -72,4 +83,4 @@ bench: venv
 	$(BIN)/python bench/search.py --cases 20000 --cases 100000
 
 clean:
-	rm -rf $(VENV) $(DEMO_ROOT) $(DEMO_KEYS) build *.egg-info
+	rm -rf $(VENV) $(DEMO_ROOT) $(DEMO_KEYS) build *.egg-info mutants

@@ -17,7 +17,9 @@ from click.testing import CliRunner
 from archive.cli import main
 
 PROJECT = Path(__file__).resolve().parents[1]
-SHARED = PROJECT.parent / "shared"
+# The shared examples sit beside the project; mutmut runs the tests from a copy one level down (mutants/).
+SHARED = next((p / "shared" for p in (PROJECT.parent, PROJECT.parent.parent) if (p / "shared").is_dir()),
+              PROJECT.parent / "shared")
 SHARED_CASES = sorted((SHARED / "examples" / "cases").glob("*.json"))
 SHARED_BAD = sorted((SHARED / "examples" / "bad").glob("*.json"))
 SHARED_UPDATES = SHARED / "examples" / "updates"

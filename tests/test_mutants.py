@@ -133,3 +133,54 @@ def test_as_root_the_mount_tests_run(tmp_path: Path) -> None:
                             env={k: v for k, v in os.environ.items() if k != "ARCHIVE_ALLOW_SKIPS"})
     assert result.returncode == 0, result.stdout[-3000:]
     assert "skipped" not in result.stdout and "\n3 passed" in result.stdout, result.stdout[-3000:]
+
+
+def test_settings_overrides_make_exactly_their_own_year_known() -> None:
+    both = from_mapping({"calendar": {"extra_holidays": ["2031-01-02"], "extra_workdays": ["2031-01-04"]}})
+    holidays_only = from_mapping({"calendar": {"extra_holidays": ["2031-01-02"]}})
+    assert year_known(2031, both) and not year_known(2032, both)
+    assert year_known(2031, holidays_only) and not year_known(2030, holidays_only)
+
+
+# --- retention rules (archive/rules/retention.py), killed here without the CLI: `make mutate` runs these -----
+
+def test_the_category_rule_applies_to_its_category_and_the_default_to_the_others() -> None:
+    from archive.rules.retention import rule_for
+
+    s = from_mapping({"retention": {"years_after_closure": 3, "years_after_expiry": 1,
+                                    "rules": {"adverse_reaction": {"years_after_closure": 7,
+                                                                   "years_after_expiry": 2}}}})
+    own = rule_for("adverse_reaction", s)
+    assert (own.name, own.years_after_closure, own.years_after_expiry) == ("adverse_reaction", 7, 2)
+    other = rule_for("packaging", s)
+    assert (other.name, other.years_after_closure, other.years_after_expiry) == ("default", 3, 1)
+    assert other.text == "结案后 3 年与有效期后 1 年中较晚者(默认规则)"
+    assert own.text == "结案后 7 年与有效期后 2 年中较晚者(类别规则 adverse_reaction)"
+
+
+def test_adding_years_to_29_february_gives_28_february() -> None:
+    from archive.rules.retention import add_years
+
+    assert add_years(dt.date(2028, 2, 29), 3) == dt.date(2031, 2, 28)
+    assert add_years(dt.date(2028, 2, 29), 4) == dt.date(2032, 2, 29)
+    assert add_years(dt.date(2026, 11, 21), 3) == dt.date(2029, 11, 21)
+
+
+@pytest.mark.parametrize(("closed", "expiry", "until"), [
+    ("2026-11-21T09:00:00+08:00", None, "2029-11-21"),            # no expiry: closure + 3
+    ("2026-11-21T09:00:00+08:00", "2027-01-31", "2029-11-21"),    # closure + 3 is later than expiry + 1
+    ("2026-11-21T09:00:00+08:00", "2029-06-30", "2030-06-30"),    # expiry + 1 is later
+    ("2026-11-21T23:30:00+08:00", None, "2029-11-21"),            # the date where it was closed, not UTC's
+])
+def test_retention_is_the_later_of_closure_and_expiry_rules(closed: str, expiry: str | None, until: str) -> None:
+    from archive.rules.retention import Rule, retention_until
+
+    assert retention_until(closed, expiry, Rule("default", 3, 1)) == dt.date.fromisoformat(until)
+
+
+def test_a_record_is_kept_through_its_retention_date_and_due_the_day_after() -> None:
+    from archive.rules.retention import is_due
+
+    assert not is_due("2029-11-21", dt.date(2029, 11, 20))
+    assert not is_due("2029-11-21", dt.date(2029, 11, 21))
+    assert is_due("2029-11-21", dt.date(2029, 11, 22))
