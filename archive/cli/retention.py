@@ -44,14 +44,17 @@ def retention_due(arc: Archive, as_of: str, as_json: bool) -> None:
 @archive_command(retention, "schedule")
 @click.option("--from", "start", metavar="YYYY-MM", help="First month of the plan.")
 @click.option("--to", "end", metavar="YYYY-MM", help="Last month of the plan.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the plan as .docx or .xlsx.")
-def retention_schedule(arc: Archive, start: str | None, end: str | None, out: Path | None, as_json: bool) -> None:
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the plan as .docx or .xlsx (outside the archive root; never over a file without --force).")
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
+def retention_schedule(arc: Archive, start: str | None, end: str | None, out: Path | None, force: bool,
+                       as_json: bool) -> None:
     """The destruction plan (销毁计划): what falls due month by month, by category; held cases apart."""
     from archive.services.retention import schedule, write_schedule
 
     plan = schedule(arc, start, end)
     if out is not None:
-        plan["file"] = str(write_schedule(arc, plan, out))
+        plan["file"] = str(write_schedule(arc, plan, out, force=force))
     emit(as_json, plan, text.schedule_text)
 
 

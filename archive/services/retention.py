@@ -420,23 +420,21 @@ def recompute(arc: Archive, reason: str) -> list[dict[str, Any]]:
     return moved
 
 
-def write_schedule(arc: Archive, plan: dict[str, Any], out: Path) -> Path:
+def write_schedule(arc: Archive, plan: dict[str, Any], out: Path, *, force: bool = False) -> Path:
     """The destruction plan as a Word document or a spreadsheet for the archivist's approval file."""
+    from archive.store import output
+
     suffix = out.suffix.lower()
     if suffix not in (".docx", ".xlsx"):
         raise InputError("command line", "--out", f"{out.name}: write the plan as .docx or .xlsx")
-    if not out.parent.is_dir():
-        raise InputError("command line", "--out", f"folder {out.parent} does not exist")
+    path = output.target(out, arc.layout.root, force=force)
     header = ["月份", "件数", *(vocab.label(vocab.CATEGORY, c) for c in vocab.CATEGORY), "投诉编号"]
     rows = [[m["month"], m["count"], *(m["by_category"].get(c, 0) for c in vocab.CATEGORY), " ".join(m["cases"])]
             for m in plan["months"]]
     held = [[h["number"], h["due_month"], h["retention_until"], "、".join(h["holds"])] for h in plan["held"]]
     span = f"{plan['from'] or '最早'} 至 {plan['to'] or '最晚'}"
     data = (_schedule_docx if suffix == ".docx" else _schedule_xlsx)(arc, span, header, rows, held)
-    from archive.store.atomic import write_bytes
-
-    with txn.before_commit(f"--out {out}"):
-        write_bytes(out, data)
+    output.write(path, data, force=force)
     return out
 
 
