@@ -25,8 +25,8 @@ APPROVER = "质量部经理 黄涛"
 ARCHIVIST = "档案管理员 张丽"
 
 
-def _json(result: Any) -> Any:
-    assert result.exit_code == 0, result.output
+def _json(result: Any, code: int = 0) -> Any:
+    assert result.exit_code == code, result.output
     return json.loads(result.stdout)
 
 
@@ -64,7 +64,8 @@ def _old_case(cli: Cli, tmp: Path, name: str, day: int, *, close: bool = True, *
 
 def _close(cli: Cli, tmp: Path, number: str, *extra: str, **more: Any) -> None:
     stages: dict[str, Any] = {
-        "investigation": {"investigator": "质量部 陈工", "findings": "运输破损", "completed_at": "2022-03-20T10:00:00+08:00"},
+        "investigation": {"investigator": "质量部 陈工", "findings": "运输破损",
+                          "completed_at": "2022-03-20T10:00:00+08:00"},
         "response": {"replied_at": "2022-03-21T10:00:00+08:00", "method": "phone", "content": "已答复客户"},
         **more,
         "closure": {"closed_at": "2022-04-10T09:00:00+08:00", "approved_by": APPROVER}}
@@ -133,7 +134,9 @@ def test_a_case_whose_hold_was_tampered_with_is_not_destroyed_and_is_named(
     held, plain = _old_case(cli, tmp_path, "a", 1), _old_case(cli, tmp_path, "b", 2)
     assert cli("hold", held, "--reason", "诉讼待决").exit_code == 0
     _tamper_hold(record_dirs(root)[held], how)
-    dry = _json(cli("purge", "--as-of", TODAY.isoformat(), "--approved-by", APPROVER, "--json"))
+    dry_run = cli("purge", "--as-of", TODAY.isoformat(), "--approved-by", APPROVER, "--json")
+    assert dry_run.exit_code == 1, dry_run.output
+    dry = json.loads(dry_run.stdout)
     assert dry["destroyed"] == [plain] and [r["number"] for r in dry["refused"]] == [held]
     result = _purge(cli, keys)
     assert result.exit_code == 1, result.output
@@ -382,7 +385,7 @@ def test_a_resumed_purge_skips_a_case_whose_manifest_changed_since_the_plan(
     a, b = _old_case(cli, tmp_path, "a", 1), _old_case(cli, tmp_path, "b", 2)
     _killed_purge(root, keys, 1, a, b)
     assert cli("render", b, "--force").exit_code == 0  # a sanctioned change: verify stays clean
-    out = _json(_purge(cli, keys))
+    out = _json(_purge(cli, keys), code=1)
     assert out["destroyed"] == [a] and b in _alive(root)
     [refused] = out["refused"]
     assert refused["number"] == b and any("since the plan" in f for f in refused["findings"])
@@ -396,11 +399,11 @@ def test_a_resumed_purge_skips_a_case_reopened_in_between(cli: Cli, root: Path, 
     a, b = _old_case(cli, tmp_path, "a", 1), _old_case(cli, tmp_path, "b", 2)
     _killed_purge(root, keys, 1, a, b)
     follow = tmp_path / "follow.json"
-    follow.write_text(json.dumps({"follow_up": {"followed_at": "2022-05-01T10:00:00+08:00", "method": "phone",
-                                                "result": "客户再次来电"}}, ensure_ascii=False), encoding="utf-8")
+    follow.write_text(json.dumps({"follow_up": {"visited_at": "2022-05-01T10:00:00+08:00", "by": "客服 小李",
+                                                "satisfaction": "dissatisfied"}}, ensure_ascii=False), encoding="utf-8")
     r = cli("update", b, str(follow), "--reopen", "--reason", "客户再次投诉")
     assert r.exit_code == 0, r.output
-    out = _json(_purge(cli, keys))
+    out = _json(_purge(cli, keys), code=1)
     assert out["destroyed"] == [a] and b in _alive(root)
     assert [r["number"] for r in out["refused"]] == [b]
     assert _json(cli("show", b, "--json"))["status"] != "closed"
