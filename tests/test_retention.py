@@ -3,6 +3,7 @@ certificate that leaves no case content behind, and retention rules that never m
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 from pathlib import Path
@@ -14,6 +15,19 @@ from conftest import Cli, audit_entries, record_dirs, snapshot, write_case
 PASS = {"ARCHIVE_PASSPHRASE": "approver-pass", "ARCHIVE_WITNESS_PASSPHRASE": "witness-pass"}
 SECRET = {"name": "欧阳修远", "lot": "ZZLOT9876", "text": "独特投诉内容甲乙丙丁", "file": "ouyang-letter.txt",
           "attachment": "附件里的秘密字样戊己庚"}
+
+
+# These cases close in 2026 and fall due on 2029-11-22; `purge --execute` judges only by a day that has come,
+# so the archive's clock is pinned to a day after it.
+PINNED_TODAY = dt.date(2029, 11, 30)
+CERT_1 = f"XH-{PINNED_TODAY.year}-0001"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive import clock
+
+    monkeypatch.setattr(clock, "today", lambda zone: PINNED_TODAY)
 
 
 def _json(result: Any) -> Any:
@@ -144,7 +158,7 @@ def test_destruction_leaves_no_case_content_under_the_root(cli: Cli, root: Path,
                          "certificate", "manifest_sha256", "destroyed_at"}
     logged = [e for e in audit_entries(root) if e["action"] == "destroy"]
     assert {e["number"] for e in logged} == set(out["destroyed"])
-    assert all(e["certificate"] == "XH-2026-0001" for e in logged)
+    assert all(e["certificate"] == CERT_1 for e in logged)
 
 
 def test_numbers_are_not_reused_after_destroying_the_highest(cli: Cli, tmp_path: Path, closed: dict[str, str],
@@ -173,9 +187,9 @@ def test_the_certificate_is_signed_and_a_tampered_one_is_reported(cli: Cli, root
     assert [s["meaning"] for s in cert["signatures"]] == ["approved", "witnessed"]
     assert {c["number"] for c in cert["cases"]} == set(out["destroyed"])
     assert all(len(f["sha256"]) == 64 for c in cert["cases"] for f in c["files"])
-    assert (root / "certificates/XH-2026-0001.pdf").read_bytes().startswith(b"%PDF")
+    assert (root / f"certificates/{CERT_1}.pdf").read_bytes().startswith(b"%PDF")
     listed = _json(cli("retention", "certificates", "--json"))
-    assert listed[0]["id"] == "XH-2026-0001" and listed[0]["destroyed"] == len(out["destroyed"])
+    assert listed[0]["id"] == CERT_1 and listed[0]["destroyed"] == len(out["destroyed"])
     cert["cases"] = cert["cases"][1:]  # someone drops a case from the evidence
     cert_path.write_text(json.dumps(cert, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     kinds = {f["kind"] for f in json.loads(cli("verify", "--json").stdout)["findings"]}
@@ -205,8 +219,10 @@ import datetime as dt, os, sys
 from archive.integrity.signing import open_credential
 from archive.services.archive import Archive
 from archive.services import retention
+from archive import clock
 from archive.store import txn
 
+clock.today = lambda zone: dt.date(2029, 11, 30)  # the test's pinned clock
 root, huang, li, die_after = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 real, done = txn.destroy, []
 
@@ -243,7 +259,7 @@ def test_a_killed_execute_run_is_finished_by_the_next(root: Path, cli: Cli, tmp_
         "in_progress"]
     done = _purge(cli, keys)
     out = _json(done)
-    assert out["resumed"] == "XH-2026-0001" and sorted(out["destroyed"]) == sorted(numbers)
+    assert out["resumed"] == CERT_1 and sorted(out["destroyed"]) == sorted(numbers)
     certs = [json.loads(p.read_text(encoding="utf-8")) for p in (root / "certificates").glob("XH-*.json")]
     assert len(certs) == 1 and certs[0]["status"] == "executed"
     tombs_now = {json.loads(p.read_text(encoding="utf-8"))["number"] for p in root.glob("records/*/*/*.tombstone.json")}
