@@ -3,7 +3,9 @@
     python bench/purge.py [--cases 5000] [--due 1000]
 
 The archive is made by intake of one case, closed, then copied under new numbers (each copy with its own
-manifest) and indexed by `rebuild`: the bench measures the destruction run, not intake.
+manifest and an intake entry in the audit log, so the copies verify as archived records: purge verifies every
+record before destroying it) and indexed by `rebuild`: the bench measures the destruction run, not intake.
+Due copies are kept until a date already past, so the run judges by today, as `purge --execute` must.
 """
 
 from __future__ import annotations
@@ -26,12 +28,24 @@ from archive.services.archive import Archive
 from archive.services.cases import intake, prepare, update
 from archive.services.maintenance import rebuild
 from archive.services.retention import purge
-from archive.store.manifest import write_manifest
+from archive.store import audit
+from archive.store.hashing import sha256_file
+from archive.store.manifest import read_manifest, write_manifest
 
 CLOSE = {"investigation": {"investigator": "质量部 陈工", "findings": "运输破损",
                            "completed_at": "2026-10-20T10:00:00+08:00"},
          "response": {"replied_at": "2026-10-21T10:00:00+08:00", "method": "phone", "content": "已换货"},
          "closure": {"closed_at": "2026-10-22T09:00:00+08:00", "approved_by": "质量部经理 黄涛"}}
+
+
+PAST = "2025-01-31"
+
+
+def _log_intake(root: Path, record: Path, number: str) -> None:
+    """The audit entry an intake of this folder would have written: what verify (and so purge) checks against."""
+    files = [{"path": f["path"], "sha256": f["sha256"]} for f in read_manifest(record)["files"]]
+    audit.append(root / "audit" / "audit.jsonl", actor="bench", action="intake", number=number, files=files,
+                 extra={"manifest_sha256": sha256_file(record / "manifest.json")})
 
 
 def build(root: Path, cases: int, due: int) -> list[str]:
@@ -58,9 +72,10 @@ def build(root: Path, cases: int, due: int) -> list[str]:
         (dest / "case.json").write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         closure = dest / "stages" / "closure.v1.json"
         stage = json.loads(closure.read_text(encoding="utf-8"))
-        stage["derived"]["retention_until"] = "2029-01-31" if i <= due else "2035-01-31"
+        stage["derived"]["retention_until"] = PAST if i <= due else "2035-01-31"
         closure.write_text(json.dumps(stage, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         write_manifest(dest, n)
+        _log_intake(root, dest, n)
         numbers.append(n)
     # the template itself is kept: it is not due
     stage = template / "stages" / "closure.v1.json"
@@ -68,6 +83,7 @@ def build(root: Path, cases: int, due: int) -> list[str]:
     data["derived"]["retention_until"] = "2035-01-31"
     stage.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     write_manifest(template, number)
+    _log_intake(root, template, number)
     rebuild(arc)
     return numbers[: due - 1]
 
@@ -90,9 +106,9 @@ def main() -> None:
         t_rm = time.perf_counter() - t0
         arc = Archive.open(root, "档案员 李明", write=True)
         t0 = time.perf_counter()
-        import datetime as dt
+        from archive import clock
 
-        result = purge(arc, dt.date(2030, 1, 1), "质量部经理 黄涛", execute=True)
+        result = purge(arc, clock.today(arc.settings.zone), "质量部经理 黄涛", execute=True)
         t_purge = time.perf_counter() - t0
         assert len(result.destroyed) == len(due), (len(result.destroyed), len(due))
         cert = root / result.certificate if result.certificate else None
@@ -104,7 +120,8 @@ def main() -> None:
     print("| measure | archive | baseline | ratio |")
     print("|---|---|---|---|")
     print(f"| purge {n} due of {args.cases} cases (journaled destroy, tombstones, register, index merge, "
-          f"signed certificate .json/.docx/.pdf {pdf_size:.1f} MB) | {n / t_purge:.0f} cases/s ({t_purge:.1f} s) "
+          f"verify of each record first, signed certificate .json/.docx/.pdf "
+          f"{pdf_size:.1f} MB) | {n / t_purge:.0f} cases/s ({t_purge:.1f} s) "
           f"| `rm -rf` of the same folders: {n / t_rm:.0f} folders/s ({t_rm:.2f} s) | {t_purge / t_rm:.0f}× slower |")
 
 

@@ -1,8 +1,11 @@
 """Build the destruction certificate (销毁证明, GL-004-10) template and register it beside the GL-004 forms.
 
-    python templates/build_certificate.py    # writes templates/destruction-certificate.v1.docx, adds its entry
+    python templates/build_certificate.py [VERSION]   # writes templates/destruction-certificate.vN.docx and
+                                                      # adds its entry (default: the latest version, 2)
 
-Uses the form builder's parts so the certificate looks like the other controlled documents.
+Uses the form builder's parts so the certificate looks like the other controlled documents. Versions:
+1 (2026-11-01) the first; 2 (2026-11-30) adds 执行人, the archivist who carried the destruction out, beside
+the approver whose signature is their own act. A shipped version, once registered, is never rebuilt in place.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from build_templates import (  # noqa: E402  (a sibling script, not a package)
 TEMPLATE_ID = "destruction-certificate"
 TITLE = "投诉记录销毁证明"
 DOCUMENT_NUMBER = "GL-004-10"
+EFFECTIVE_BY_VERSION = {"1": EFFECTIVE, "2": "2026-11-30"}
+LATEST = "2"
 
 
 def _relabel(doc: object) -> None:
@@ -39,12 +44,14 @@ def _relabel(doc: object) -> None:
                 run.text = run.text.replace("投诉编号", "证明编号")
 
 
-def certificate() -> object:
+def certificate(version: str = LATEST) -> object:
     doc = new_doc(TITLE)
     _relabel(doc)
+    executor = [("执行人", "{{ executed_by }}")] if version != "1" else []
     kv_table(doc, [
         ("证明编号", "{{ number }}", "判定日期", "{{ as_of }}"),
         ("批准人", "{{ approved_by }}", "监销人", "{{ witness }}"),
+        *executor,
         ("计划时间", "{{ planned_at }}", "执行时间", "{{ executed_at }}"),
         ("销毁份数", "{{ count }}", "文件总数", "{{ files_total }}"),
         ("销毁方式", "{{ method }}"),
@@ -80,21 +87,23 @@ def certificate() -> object:
     return doc
 
 
-def main() -> None:
-    path = HERE / f"{TEMPLATE_ID}.v1.docx"
-    doc = certificate()
-    doc.core_properties.title = TITLE  # type: ignore[attr-defined]
-    doc.core_properties.subject = f"{DOCUMENT_NUMBER} v1"  # type: ignore[attr-defined]
-    doc.save(str(path))  # type: ignore[attr-defined]
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+def main(version: str = LATEST) -> None:
+    path = HERE / f"{TEMPLATE_ID}.v{version}.docx"
     register = HERE / "templates.toml"
     text = register.read_text(encoding="utf-8")
+    if f'file = "{path.name}"' in text:
+        raise SystemExit(f"{path.name} is registered already: a shipped version is never rebuilt in place")
+    doc = certificate(version)
+    doc.core_properties.title = TITLE  # type: ignore[attr-defined]
+    doc.core_properties.subject = f"{DOCUMENT_NUMBER} v{version}"  # type: ignore[attr-defined]
+    doc.save(str(path))  # type: ignore[attr-defined]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     entry = "\n".join(["[[template]]", f'id = "{TEMPLATE_ID}"', f'title = "{TITLE}"',
-                       f'document_number = "{DOCUMENT_NUMBER}"', 'version = "1"', f'effective_date = "{EFFECTIVE}"',
-                       f'file = "{path.name}"', f'sha256 = "{digest}"', ""])
-    if f'id = "{TEMPLATE_ID}"' not in text:
-        register.write_text(text.rstrip("\n") + "\n\n" + entry, encoding="utf-8")
+                       f'document_number = "{DOCUMENT_NUMBER}"', f'version = "{version}"',
+                       f'effective_date = "{EFFECTIVE_BY_VERSION[version]}"', f'file = "{path.name}"',
+                       f'sha256 = "{digest}"', ""])
+    register.write_text(text.rstrip("\n") + "\n\n" + entry, encoding="utf-8")
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

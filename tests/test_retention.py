@@ -3,6 +3,7 @@ certificate that leaves no case content behind, and retention rules that never m
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 from pathlib import Path
@@ -14,6 +15,18 @@ from conftest import Cli, audit_entries, record_dirs, snapshot, write_case
 PASS = {"ARCHIVE_PASSPHRASE": "approver-pass", "ARCHIVE_WITNESS_PASSPHRASE": "witness-pass"}
 SECRET = {"name": "欧阳修远", "lot": "ZZLOT9876", "text": "独特投诉内容甲乙丙丁", "file": "ouyang-letter.txt",
           "attachment": "附件里的秘密字样戊己庚"}
+
+
+# These cases close in 2026 and fall due on 2029-11-22; `purge --execute` judges only by a day that has come,
+# so the archive's clock is pinned to a day after it.
+PINNED_TODAY = dt.date(2029, 11, 30)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive import clock
+
+    monkeypatch.setattr(clock, "today", lambda zone: PINNED_TODAY)
 
 
 def _certificate_id(serial: int, root: Path) -> str:
@@ -217,8 +230,10 @@ import datetime as dt, os, sys
 from archive.integrity.signing import open_credential
 from archive.services.archive import Archive
 from archive.services import retention
+from archive import clock
 from archive.store import txn
 
+clock.today = lambda zone: dt.date(2029, 11, 30)  # the test's pinned clock
 root, huang, li, die_after = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 real, done = txn.destroy, []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,14 +45,18 @@ def retention_due(arc: Archive, as_of: str, as_json: bool) -> None:
 @archive_command(retention, "schedule")
 @click.option("--from", "start", metavar="YYYY-MM", help="First month of the plan.")
 @click.option("--to", "end", metavar="YYYY-MM", help="Last month of the plan.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the plan as .docx or .xlsx.")
-def retention_schedule(arc: Archive, start: str | None, end: str | None, out: Path | None, as_json: bool) -> None:
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the plan as .docx or .xlsx (outside the archive root; an existing file "
+                   "only with --force).")
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
+def retention_schedule(arc: Archive, start: str | None, end: str | None, out: Path | None, force: bool,
+                       as_json: bool) -> None:
     """The destruction plan (销毁计划): what falls due month by month, by category; held cases apart."""
     from archive.services.retention import schedule, write_schedule
 
     plan = schedule(arc, start, end)
     if out is not None:
-        plan["file"] = str(write_schedule(arc, plan, out))
+        plan["file"] = str(write_schedule(arc, plan, out, force=force))
     emit(as_json, plan, text.schedule_text)
 
 
@@ -103,15 +108,19 @@ def holds(arc: Archive, as_json: bool) -> None:
 
 @archive_command(main, "purge")
 @click.argument("numbers", nargs=-1)
-@click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD", help="Destroy what is due on this date.")
-@click.option("--approved-by", "approved_by", required=True, help="Who approved the destruction (the approver).")
+@click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD",
+              help="Destroy what is due on this date (with --execute not later than today; a dry run may look ahead).")
+@click.option("--approved-by", "approved_by", required=True,
+              help="The approver: exactly the registered name (or 'title name') of the --sign-as key's owner.")
 @click.option("--execute", is_flag=True, help="Destroy for real; without it a dry run that writes nothing.")
 @click.option("--sign-as", "sign_as", type=KEY, help="The approver's private key (signs the certificate, 批准).")
 @click.option("--witness", type=KEY, help="The witness's private key (another person, 监销); passphrase from "
                                           "$ARCHIVE_WITNESS_PASSPHRASE or a prompt.")
 def purge(arc: Archive, numbers: tuple[str, ...], as_of: str, approved_by: str, execute: bool, sign_as: Path | None,
           witness: Path | None, as_json: bool) -> None:
-    """Destroy every due, unheld case (or the NUMBERs given) and write one signed destruction certificate."""
+    """Destroy every due, unheld, verified case (or the NUMBERs given) under a plan the approver and witness
+    sign, carried out by the acting archivist (执行人); one certificate. A case that fails verification is
+    kept and named (exit 1). An unfinished run is finished first, as approved, and nothing else is done."""
     from archive.services.retention import purge as do_purge
 
     day = _day("--as-of", as_of)
@@ -123,3 +132,5 @@ def purge(arc: Archive, numbers: tuple[str, ...], as_of: str, approved_by: str, 
     result = do_purge(arc, day, approved_by, execute=execute, approver=approver, witness=witness_cred,
                       numbers=list(numbers), progress=progress_printer("destroying", enabled=not as_json))
     emit(as_json, result.as_json(), text.purge_text)
+    if result.refused:  # a check found a problem: those cases were kept, and a script must notice
+        sys.exit(1)

@@ -175,11 +175,12 @@ def index_report(report: dict[str, list[str]]) -> str:
 
 def due_table(d: dict[str, Any]) -> str:
     rows = d["due"]
+    blocked = [f"未到期(CAPA 未完成): {b['number']} {b['reason']}" for b in d.get("blocked", [])]
     if not rows:
-        return f"(截至 {d['as_of']} 无到期记录)"
-    return table(["编号", "类别", "结案日期", "保存至", "规则"],
-                 [[r["number"], vocab.label(vocab.CATEGORY, r["category"]), (r["closed_at"] or "")[:10],
-                   r["retention_until"], r["rule"]] for r in rows])
+        return "\n".join([f"(截至 {d['as_of']} 无到期记录)", *blocked])
+    return "\n".join([table(["编号", "类别", "结案日期", "保存至", "规则"],
+                            [[r["number"], vocab.label(vocab.CATEGORY, r["category"]), (r["closed_at"] or "")[:10],
+                              r["retention_until"], r["rule"]] for r in rows]), *blocked])
 
 
 def schedule_text(plan: dict[str, Any]) -> str:
@@ -224,12 +225,20 @@ def holds_table(rows: list[dict[str, Any]]) -> str:
 
 
 def purge_text(d: dict[str, Any]) -> str:
-    head = "已销毁" if d["executed"] else "试运行(未写入任何内容),将销毁"
-    lines = [f"{head} {len(d['destroyed'])} 件: {' '.join(d['destroyed']) or '无'}"]
-    if d.get("resumed"):
-        lines.append(f"完成了中断的销毁 {d['resumed']}")
+    lines = [d["finishing"]] if d.get("finishing") else []
+    if d["executed"]:
+        head = "已销毁"
+    elif d.get("preview"):
+        head = f"预览 (preview, {d['as_of']} 尚未到来;未写入任何内容),届时将销毁"
+    else:
+        head = "试运行(未写入任何内容),将销毁"
+    lines.append(f"{head} {len(d['destroyed'])} 件: {' '.join(d['destroyed']) or '无'}")
+    if d.get("executed_by"):
+        lines.append(f"执行人 {d['executed_by']}  批准人 {d['approved_by']}")
     if d["held"]:
         lines += [f"  法律保全中,不销毁: {h['number']} {h['hold']} ({h['reason']})" for h in d["held"]]
+    lines += [f"  未到期(CAPA 未完成),不销毁: {b['number']} {b['reason']}" for b in d.get("blocked", [])]
+    lines += [f"  未销毁 {r['number']}: 校验未通过: {'; '.join(r['findings'])}" for r in d.get("refused", [])]
     if d["certificate"]:
         lines.append(f"销毁证明 {d['certificate']}")
     return "\n".join(lines)

@@ -29,8 +29,39 @@ def certificate_id(year: int, serial: int) -> str:
     return f"XH-{year}-{serial:04d}"
 
 
+# Since format 2 the approver and the witness sign the plan when it is made (the approval is of the plan);
+# what the run adds when it acts stays outside what they signed. Format 1 signed the executed certificate.
+FORMAT = 2
+EXECUTION_FIELDS = frozenset({"signatures", "status", "executed_at", "executed_by", "finished_by", "destroyed",
+                              "not_destroyed"})
+
+
 def body_of(cert: dict[str, Any]) -> dict[str, Any]:
+    if int(cert.get("format", 1)) >= 2:
+        return {k: v for k, v in cert.items() if k not in EXECUTION_FIELDS}
     return {k: v for k, v in cert.items() if k != "signatures"}
+
+
+def is_person(name: str, signer: keys.Signer) -> bool:
+    """``name`` is exactly the registered person: their name, or title and name as registered."""
+    return name in (signer.name, f"{signer.title} {signer.name}")
+
+
+def same_person(a: keys.Signer, b: keys.Signer) -> bool:
+    """One person under two keys: the same name once titles, bracketed notes （监销）/(代签) and spaces are
+    set aside."""
+    return bool(a.id == b.id or a.fingerprint == b.fingerprint or person_key(a) == person_key(b))
+
+
+def person_key(s: keys.Signer) -> str:
+    import re
+
+    name = re.sub(r"[（(][^）)]*[）)]", "", s.name)
+    name = re.sub(r"\s+", "", name)
+    title = re.sub(r"\s+", "", s.title)
+    if title and name.startswith(title) and len(name) > len(title):
+        name = name[len(title):]
+    return name
 
 
 def body_sha256(cert: dict[str, Any]) -> str:
@@ -67,6 +98,26 @@ def problems(cert: dict[str, Any], signers: dict[str, keys.Signer], required: in
                        "(the certificate was changed after signing)")
     if len({s.get("signer") for s in sigs}) < required:
         out.append(f"{len(sigs)} signature(s), {required} distinct signers required")
+    if int(cert.get("format", 1)) >= 2:
+        out += _names_match_signers(cert, signers)
+    return out
+
+
+def _names_match_signers(cert: dict[str, Any], signers: dict[str, keys.Signer]) -> list[str]:
+    """The names printed as 批准人/监销人 are the people whose signatures stand beside them, and what the run
+    says it destroyed is what was approved."""
+    out = []
+    for sig in cert.get("signatures", []):
+        who = signers.get(str(sig.get("signer")))
+        if who is None:
+            continue
+        named = cert.get("approved_by") if sig.get("meaning") == "approved" else cert.get("witness")
+        if not is_person(str(named), who):
+            out.append(f"{named!r} is printed beside the {sig.get('meaning')} signature of {who.title} {who.name}")
+    planned = {c.get("number") for c in cert.get("cases", [])}
+    extra = [n for n in cert.get("destroyed", []) if n not in planned]
+    if extra:
+        out.append(f"lists as destroyed {', '.join(map(str, extra))}, which the signed plan does not hold")
     return out
 
 

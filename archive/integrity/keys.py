@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from archive import clock
 from archive.errors import ArchiveError, NotFound
-from archive.store.atomic import write_synced
+from archive.store import output
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,40}")
 MIN_PASSPHRASE = 8
@@ -109,7 +108,7 @@ def create(keys_dir: Path, root: Path, signer_id: str, name: str, title: str, ou
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     signer = Signer(signer_id, name.strip(), title.strip(), base64.b64encode(raw).decode("ascii"),
                     fingerprint(public), clock.utc_now())
-    write_synced(target, pem, os.O_EXCL, 0o600)
+    output.write(target.resolve(), pem, mode=0o600)  # whole or not at all; never over an existing file
     record = json.dumps({k: v for k, v in signer.as_json().items() if k != "retired_at"}, ensure_ascii=False,
                         indent=1).encode("utf-8") + b"\n"
     return signer, target, record

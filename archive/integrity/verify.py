@@ -228,9 +228,10 @@ def _check_checkpoints(layout: Layout, log: _Log, signers: dict[str, keys.Signer
 
 
 def _check_certificates(layout: Layout, signers: dict[str, keys.Signer], report: Report) -> None:
-    """An executed destruction certificate must carry the signatures it was made with, each over its body."""
+    """A destruction certificate must carry the signatures it was made with, each over its body; since format 2
+    the plan is signed when it is made, so an unfinished one is checked too."""
     for cert in certificate.load_all(layout.root):
-        if cert.get("status") != certificate.EXECUTED:
+        if cert.get("status") != certificate.EXECUTED and int(cert.get("format", 1)) < 2:
             continue
         where = f"{certificate.CERTIFICATES_DIR}/{cert['id']}.json"
         for problem in certificate.problems(cert, signers, int(cert.get("required_signatures", 0))):
@@ -250,6 +251,38 @@ def _check_templates(layout: Layout, claimed: set[str], report: Report) -> None:
         shipped = SHIPPED / p.name
         if not (shipped.is_file() and sha256_file(shipped) == sha256_file(p)):
             report.add("unexpected_file", rel, "a template file not shipped and not recorded in the audit log")
+
+
+def _check_claim(root: Path, path: Path, sha: str, seq: int, hashes: _Hashes, report: Report) -> None:
+    actual = hashes.get(path)
+    where = path.relative_to(root).as_posix()
+    if actual is None:
+        report.add("file_missing", where, f"named by audit seq {seq}, not on disk")
+    elif actual != sha:
+        report.add("file_changed", where, f"SHA-256 differs from audit seq {seq}")
+
+
+def check_records(layout: Layout, records: list[Path]) -> tuple[list[Finding], dict[str, list[Finding]]]:
+    """Verify's own checks of the given record folders (manifest and files, what the audit log recorded of
+    them, signatures), each record's findings apart: what a destruction run proves before it acts. Also
+    returns the audit chain's own findings, without which nothing the log says of a record can be trusted."""
+    chain = Report(audit.head(layout.audit_log))
+    log = _read_chain(layout.audit_log, chain)
+    signers = keys.load_all(layout.keys)
+    wanted = {p.name for p in records}
+    claims: dict[str, list[tuple[str, str, int]]] = {}
+    for number, rel, sha, seq in log.claims:
+        if number in wanted:
+            claims.setdefault(number, []).append((rel, sha, seq))
+    out = {}
+    for record in records:
+        report = Report(chain.head)
+        hashes = _Hashes(report)
+        _check_record(layout.root, record, log, signers, hashes, report)
+        for rel, sha, seq in claims.get(record.name, []):
+            _check_claim(layout.root, record / rel, sha, seq, hashes, report)
+        out[record.name] = report.findings
+    return chain.findings, out
 
 
 def run(layout: Layout, numbers: list[str] | None = None,
@@ -283,12 +316,7 @@ def run(layout: Layout, numbers: list[str] | None = None,
             path = records[number] / rel
         else:
             continue
-        actual = hashes.get(path)
-        where = path.relative_to(layout.root).as_posix()
-        if actual is None:
-            report.add("file_missing", where, f"named by audit seq {seq}, not on disk")
-        elif actual != sha:
-            report.add("file_changed", where, f"SHA-256 differs from audit seq {seq}")
+        _check_claim(layout.root, path, sha, seq, hashes, report)
     claimed_root = {rel for number, rel, _, _ in log.claims if number is None}
     for folder in (layout.keys, layout.audit_dir / "checkpoints", layout.root / certificate.CERTIFICATES_DIR):
         for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:

@@ -62,8 +62,8 @@ class Archive:
     settings: Settings
     actor: str = field(default_factory=default_actor)
     actor_given: bool = True
-    # During a destruction run the index deletions wait for one commit at its end (see services.retention).
-    deferred_index_deletes: list[str] | None = None
+    # Cases whose register row and index entries were dropped just before their folder was destroyed.
+    forgotten: set[str] = field(default_factory=set)
 
     @classmethod
     def open(cls, root: str | Path | None, actor: str | None = None, *, write: bool = False) -> Archive:
@@ -144,16 +144,25 @@ class Archive:
             path = None
         if path is None:
             self.register.delete(number)
-            if self.deferred_index_deletes is not None:
-                self.deferred_index_deletes.append(number)
-                return
-            with index_guard():
-                self.engine.delete(number)
+            if number not in self.forgotten:  # forget() already committed its index deletion
+                with index_guard():
+                    self.engine.delete(number)
             return
+        self.forgotten.discard(number)
         view = casefile.load(path)
         self.register.upsert(row_of(view))
         with index_guard():
             self.engine.update([document(view)])
+
+
+    def forget(self, number: str) -> None:
+        """A case about to be destroyed leaves the register and the index first: never findable once gone."""
+        from archive.derived.stores import index_guard
+
+        self.register.delete(number)
+        with index_guard():
+            self.engine.delete(number)
+        self.forgotten.add(number)
 
 
 def init(layout: Layout) -> list[str]:

@@ -118,10 +118,26 @@ def _refuse_duplicate(arc: Archive, prepared: Prepared) -> None:
     if same_file:
         raise InputError(prepared.file, "$", f"this file was archived before as case {same_file[0]}; "
                                              "--allow-duplicate archives it again")
+    gone = _destroyed_intake(arc, sha256_bytes(prepared.raw))
+    if gone:
+        raise InputError(prepared.file, "$", f"this file was archived before as case {gone[0]}, destroyed under "
+                                             f"certificate {gone[1]}; --allow-duplicate archives it again")
     same_case = arc.register.find(duplicate_key=duplicate_key(prepared.case))
     if same_case:
         raise InputError(prepared.file, "$", f"the same complainant, received_at and description as case "
                                              f"{same_case[0]}; --allow-duplicate archives it again")
+
+
+def _destroyed_intake(arc: Archive, digest: str) -> tuple[str, str] | None:
+    """The destroyed case (number, certificate) whose intake file had this SHA-256: the register forgets a
+    destroyed case, its certificate keeps every file's hash."""
+    from archive.integrity import certificate
+
+    for cert in certificate.load_all(arc.layout.root):
+        for case in cert.get("cases", []):
+            if any(f.get("path") == g.INTAKE_FILE and f.get("sha256") == digest for f in case.get("files", [])):
+                return str(case["number"]), str(cert["id"])
+    return None
 
 
 def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tri: dict[str, Any],

@@ -3,6 +3,7 @@ recorded dates when the rules change (ISO 15489: destruction authorised, documen
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from archive import clock, vocab
 from archive.errors import InputError, NotFound, StateError
 from archive.integrity import certificate as cert_mod
+from archive.integrity import verify
 from archive.record import folders
 from archive.record import grammar as g
 from archive.record import reader as casefile
@@ -57,10 +59,12 @@ def _hold_rows(view: CaseView) -> list[dict[str, Any]]:
 
 
 def due(arc: Archive, as_of: dt.date) -> dict[str, Any]:
-    """Closed, unheld cases whose retention date is before ``as_of``."""
-    rows = [_due_row(v) for v in _views(arc)
-            if v.retention_until and not v.active_holds and is_due(v.retention_until, as_of)]
-    return {"as_of": as_of.isoformat(), "due": rows}
+    """Closed, unheld cases whose retention date is before ``as_of``; those past it with a CAPA action still
+    open are not due and listed apart, with the reason."""
+    past = [v for v in _views(arc) if v.retention_until and not v.active_holds and is_due(v.retention_until, as_of)]
+    rows = [_due_row(v) for v in past if not _blocked_reason(v)]
+    blocked = [{**_due_row(v), "reason": why} for v in past if (why := _blocked_reason(v))]
+    return {"as_of": as_of.isoformat(), "due": rows, "blocked": blocked}
 
 
 def schedule(arc: Archive, start: str | None = None, end: str | None = None) -> dict[str, Any]:
@@ -145,15 +149,30 @@ class PurgeResult:
     held: list[dict[str, Any]] = field(default_factory=list)
     executed: bool = False
     resumed: str | None = None  # the certificate of an interrupted run this one finished
+    preview: bool = False  # a dry run judged by a day still to come
+    refused: list[dict[str, Any]] = field(default_factory=list)  # due, but failed a check: not destroyed
+    blocked: list[dict[str, Any]] = field(default_factory=list)  # past the date, but not due (open CAPA)
+    executed_by: str | None = None
+    approved_by: str | None = None
+    planned: int = 0
+
+    @property
+    def finishing(self) -> str | None:
+        if self.resumed is None:
+            return None
+        return f"finishing {self.resumed} (approved by {self.approved_by}, {self.planned} cases)"
 
     def as_json(self) -> dict[str, Any]:
         return {"destroyed": self.destroyed, "certificate": self.certificate, "executed": self.executed,
-                "as_of": self.as_of, "held": self.held, "resumed": self.resumed}
+                "as_of": self.as_of, "preview": self.preview, "held": self.held, "refused": self.refused,
+                "blocked": self.blocked, "resumed": self.resumed, "finishing": self.finishing,
+                "executed_by": self.executed_by, "approved_by": self.approved_by}
 
 
 def check_signers(arc: Archive, approved_by: str, approver: Credential | None, witness: Credential | None) -> None:
-    """Refused before anything is destroyed: too few keys, the approver not the named person, a witness
-    who is the approver."""
+    """Refused before anything is destroyed: too few keys, an approver who is not exactly the registered owner
+    of the approving key, a witness who is the approver (another key, or the same name written otherwise).
+    The person running the command carries the destruction out (执行人) and need not be either of them."""
     need = arc.settings.destruction_signatures
     given = [c for c in (approver, witness) if c is not None]
     if not approved_by.strip():
@@ -164,32 +183,79 @@ def check_signers(arc: Archive, approved_by: str, approver: Credential | None, w
     if need >= 2 and witness is None:
         raise InputError("command line", "--witness", "retention.destruction_signatures = 2: a witness of another "
                                                       "person signs with --witness KEY")
-    if approver is not None and approver.signer.name not in approved_by:
-        raise InputError("command line", "--approved-by", f"{approved_by!r} does not name the owner of the "
-                                                          f"--sign-as key ({approver.signer.name})")
-    if approver is not None and witness is not None and (
-            witness.signer.id == approver.signer.id or witness.signer.name == approver.signer.name):
-        raise InputError("command line", "--witness", "the witness must be a different person from the approver")
-    if approver is not None:
-        arc.acting_as(approver.signer.name, approver.signer.title, approver.signer.id)
+    if approver is not None and not cert_mod.is_person(approved_by, approver.signer):
+        s = approver.signer
+        raise InputError("command line", "--approved-by", f"{approved_by!r} is not the registered owner of the "
+                                                          f"--sign-as key {s.id}: write {s.name!r} or "
+                                                          f"'{s.title} {s.name}' exactly")
+    if approver is not None and witness is not None and cert_mod.same_person(approver.signer, witness.signer):
+        raise InputError("command line", "--witness", f"the witness {witness.signer.name} (key {witness.signer.id}) "
+                                                      f"is the same person as the approver {approver.signer.name}: "
+                                                      "the witness is another registered person")
     if len({c.signer.id for c in given}) < need:
         raise InputError("command line", "--sign-as", f"{need} distinct registered keys must sign")
 
 
-def _selected(arc: Archive, as_of: dt.date, numbers: list[str]) -> tuple[list[CaseView], list[dict[str, Any]]]:
+def _open_actions(view: CaseView) -> list[dict[str, Any]]:
+    return [a for a in view.stages.get("capa", {}).get("data") or [] if not a.get("done_at")]
+
+
+def _blocked_reason(view: CaseView) -> str | None:
+    """A case closed with a CAPA action still open is not due: its record is the evidence the action needs."""
+    still = _open_actions(view)
+    if not still:
+        return None
+    listed = "; ".join(f"{a['action']} ({a['owner']}, due {a['due']})" for a in still)
+    return f"{len(still)} CAPA action(s) still open: {listed}; not due while any action is open"
+
+
+def _ineligible(view: CaseView, as_of: dt.date) -> str | None:
+    """Why this case may not be destroyed on ``as_of``, judged from its record as it is now."""
+    if view.active_holds:
+        h = view.active_holds[0]
+        return f"under legal hold {h['id']} ({h['reason']}, placed by {h['placed_by']})"
+    if not view.retention_until:
+        return "open: it has no retention date and is never destroyed"
+    if not is_due(view.retention_until, as_of):
+        return f"kept until {view.retention_until}: not due on {as_of}"
+    return _blocked_reason(view)
+
+
+def _selected(arc: Archive, as_of: dt.date, numbers: list[str]
+              ) -> tuple[list[CaseView], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Due cases, held ones apart, and ones past their date but blocked by an open CAPA action. Named
+    numbers must all be due: one that is not refuses the run."""
     views = _views(arc) if not numbers else [casefile.load(folders.find_record(arc.layout, n)) for n in numbers]
-    held = [row for v in views if v.retention_until and is_due(v.retention_until, as_of) for row in _hold_rows(v)]
     for v in views if numbers else []:
-        if v.active_holds:
-            h = v.active_holds[0]
-            raise StateError(f"case {v.number} is under legal hold {h['id']} ({h['reason']}, placed by "
-                             f"{h['placed_by']}): destruction refused")
-        if not v.retention_until:
-            raise StateError(f"case {v.number} is open: it has no retention date and is never destroyed")
-        if not is_due(v.retention_until, as_of):
-            raise StateError(f"case {v.number} is kept until {v.retention_until}: not due on {as_of}")
-    due_views = [v for v in views if v.retention_until and not v.active_holds and is_due(v.retention_until, as_of)]
-    return due_views, held
+        why = _ineligible(v, as_of)
+        if why:
+            raise StateError(f"case {v.number} is {why}: destruction refused" if why.startswith(("under", "open"))
+                             else f"case {v.number}: {why}: destruction refused")
+    past = [v for v in views if v.retention_until and is_due(v.retention_until, as_of)]
+    held = [row for v in past for row in _hold_rows(v)]
+    blocked = [{"number": v.number, "retention_until": v.retention_until, "reason": why}
+               for v in past if not v.active_holds and (why := _blocked_reason(v))]
+    due_views = [v for v in past if not v.active_holds and not _blocked_reason(v)]
+    return due_views, held, blocked
+
+
+def _screen(arc: Archive, views: list[CaseView]) -> tuple[list[CaseView], list[dict[str, Any]]]:
+    """Verify every selected record before anything is destroyed: a case whose evidence fails (a hold file
+    edited or removed, a changed file or manifest, a bad signature) is refused, named with its findings,
+    and kept for the investigation its findings call for."""
+    chain, found = verify.check_records(arc.layout, [v.path for v in views])
+    if chain:
+        raise StateError(f"the audit log does not verify ({chain[0].line()}); nothing can be destroyed on its "
+                         "word: run `archive verify`")
+    refused = [{"number": v.number, "findings": [f.line() for f in found[v.number]]} for v in views
+               if found[v.number]]
+    return [v for v in views if not found[v.number]], refused
+
+
+def _controls_in_force(arc: Archive) -> None:
+    """Hook: refuse to destroy under settings that were not put in force through an audited change. The
+    settings change (`archive settings apply`) makes this refuse when archive.toml differs from the last
+    applied one; until then every settings file is taken as it is."""
 
 
 def _case_entry(view: CaseView) -> dict[str, Any]:
@@ -225,49 +291,73 @@ def _next_certificate_id(arc: Archive) -> str:
 def purge(arc: Archive, as_of: dt.date, approved_by: str, *, execute: bool = False,
           approver: Credential | None = None, witness: Credential | None = None, numbers: list[str] | None = None,
           progress: Callable[[int, int], None] | None = None) -> PurgeResult:
-    """Without ``execute`` a dry run: what would go, nothing written. With it: every due, unheld case
-    destroyed and one signed certificate; a run killed half way is finished by the next one."""
+    """Without ``execute`` a dry run: what would go, nothing written (it may look ahead: a preview). With it:
+    every due, unheld, verified case destroyed under one plan the approver and witness sign, and the
+    certificate. An unfinished run is finished first, exactly as it was approved, and nothing else is done."""
+    wanted = list(dict.fromkeys(numbers or []))
+    today = clock.today(arc.settings.zone)
     if not execute:
-        would_go, skipped = _selected(arc, as_of, numbers or [])
-        return PurgeResult(as_of.isoformat(), [v.number for v in would_go], None, skipped)
-    check_signers(arc, approved_by, approver, witness)
+        views, held, blocked = _selected(arc, as_of, wanted)
+        ok, refused = _screen(arc, views)
+        return PurgeResult(as_of.isoformat(), [v.number for v in ok], None, held, preview=as_of > today,
+                           refused=refused, blocked=blocked, approved_by=approved_by)
+    if as_of > today:
+        raise InputError("command line", "--as-of", f"{as_of} is later than today ({today}): destruction judges "
+                                                    "by a day that has come; a dry run may look ahead")
     with arc.writing():
         pending = [c for c in cert_mod.load_all(arc.layout.root) if c["status"] == cert_mod.IN_PROGRESS]
-        held: list[dict[str, Any]] = []
         if pending:
-            plan = pending[0]
-        else:
-            due_views, held = _selected(arc, as_of, numbers or [])
-            if not due_views:
-                return PurgeResult(as_of.isoformat(), [], None, held, executed=True)
-            plan = {"id": _next_certificate_id(arc), "status": cert_mod.IN_PROGRESS, "organisation":
-                    arc.settings.organisation, "as_of": as_of.isoformat(), "approved_by": approved_by,
-                    "actor": arc.actor, "planned_at": clock.utc_now(), "method": METHOD, "basis": BASIS,
-                    "required_signatures": arc.settings.destruction_signatures,
-                    "cases": [_case_entry(v) for v in due_views]}
-            txn.add_files(arc.layout, {_cert_path(plan["id"], ".json"): _json_bytes(plan)},
-                          txn.Entry(arc.actor, "destruction-plan", extra={"certificate": plan["id"],
-                                                                           "cases": len(plan["cases"])}))
-        arc.deferred_index_deletes = []
-        try:
-            destroyed = _destroy_planned(arc, plan, progress)
-        finally:
-            _drop_from_index(arc, arc.deferred_index_deletes)
-            arc.deferred_index_deletes = None
-        final = _finish_certificate(arc, plan, destroyed, approver, witness)
-    return PurgeResult(as_of.isoformat(), destroyed, _cert_path(final["id"], ".json"), held, executed=True,
-                       resumed=plan["id"] if pending else None)
+            return _run_plan(arc, pending[0], progress, resumed=True, approver=approver, witness=witness)
+        check_signers(arc, approved_by, approver, witness)
+        _controls_in_force(arc)
+        views, held, blocked = _selected(arc, as_of, wanted)
+        ok, refused = _screen(arc, views)
+        if not ok:
+            return PurgeResult(as_of.isoformat(), [], None, held, executed=True, refused=refused, blocked=blocked,
+                               executed_by=arc.actor, approved_by=approved_by)
+        planned_at = clock.utc_now()
+        plan: dict[str, Any] = {
+            "format": cert_mod.FORMAT, "id": _next_certificate_id(arc), "status": cert_mod.IN_PROGRESS,
+            "organisation": arc.settings.organisation, "as_of": as_of.isoformat(), "approved_by": approved_by,
+            "witness": witness.signer.name if witness else None, "planned_by": arc.actor, "planned_at": planned_at,
+            "method": METHOD, "basis": BASIS, "required_signatures": arc.settings.destruction_signatures,
+            "cases": [_case_entry(v) for v in ok], "executed_by": arc.actor}
+        # The approval is of the plan: signed now, over exactly these cases, and kept by whoever finishes it.
+        plan["signatures"] = [cert_mod.sign(plan, c, meaning, planned_at)
+                              for c, meaning in ((approver, "approved"), (witness, "witnessed")) if c is not None]
+        txn.add_files(arc.layout, {_cert_path(plan["id"], ".json"): _json_bytes(plan)},
+                      txn.Entry(arc.actor, "destruction-plan", extra={"certificate": plan["id"],
+                                                                       "cases": len(plan["cases"])}))
+        result = _run_plan(arc, plan, progress, resumed=False)
+    result.held, result.blocked, result.refused = held, blocked, refused + result.refused
+    return result
 
 
-def _drop_from_index(arc: Archive, numbers: list[str]) -> None:
-    """One index commit for the whole run, then a merge: deleted documents linger in index segments until
-    they are merged away. Numbers tombstoned by an earlier, interrupted run are dropped too."""
+def _run_plan(arc: Archive, plan: dict[str, Any], progress: Callable[[int, int], None] | None, *, resumed: bool,
+              approver: Credential | None = None, witness: Credential | None = None) -> PurgeResult:
+    if int(plan.get("format", 1)) < 2:  # a plan made before plans were signed: signed now, by its approver
+        check_signers(arc, plan["approved_by"], approver, witness)
+    try:
+        destroyed, not_destroyed = _destroy_planned(arc, plan, progress, recheck=resumed)
+    finally:
+        _drop_from_index(arc)
+    final = _finish_certificate(arc, plan, destroyed, not_destroyed, approver, witness)
+    return PurgeResult(plan["as_of"], destroyed, _cert_path(final["id"], ".json"), executed=True,
+                       resumed=plan["id"] if resumed else None, refused=not_destroyed,
+                       executed_by=final.get("executed_by"), approved_by=plan["approved_by"],
+                       planned=len(plan["cases"]))
+
+
+def _drop_from_index(arc: Archive) -> None:
+    """One merge for the whole run: deleted documents linger in index segments until they are merged away.
+    Numbers tombstoned by a run from before deletions came ahead of the commit are dropped too."""
     from archive.derived.stores import index_guard
 
     gone = {p.name.removesuffix(g.TOMBSTONE_SUFFIX) for p in folders.tombstones(arc.layout)}
     with index_guard():
         left = [n for n in arc.engine.stamps() if n in gone]
-        arc.engine.delete(*sorted(set(numbers) | set(left)))
+        if left:
+            arc.engine.delete(*sorted(left))
         arc.engine.compact()
 
 
@@ -279,41 +369,73 @@ def _json_bytes(value: dict[str, Any]) -> bytes:
     return (json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def _destroy_planned(arc: Archive, plan: dict[str, Any], progress: Callable[[int, int], None] | None) -> list[str]:
-    destroyed = []
-    for i, entry in enumerate(plan["cases"], start=1):
+def _destroy_planned(arc: Archive, plan: dict[str, Any], progress: Callable[[int, int], None] | None, *,
+                     recheck: bool) -> tuple[list[str], list[dict[str, Any]]]:
+    """Each planned case destroyed unless it is no longer what was approved: its manifest changed since the
+    plan, or it is held, open, not due or blocked now. A resumed run (the lock was let go in between) also
+    verifies each remaining record again."""
+    as_of = dt.date.fromisoformat(plan["as_of"])
+    destroyed: list[str] = []
+    not_destroyed: list[dict[str, Any]] = []
+    tombs: dict[str, Path] = {}
+    records: dict[str, Path] = {}
+    for entry in plan["cases"]:
         number = entry["number"]
         period = dt.date.fromisoformat(entry["received_month"] + "-01")
-        tomb = arc.layout.month_dir(period.year, period.month) / f"{number}{g.TOMBSTONE_SUFFIX}"
-        if tomb.exists():
+        tombs[number] = arc.layout.month_dir(period.year, period.month) / f"{number}{g.TOMBSTONE_SUFFIX}"
+        if not tombs[number].exists():
+            with contextlib.suppress(NotFound):  # a folder already gone is named below
+                records[number] = folders.find_record(arc.layout, number)
+    findings: dict[str, list[str]] = {}
+    if recheck:
+        chain, found = verify.check_records(arc.layout, list(records.values()))
+        if chain:
+            raise StateError(f"the audit log does not verify ({chain[0].line()}); the unfinished run "
+                             f"{plan['id']} is left as it is: run `archive verify`")
+        findings = {n: [f.line() for f in fs] for n, fs in found.items()}
+    for i, entry in enumerate(plan["cases"], start=1):
+        number = entry["number"]
+        if tombs[number].exists():
             destroyed.append(number)  # destroyed before the run was interrupted
+        elif number not in records:
+            not_destroyed.append({"number": number, "findings": ["record folder not found"]})
         else:
-            try:
-                record = folders.find_record(arc.layout, number)
-            except NotFound:
-                continue
-            view = casefile.load(record)
-            if view.active_holds or sha256_file(record / MANIFEST) != entry["manifest_sha256"]:
-                continue  # held, or changed, since the plan was made: not what was approved for destruction
-            txn.destroy(arc.layout, record, number, tomb, _tombstone(entry, plan["id"]),
-                        txn.Entry(arc.actor, "destroy", number, extra={"certificate": plan["id"]}), arc.refresh)
-            destroyed.append(number)
+            record = records[number]
+            reasons = []
+            if sha256_file(record / MANIFEST) != entry["manifest_sha256"]:
+                reasons.append("changed since the plan: its manifest is not the one approved for destruction")
+            why = _ineligible(casefile.load(record), as_of)
+            if why:
+                reasons.append(why)
+            reasons += findings.get(number, [])
+            if reasons:
+                not_destroyed.append({"number": number, "findings": reasons})
+            else:
+                txn.destroy(arc.layout, record, number, tombs[number], _tombstone(entry, plan["id"]),
+                            txn.Entry(arc.actor, "destroy", number, extra={"certificate": plan["id"]}),
+                            arc.refresh, forget=arc.forget)
+                destroyed.append(number)
         if progress:
             progress(i, len(plan["cases"]))
-    return destroyed
+    return destroyed, not_destroyed
 
 
-def _finish_certificate(arc: Archive, plan: dict[str, Any], destroyed: list[str], approver: Credential | None,
-                        witness: Credential | None) -> dict[str, Any]:
+def _finish_certificate(arc: Archive, plan: dict[str, Any], destroyed: list[str], not_destroyed: list[dict[str, Any]],
+                        approver: Credential | None, witness: Credential | None) -> dict[str, Any]:
     from archive.documents import pdf
     from archive.documents.render import render_controlled
 
     now = clock.utc_now()
-    gone = set(destroyed)
-    final = {**plan, "status": cert_mod.EXECUTED, "executed_at": now, "witness": witness.signer.name if witness
-             else None, "cases": [c for c in plan["cases"] if c["number"] in gone]}
-    final["signatures"] = [cert_mod.sign(final, c, meaning, now)
-                           for c, meaning in ((approver, "approved"), (witness, "witnessed")) if c is not None]
+    executed_by = plan.get("executed_by") or arc.actor
+    who = {"executed_by": executed_by, **({"finished_by": arc.actor} if arc.actor != executed_by else {})}
+    final = {**plan, "status": cert_mod.EXECUTED, "executed_at": now, **who, "destroyed": destroyed,
+             "not_destroyed": not_destroyed}
+    if int(plan.get("format", 1)) < 2:
+        gone = set(destroyed)
+        final = {**plan, "status": cert_mod.EXECUTED, "executed_at": now, **who, "witness": witness.signer.name
+                 if witness else None, "cases": [c for c in plan["cases"] if c["number"] in gone]}
+        final["signatures"] = [cert_mod.sign(final, c, meaning, now)
+                               for c, meaning in ((approver, "approved"), (witness, "witnessed")) if c is not None]
     docx = render_controlled(arc.layout.templates, "destruction-certificate", _certificate_context(arc, final))
     work = arc.layout.work / f"certificate-{txn.new_op_id()}"
     try:
@@ -340,11 +462,15 @@ def _certificate_context(arc: Archive, cert: dict[str, Any]) -> dict[str, Any]:
     sig = {m: {"name": "", "title": "", "time": "", "fingerprint": ""} for m in ("approved", "witnessed")}
     for s in cert["signatures"]:
         sig[s["meaning"]] = display(s, arc.settings.zone)
-    cases = cert["cases"]
+    gone = set(cert.get("destroyed", [c["number"] for c in cert["cases"]]))
+    cases = [c for c in cert["cases"] if c["number"] in gone]
+    executor = cert.get("executed_by") or ""
+    if cert.get("finished_by"):
+        executor += f"(中断后由 {cert['finished_by']} 完成)"
     return {
         "number": cert["id"], "org": printable(cert["organisation"]), "version_label": "v1",
         "as_of": zh_date(cert["as_of"]), "approved_by": printable(cert["approved_by"]),
-        "witness": printable(cert.get("witness") or "(未设监销)"),
+        "witness": printable(cert.get("witness") or "(未设监销)"), "executed_by": printable(executor),
         "planned_at": zh_datetime(_local(cert["planned_at"], arc)),
         "executed_at": zh_datetime(_local(cert["executed_at"], arc)),
         "count": str(len(cases)), "files_total": str(sum(len(c["files"]) for c in cases)),
@@ -377,9 +503,10 @@ def _local(utc: str, arc: Archive) -> str:
 
 def certificates(arc: Archive) -> list[dict[str, Any]]:
     return [{"id": c["id"], "status": c["status"], "as_of": c["as_of"], "approved_by": c["approved_by"],
-             "witness": c.get("witness"), "executed_at": c.get("executed_at"), "destroyed": len(c["cases"]),
-             "numbers": [x["number"] for x in c["cases"]], "path": _cert_path(c["id"], ".json")}
-            for c in cert_mod.load_all(arc.layout.root)]
+             "witness": c.get("witness"), "executed_by": c.get("executed_by"), "executed_at": c.get("executed_at"),
+             "destroyed": len(numbers), "numbers": numbers, "path": _cert_path(c["id"], ".json")}
+            for c in cert_mod.load_all(arc.layout.root)
+            for numbers in [c.get("destroyed", [x["number"] for x in c["cases"]])]]
 
 
 # ---------------------------------------------------------------- rules changed
@@ -420,23 +547,21 @@ def recompute(arc: Archive, reason: str) -> list[dict[str, Any]]:
     return moved
 
 
-def write_schedule(arc: Archive, plan: dict[str, Any], out: Path) -> Path:
+def write_schedule(arc: Archive, plan: dict[str, Any], out: Path, *, force: bool = False) -> Path:
     """The destruction plan as a Word document or a spreadsheet for the archivist's approval file."""
+    from archive.store import output
+
     suffix = out.suffix.lower()
     if suffix not in (".docx", ".xlsx"):
         raise InputError("command line", "--out", f"{out.name}: write the plan as .docx or .xlsx")
-    if not out.parent.is_dir():
-        raise InputError("command line", "--out", f"folder {out.parent} does not exist")
+    path = output.target(out, arc.layout.root, force=force)
     header = ["月份", "件数", *(vocab.label(vocab.CATEGORY, c) for c in vocab.CATEGORY), "投诉编号"]
     rows = [[m["month"], m["count"], *(m["by_category"].get(c, 0) for c in vocab.CATEGORY), " ".join(m["cases"])]
             for m in plan["months"]]
     held = [[h["number"], h["due_month"], h["retention_until"], "、".join(h["holds"])] for h in plan["held"]]
     span = f"{plan['from'] or '最早'} 至 {plan['to'] or '最晚'}"
     data = (_schedule_docx if suffix == ".docx" else _schedule_xlsx)(arc, span, header, rows, held)
-    from archive.store.atomic import write_bytes
-
-    with txn.before_commit(f"--out {out}"):
-        write_bytes(out, data)
+    output.write(path, data, force=force)
     return out
 
 

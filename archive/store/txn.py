@@ -213,9 +213,11 @@ def add_files(layout: Layout, files: dict[str, bytes], entry: Entry, *, replace:
 
 
 def destroy(layout: Layout, record: Path, number: str, tombstone: Path, tombstone_data: bytes, entry: Entry,
-            refresh: Refresh) -> dict[str, Any]:
+            refresh: Refresh, forget: Refresh | None = None) -> dict[str, Any]:
     """Remove a record folder and leave its tombstone. The folder is first moved aside (reversible); the
-    tombstone commits; only then are the files removed."""
+    tombstone commits; only then are the files removed. ``forget`` drops the case from the derived stores
+    once the journal is open and before the folder moves, so a kill at any point never leaves a destroyed
+    case findable; a change rolled back gives them the case again (``refresh``)."""
     op = new_op_id()
     with before_commit(f"case {number}"):
         if tombstone.exists():
@@ -232,10 +234,12 @@ def destroy(layout: Layout, record: Path, number: str, tombstone: Path, tombston
                           | {"extra": {"manifest_sha256": manifest_sha, **entry.extra}})
         _begin(layout, journal)
         try:
+            if forget is not None:
+                forget(number)
             os.rename(record, trash)
             fsync_dir(record.parent)
             write_bytes(tombstone, tombstone_data)
-        except OSError:
+        except BaseException:
             recover(layout, refresh)
             raise
     shutil.rmtree(layout.work / op, ignore_errors=True)
@@ -309,8 +313,13 @@ def recover(layout: Layout, refresh: Refresh) -> str | None:
             layout.journal.unlink()
         else:
             _roll_back(layout, j)
-            layout.journal.unlink()
             outcome = f"rolled back interrupted {j.action} of {subject}"
+            if j.kind == "destroy":  # its derived entries may have gone before the commit point: back they come
+                try:
+                    _refresh(j, refresh)
+                except AfterCommitError as exc:
+                    outcome += f"; {exc}"
+            layout.journal.unlink()
     if layout.work.exists():
         # Nothing under .work is referenced once no journal is open: staging folders of dead writers.
         for child in layout.work.iterdir():
