@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 import os
+import re
 import stat
 from functools import cache
 from importlib import resources
@@ -36,6 +39,32 @@ def _depth(value: Any) -> int:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unstorable(value: Any, path: list[str | int]) -> tuple[list[str | int], str] | None:
+    """The first value that parses but cannot be stored and read back as JSON text: a number too large for a
+    float (1e400 parses as infinity, then prints as the non-JSON Infinity) or a lone surrogate from a \\uD800
+    escape (not a Unicode character, so it cannot be written as UTF-8)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, "not a finite number (too large for a number the archive can store)"
+    if isinstance(value, str) and (m := _SURROGATE.search(value)):
+        return path, (f"holds a lone surrogate (\\u{ord(m.group()):04x} at character {m.start()}), which is not "
+                      "a Unicode character")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if _SURROGATE.search(k):
+                return [*path, k.encode("utf-8", "backslashreplace").decode("ascii")], \
+                    "a key holds a lone surrogate, which is not a Unicode character"
+            if (found := _unstorable(v, [*path, k])) is not None:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            if (found := _unstorable(v, [*path, i])) is not None:
+                return found
+    return None
 
 
 def read_input(path: Path) -> bytes:
@@ -85,13 +114,39 @@ def parse_json(file: str, data: bytes) -> dict[str, Any]:
         raise InputError(file, "$", f"top level must be a JSON object, not {type(value).__name__}")
     if _depth(value) > MAX_DEPTH:
         raise InputError(file, "$", f"nested deeper than {MAX_DEPTH} levels")
+    if (bad := _unstorable(value, [])) is not None:
+        raise InputError(file, _json_path(bad[0]), bad[1])
     return value
+
+
+# RFC 3339 allows a lower-case t and z; the archive stores one spelling, the one every reader of a record
+# (Python's fromisoformat, the forms, `"T" in value` checks) understands, so lower case is refused.
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # the schema's "type" reports it
+    if not _DATE_TIME.fullmatch(value):
+        return False
+    try:
+        return dt.datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+@cache
+def _format_checker() -> jsonschema.FormatChecker:
+    checker = jsonschema.FormatChecker(formats=())
+    checker.checkers = dict(jsonschema.Draft202012Validator.FORMAT_CHECKER.checkers)
+    checker.checks("date-time")(_is_date_time)
+    return checker
 
 
 @cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
     schema = json.loads(resources.files("archive.schemas").joinpath(name).read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return jsonschema.Draft202012Validator(schema, format_checker=_format_checker())
 
 
 def _explain(err: ValidationError) -> tuple[str, str]:
@@ -109,6 +164,9 @@ def _explain(err: ValidationError) -> tuple[str, str]:
     if v == "enum":
         allowed = ", ".join(str(x) for x in value)
         return _json_path(path), f"{err.instance!r} is not one of: {allowed}"
+    if v == "format" and value == "date-time" and isinstance(instance, str) and _is_date_time(instance.upper()):
+        return _json_path(path), (f"{instance!r}: write the date-time with an upper-case T and Z "
+                                  f"({instance.upper()!r})")
     if v == "format":
         want = {"date-time": "an ISO 8601 date-time with a UTC offset, e.g. 2026-11-20T09:30:00+08:00",
                 "date": "a real calendar date YYYY-MM-DD"}.get(str(err.validator_value), str(err.validator_value))
