@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive import clock, vocab
 from archive.documents import render as documents
-from archive.errors import InputError, StateError
+from archive.errors import AfterCommitError, ArchiveError, InputError, StateError
 from archive.record import folders
 from archive.record import grammar as g
 from archive.record import reader as casefile
@@ -48,12 +48,14 @@ class IntakeResult:
     reasons: list[str]
     calendar_unknown: list[int] = field(default_factory=list)
     similar: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None  # the case stands, but a step after its commit failed (index, signing...)
+    exit_code: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {"number": self.number, "file": self.file, "documents": self.documents,
                 "severity": self.severity, "reply_due": self.reply_due, "triage_reasons": self.reasons,
                 "calendar_unknown": self.calendar_unknown,
-                "similar": [h["number"] for h in self.similar]}
+                "similar": [h["number"] for h in self.similar], **({"error": self.error} if self.error else {})}
 
 
 def prepare(path: Path, *, allow_absolute: bool = False) -> Prepared:
@@ -103,10 +105,14 @@ def intake(arc: Archive, prepared: Prepared, *, allow_duplicate: bool = False) -
             shutil.rmtree(stage, ignore_errors=True)
             raise
         final = arc.layout.month_dir(period.year, period.month) / number
-        txn.publish(arc.layout, stage, final, number,
-                    txn.Entry(arc.actor, "intake", number, extra={"source": prepared.file}), arc.refresh)
-    return IntakeResult(number, prepared.file, documents_made, tri.severity, dl["reply_due"] or "", list(tri.reasons),
-                        list(dl["calendar_unknown"]))
+        result = IntakeResult(number, prepared.file, documents_made, tri.severity, dl["reply_due"] or "",
+                              list(tri.reasons), list(dl["calendar_unknown"]))
+        try:
+            txn.publish(arc.layout, stage, final, number,
+                        txn.Entry(arc.actor, "intake", number, extra={"source": prepared.file}), arc.refresh)
+        except AfterCommitError as exc:  # the case stands under its number; what is left is said with it
+            result.error, result.exit_code = str(exc), exc.exit_code
+    return result
 
 
 def _refuse_duplicate(arc: Archive, prepared: Prepared) -> None:
@@ -151,28 +157,59 @@ def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tr
     return made
 
 
+@dataclass
+class IntakeFailure:
+    """A file of a batch that was not archived: refused as bad input, or stopped by the state or the disk."""
+
+    file: str
+    error: str
+    exit_code: int
+    refused: bool  # bad input (InputError) rather than a state or disk failure
+
+    def as_json(self) -> dict[str, Any]:
+        return {"number": None, "file": self.file, "documents": [], "error": self.error}
+
+
+def _failure_text(exc: Exception) -> tuple[str, int]:
+    if isinstance(exc, ArchiveError):
+        return str(exc), exc.exit_code
+    assert isinstance(exc, OSError)
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"disk error: {exc.strerror or exc}{where}", 2
+
+
 def intake_files(arc: Archive, paths: list[Path], *, allow_absolute: bool = False, cred: Credential | None = None,
-                 meaning: str = "drafted", refused: Callable[[InputError], None] | None = None,
-                 allow_duplicate: bool = False) -> list[IntakeResult]:
-    """Each file accepted or refused on its own; accepted ones signed (with ``cred``) and compared with
-    earlier complaints. ``refused`` hears each refused file; the others go on."""
+                 meaning: str = "drafted", report: Callable[[IntakeResult | IntakeFailure], None] | None = None,
+                 allow_duplicate: bool = False) -> list[IntakeResult | IntakeFailure]:
+    """Each file accepted or not on its own, one result per file in order: a case archived (signed with
+    ``cred`` and compared with earlier complaints), or why not. A failure of one file (bad input, a state
+    such as a month without serials, a disk error) does not stop the others; a case that committed but whose
+    signing or comparison failed is a result with its number and ``error``. ``report`` hears each result as
+    it is made."""
     from archive.services import search, signatures
 
     if cred is not None:  # before anything is archived: the signer must be the person acting
         arc.acting_as(cred.signer.name, cred.signer.title, cred.signer.id)
-    results = []
+    results: list[IntakeResult | IntakeFailure] = []
     for path in paths:
+        outcome: IntakeResult | IntakeFailure
         try:
-            result = intake(arc, prepare(path, allow_absolute=allow_absolute), allow_duplicate=allow_duplicate)
-        except InputError as exc:
-            if refused is None:
-                raise
-            refused(exc)
-            continue
-        if cred is not None:
-            result.documents.extend(signatures.sign(arc, result.number, cred, meaning, list(documents.INTAKE_FORMS)))
-        result.similar = search.similar(arc, result.number, limit=3, earlier_only=True)
-        results.append(result)
+            outcome = intake(arc, prepare(path, allow_absolute=allow_absolute), allow_duplicate=allow_duplicate)
+        except (ArchiveError, OSError) as exc:
+            text, code = _failure_text(exc)
+            outcome = IntakeFailure(str(path), text, code, isinstance(exc, InputError))
+        if isinstance(outcome, IntakeResult) and outcome.error is None:
+            try:
+                if cred is not None:
+                    outcome.documents.extend(signatures.sign(arc, outcome.number, cred, meaning,
+                                                             list(documents.INTAKE_FORMS)))
+                outcome.similar = search.similar(arc, outcome.number, limit=3, earlier_only=True)
+            except (ArchiveError, OSError) as exc:
+                text, code = _failure_text(exc)
+                outcome.error, outcome.exit_code = f"case {outcome.number} archived, but: {text}", code
+        results.append(outcome)
+        if report is not None:
+            report(outcome)
     return results
 
 
