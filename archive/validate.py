@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import math
 import os
 import re
 import stat
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import jsonschema
 from jsonschema.exceptions import ValidationError
@@ -188,50 +190,89 @@ def check_schema(file: str, value: dict[str, Any], schema_name: str) -> None:
         raise InputError(file, where, problem)
 
 
-def check_attachments(file: str, case: dict[str, Any], base: Path, allow_absolute: bool = False) -> list[Path]:
-    """Resolve each attachment inside the case file's folder; refuse escapes, symlinks and missing files."""
-    out: list[Path] = []
-    base_real = base.resolve()
-    for i, att in enumerate(case.get("attachments", [])):
-        where = f"$.attachments[{i}].path"
-        raw = att["path"]
-        rel = Path(raw)
-        if "\x00" in raw:
-            raise InputError(file, where, "path holds a NUL character")
-        if rel.is_absolute() and not allow_absolute:
-            raise InputError(file, where, f"{raw!r} is absolute; give a path relative to the case file's folder")
-        if not rel.is_absolute() and ".." in rel.parts:
-            raise InputError(file, where, f"{raw!r} leaves the case file's folder")
-        full = rel if rel.is_absolute() else base / rel
-        # Walk from the case folder (or from / for an allowed absolute path) so no component is a link.
-        probe = Path(full.anchor) if rel.is_absolute() else base
-        for part in rel.parts[1:] if rel.is_absolute() else rel.parts:
-            probe = probe / part
-            try:
-                st = os.lstat(probe)
-            except FileNotFoundError:
-                raise InputError(file, where, f"{raw!r} does not exist") from None
-            except OSError as exc:
-                raise InputError(file, where, f"{raw!r} cannot be read: {exc.strerror}") from None
-            if stat.S_ISLNK(st.st_mode):
-                raise InputError(file, where, f"{raw!r} is or passes through a symbolic link")
-        if not allow_absolute and not _inside(full.resolve(), base_real):
-            raise InputError(file, where, f"{raw!r} leaves the case file's folder")
-        if not full.is_file():
-            raise InputError(file, where, f"{raw!r} is not a regular file")
-        if not os.access(full, os.R_OK):
-            raise InputError(file, where, f"{raw!r} is not readable")
-        out.append(full)
-    names = [p.name for p in out]
-    for i, name in enumerate(names):
-        if names.index(name) != i:
-            raise InputError(file, f"$.attachments[{i}].path", f"a second attachment is named {name!r}")
-    return out
+@dataclass
+class Attachment:
+    """An attachment opened once, without following links: what is checked, hashed and copied is what this
+    handle reads, whatever happens to the path afterwards (a file swapped for a link to a secret)."""
+
+    name: str
+    handle: BinaryIO
+
+    def close(self) -> None:
+        self.handle.close()
 
 
-def _inside(path: Path, folder: Path) -> bool:
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: a FIFO planted as an attachment must not hang intake before fstat says it is not a file.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def _open_attachment(file: str, where: str, raw: str, start: Path, parts: tuple[str, ...]) -> BinaryIO:
+    """Walk ``parts`` from ``start`` one openat() at a time, refusing a symbolic link at any step."""
     try:
-        path.relative_to(folder)
-    except ValueError:
-        return False
-    return True
+        dir_fd = os.open(start, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise InputError(file, where, f"{raw!r}: its folder cannot be opened: {exc.strerror}") from None
+    try:
+        for part in parts[:-1]:
+            fd = os.open(part, _DIR_FLAGS, dir_fd=dir_fd)
+            os.close(dir_fd)
+            dir_fd = fd
+        fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or (exc.errno == errno.ENOTDIR and _is_link(start, parts)):
+            raise InputError(file, where, f"{raw!r} is or passes through a symbolic link") from None
+        if exc.errno == errno.ENOENT:
+            raise InputError(file, where, f"{raw!r} does not exist") from None
+        if exc.errno == errno.ENOTDIR:
+            raise InputError(file, where, f"{raw!r} passes through something that is not a folder") from None
+        if exc.errno == errno.EACCES:
+            raise InputError(file, where, f"{raw!r} is not readable") from None
+        raise InputError(file, where, f"{raw!r} cannot be read: {exc.strerror}") from None
+    finally:
+        os.close(dir_fd)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(file, where, f"{raw!r} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def _is_link(start: Path, parts: tuple[str, ...]) -> bool:
+    probe = start
+    for part in parts:
+        probe = probe / part
+        if probe.is_symlink():
+            return True
+    return False
+
+
+def check_attachments(file: str, case: dict[str, Any], base: Path, allow_absolute: bool = False
+                      ) -> list[Attachment]:
+    """Open each attachment inside the case file's folder; refuse escapes, symlinks, missing and odd files."""
+    out: list[Attachment] = []
+    try:
+        for i, att in enumerate(case.get("attachments", [])):
+            where = f"$.attachments[{i}].path"
+            raw = att["path"]
+            rel = Path(raw)
+            if "\x00" in raw:
+                raise InputError(file, where, "path holds a NUL character")
+            if rel.is_absolute() and not allow_absolute:
+                raise InputError(file, where, f"{raw!r} is absolute; give a path relative to the case file's folder")
+            # With no '..' and no link at any step (below), a relative path cannot leave the folder.
+            if ".." in rel.parts:
+                raise InputError(file, where, f"{raw!r} leaves the case file's folder")
+            parts = rel.parts[1:] if rel.is_absolute() else rel.parts
+            if not parts:
+                raise InputError(file, where, f"{raw!r} is not a regular file")
+            start = Path(rel.anchor) if rel.is_absolute() else base
+            out.append(Attachment(rel.name, _open_attachment(file, where, raw, start, parts)))
+        names = [a.name for a in out]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                raise InputError(file, f"$.attachments[{i}].path", f"a second attachment is named {name!r}")
+    except BaseException:
+        for a in out:
+            a.close()
+        raise
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -22,12 +23,13 @@ from archive.rules import deadlines
 from archive.rules.triage import triage
 from archive.services.archive import Archive
 from archive.store import txn
-from archive.store.hashing import sha256_bytes, sha256_file
+from archive.store.hashing import sha256_bytes
 from archive.store.manifest import write_manifest
 
 if TYPE_CHECKING:
     from archive.integrity.signing import Credential
     from archive.rules import stages
+    from archive.validate import Attachment
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,11 @@ class Prepared:
     file: str
     raw: bytes
     case: dict[str, Any]
-    attachments: list[Path]
+    attachments: list[Attachment]  # opened once at validation; copied from these handles
+
+    def close(self) -> None:
+        for a in self.attachments:
+            a.close()
 
 
 @dataclass
@@ -138,10 +144,9 @@ def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tr
     if prepared.attachments:
         (stage / g.ATTACHMENTS_DIR).mkdir()
     for spec, src in zip(case.get("attachments", []), prepared.attachments, strict=True):
-        dest = stage / g.ATTACHMENTS_DIR / src.name
-        shutil.copyfile(src, dest)
+        size, digest = _copy_attachment(src, stage / g.ATTACHMENTS_DIR / src.name)
         attachments.append({"file": f"{g.ATTACHMENTS_DIR}/{src.name}", "title": spec.get("title"),
-                            "source": spec["path"], "size": dest.stat().st_size, "sha256": sha256_file(dest)})
+                            "source": spec["path"], "size": size, "sha256": digest})
     record: dict[str, Any] = {
         "number": number, "case": case, "triage": tri, "deadlines": dl, "attachments": attachments,
         "intake": {"source_name": Path(prepared.file).name, "sha256": sha256_bytes(prepared.raw),
@@ -178,6 +183,19 @@ def _failure_text(exc: Exception) -> tuple[str, int]:
     return f"disk error: {exc.strerror or exc}{where}", 2
 
 
+def _copy_attachment(src: Attachment, dest: Path) -> tuple[int, str]:
+    """Copy from the handle opened at validation (never from the path again), hashing what is written."""
+    digest = hashlib.sha256()
+    size = 0
+    src.handle.seek(0)
+    with dest.open("xb") as out:
+        while chunk := src.handle.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
 def intake_files(arc: Archive, paths: list[Path], *, allow_absolute: bool = False, cred: Credential | None = None,
                  meaning: str = "drafted", report: Callable[[IntakeResult | IntakeFailure], None] | None = None,
                  allow_duplicate: bool = False) -> list[IntakeResult | IntakeFailure]:
@@ -194,7 +212,11 @@ def intake_files(arc: Archive, paths: list[Path], *, allow_absolute: bool = Fals
     for path in paths:
         outcome: IntakeResult | IntakeFailure
         try:
-            outcome = intake(arc, prepare(path, allow_absolute=allow_absolute), allow_duplicate=allow_duplicate)
+            prepared = prepare(path, allow_absolute=allow_absolute)
+            try:
+                outcome = intake(arc, prepared, allow_duplicate=allow_duplicate)
+            finally:
+                prepared.close()
         except (ArchiveError, OSError) as exc:
             text, code = _failure_text(exc)
             outcome = IntakeFailure(str(path), text, code, isinstance(exc, InputError))
