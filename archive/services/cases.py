@@ -21,6 +21,7 @@ from archive.record import reader as casefile
 from archive.record.reader import CaseView
 from archive.rules import deadlines
 from archive.rules.triage import triage
+from archive.search.extract import EXTRACTABLE, TextLimits, attachment_text
 from archive.services.archive import Archive
 from archive.store import txn
 from archive.store.hashing import sha256_bytes
@@ -143,10 +144,13 @@ def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tr
     attachments = []
     if prepared.attachments:
         (stage / g.ATTACHMENTS_DIR).mkdir()
-    for spec, src in zip(case.get("attachments", []), prepared.attachments, strict=True):
-        size, digest = _copy_attachment(src, stage / g.ATTACHMENTS_DIR / src.name)
+    limits = TextLimits.of(arc.settings)
+    for position, (spec, src) in enumerate(zip(case.get("attachments", []), prepared.attachments, strict=True), 1):
+        dest = stage / g.ATTACHMENTS_DIR / src.name
+        size, digest = _copy_attachment(src, dest)
         attachments.append({"file": f"{g.ATTACHMENTS_DIR}/{src.name}", "title": spec.get("title"),
-                            "source": spec["path"], "size": size, "sha256": digest})
+                            "source": spec["path"], "size": size, "sha256": digest,
+                            **_keep_text(stage, dest, position, limits)})
     record: dict[str, Any] = {
         "number": number, "case": case, "triage": tri, "deadlines": dl, "attachments": attachments,
         "intake": {"source_name": Path(prepared.file).name, "sha256": sha256_bytes(prepared.raw),
@@ -181,6 +185,19 @@ def _failure_text(exc: Exception) -> tuple[str, int]:
     assert isinstance(exc, OSError)
     where = f" ({exc.filename})" if exc.filename else ""
     return f"disk error: {exc.strerror or exc}{where}", 2
+
+
+def _keep_text(record: Path, attachment: Path, position: int, limits: TextLimits) -> dict[str, Any]:
+    """Extract an attachment's text once, within the [search] caps, and keep it in the record: later changes
+    and rebuilds index this file instead of inflating the attachment again."""
+    if attachment.suffix.lower() not in EXTRACTABLE:
+        return {"text": None, "text_cut": None}
+    text, cut = attachment_text(attachment, limits)
+    rel = g.attachment_text(position)
+    (record / g.TEXT_DIR).mkdir(exist_ok=True)
+    with (record / rel).open("x", encoding="utf-8") as fh:
+        fh.write(text)
+    return {"text": rel, "text_cut": cut}
 
 
 def _copy_attachment(src: Attachment, dest: Path) -> tuple[int, str]:
