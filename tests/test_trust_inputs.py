@@ -175,6 +175,29 @@ def test_a_batch_in_text_mode_says_each_file_once(root: Path, cli: Cli, tmp_path
     assert f"{files[1]}" in _one_line(result.stderr) and "no case number left" in result.stderr
 
 
+def test_a_batch_case_that_committed_but_was_not_indexed_keeps_its_number_with_the_error(
+        root: Path, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.services.archive import Archive
+
+    real = Archive.refresh
+    calls = {"n": 0}
+
+    def refresh(self: Archive, number: str) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(28, "No space left on device")
+        real(self, number)
+
+    monkeypatch.setattr(Archive, "refresh", refresh)
+    files = [write_case(tmp_path, f"{i}.json", description=f"第{i}件 外包装破损") for i in range(3)]
+    result = cli("intake", "--json", *map(str, files))
+    entries = json.loads(result.stdout)
+    assert [e["number"] is not None for e in entries] == [True, True, True]
+    assert "error" not in entries[0] and "error" not in entries[2]
+    assert "archive rebuild" in entries[1]["error"] and entries[1]["number"] in entries[1]["error"]
+    assert result.exit_code == 1
+
+
 # ---------------------------------------------------------------- 4. no traceback
 
 def test_a_lone_surrogate_in_a_text_is_refused_naming_its_path(root: Path, cli: Cli, tmp_path: Path) -> None:
