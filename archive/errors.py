@@ -41,3 +41,9 @@ class AfterCommitError(ArchiveError):
     """A change committed, but something after it failed; the message says what stands and what to run."""
 
     exit_code = 1
+
+
+class OutputError(ArchiveError):
+    """Standard output could not be written (a full disk, a closed pipe); what the command did stands."""
+
+    exit_code = 1

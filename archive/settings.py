@@ -101,6 +101,21 @@ destruction_signatures = 2
 pdf = "on_demand"
 # Seconds allowed for one LibreOffice conversion batch.
 pdf_timeout = 300
+
+[search]
+# Attachment text (txt, PDF, docx) is extracted once, at intake, and kept with the record (text/N.txt);
+# these caps bound what one attachment may cost. `show` says when an attachment's text was cut.
+# Bytes (UTF-8) of text kept and indexed per attachment.
+attachment_text_max_bytes = 600000
+# Bytes extraction may inflate from one attachment (a docx's document part, a PDF's streams): a small file
+# that inflates to gigabytes (a zip bomb) is read only this far.
+attachment_inflate_max_bytes = 50000000
+# Seconds extraction may spend on one attachment.
+attachment_extract_seconds = 20
+# Characters the index holds of one text (the description, a stage field, an attachment's text), and of
+# one case's whole text; the case JSON keeps everything, only what is searchable is capped.
+index_text_max_chars = 20000
+index_case_text_max_chars = 60000
 """
 
 _PATTERN_FIELDS = {"yy", "yyyy", "mm", "serial"}
@@ -184,6 +199,12 @@ class Settings:
     require_actor: bool = True
     separate_meanings: bool = True
     require_approvals: bool = False
+    # [search]: what text extraction and the index may take per attachment, field and case.
+    attachment_text_max_bytes: int = 600_000
+    attachment_inflate_max_bytes: int = 50_000_000
+    attachment_extract_seconds: int = 20
+    index_text_max_chars: int = 20_000
+    index_case_text_max_chars: int = 60_000
 
 
 def _defaults() -> dict[str, dict[str, Any]]:
@@ -242,6 +263,14 @@ def _destruction_signatures(value: int) -> int:
     return value
 
 
+def _search(section: dict[str, Any]) -> dict[str, int]:
+    """[search] caps: each at least 1 (a cap of 0 would keep or index nothing at all)."""
+    for key, value in section.items():
+        if value < 1:
+            raise SettingsError(f"archive.toml: search.{key}: expected a whole number ≥ 1, got {value!r}")
+    return dict(section)
+
+
 def from_mapping(data: dict[str, Any]) -> Settings:
     defaults = _defaults()
     merged: dict[str, dict[str, Any]] = {}
@@ -293,6 +322,7 @@ def from_mapping(data: dict[str, Any]) -> Settings:
         require_actor=merged["audit"]["require_actor"],
         separate_meanings=merged["signatures"]["separate_meanings"],
         require_approvals=merged["closure"]["require_approvals"],
+        **_search(merged["search"]),
     )
 
 

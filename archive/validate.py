@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import json
+import math
 import os
+import re
 import stat
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import jsonschema
 from jsonschema.exceptions import ValidationError
@@ -36,6 +41,32 @@ def _depth(value: Any) -> int:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unstorable(value: Any, path: list[str | int]) -> tuple[list[str | int], str] | None:
+    """The first value that parses but cannot be stored and read back as JSON text: a number too large for a
+    float (1e400 parses as infinity, then prints as the non-JSON Infinity) or a lone surrogate from a \\uD800
+    escape (not a Unicode character, so it cannot be written as UTF-8)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, "not a finite number (too large for a number the archive can store)"
+    if isinstance(value, str) and (m := _SURROGATE.search(value)):
+        return path, (f"holds a lone surrogate (\\u{ord(m.group()):04x} at character {m.start()}), which is not "
+                      "a Unicode character")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if _SURROGATE.search(k):
+                return [*path, k.encode("utf-8", "backslashreplace").decode("ascii")], \
+                    "a key holds a lone surrogate, which is not a Unicode character"
+            if (found := _unstorable(v, [*path, k])) is not None:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            if (found := _unstorable(v, [*path, i])) is not None:
+                return found
+    return None
 
 
 def read_input(path: Path) -> bytes:
@@ -85,13 +116,39 @@ def parse_json(file: str, data: bytes) -> dict[str, Any]:
         raise InputError(file, "$", f"top level must be a JSON object, not {type(value).__name__}")
     if _depth(value) > MAX_DEPTH:
         raise InputError(file, "$", f"nested deeper than {MAX_DEPTH} levels")
+    if (bad := _unstorable(value, [])) is not None:
+        raise InputError(file, _json_path(bad[0]), bad[1])
     return value
+
+
+# RFC 3339 allows a lower-case t and z; the archive stores one spelling, the one every reader of a record
+# (Python's fromisoformat, the forms, `"T" in value` checks) understands, so lower case is refused.
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # the schema's "type" reports it
+    if not _DATE_TIME.fullmatch(value):
+        return False
+    try:
+        return dt.datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+@cache
+def _format_checker() -> jsonschema.FormatChecker:
+    checker = jsonschema.FormatChecker(formats=())
+    checker.checkers = dict(jsonschema.Draft202012Validator.FORMAT_CHECKER.checkers)
+    checker.checks("date-time")(_is_date_time)
+    return checker
 
 
 @cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
     schema = json.loads(resources.files("archive.schemas").joinpath(name).read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return jsonschema.Draft202012Validator(schema, format_checker=_format_checker())
 
 
 def _explain(err: ValidationError) -> tuple[str, str]:
@@ -109,6 +166,9 @@ def _explain(err: ValidationError) -> tuple[str, str]:
     if v == "enum":
         allowed = ", ".join(str(x) for x in value)
         return _json_path(path), f"{err.instance!r} is not one of: {allowed}"
+    if v == "format" and value == "date-time" and isinstance(instance, str) and _is_date_time(instance.upper()):
+        return _json_path(path), (f"{instance!r}: write the date-time with an upper-case T and Z "
+                                  f"({instance.upper()!r})")
     if v == "format":
         want = {"date-time": "an ISO 8601 date-time with a UTC offset, e.g. 2026-11-20T09:30:00+08:00",
                 "date": "a real calendar date YYYY-MM-DD"}.get(str(err.validator_value), str(err.validator_value))
@@ -130,50 +190,89 @@ def check_schema(file: str, value: dict[str, Any], schema_name: str) -> None:
         raise InputError(file, where, problem)
 
 
-def check_attachments(file: str, case: dict[str, Any], base: Path, allow_absolute: bool = False) -> list[Path]:
-    """Resolve each attachment inside the case file's folder; refuse escapes, symlinks and missing files."""
-    out: list[Path] = []
-    base_real = base.resolve()
-    for i, att in enumerate(case.get("attachments", [])):
-        where = f"$.attachments[{i}].path"
-        raw = att["path"]
-        rel = Path(raw)
-        if "\x00" in raw:
-            raise InputError(file, where, "path holds a NUL character")
-        if rel.is_absolute() and not allow_absolute:
-            raise InputError(file, where, f"{raw!r} is absolute; give a path relative to the case file's folder")
-        if not rel.is_absolute() and ".." in rel.parts:
-            raise InputError(file, where, f"{raw!r} leaves the case file's folder")
-        full = rel if rel.is_absolute() else base / rel
-        # Walk from the case folder (or from / for an allowed absolute path) so no component is a link.
-        probe = Path(full.anchor) if rel.is_absolute() else base
-        for part in rel.parts[1:] if rel.is_absolute() else rel.parts:
-            probe = probe / part
-            try:
-                st = os.lstat(probe)
-            except FileNotFoundError:
-                raise InputError(file, where, f"{raw!r} does not exist") from None
-            except OSError as exc:
-                raise InputError(file, where, f"{raw!r} cannot be read: {exc.strerror}") from None
-            if stat.S_ISLNK(st.st_mode):
-                raise InputError(file, where, f"{raw!r} is or passes through a symbolic link")
-        if not allow_absolute and not _inside(full.resolve(), base_real):
-            raise InputError(file, where, f"{raw!r} leaves the case file's folder")
-        if not full.is_file():
-            raise InputError(file, where, f"{raw!r} is not a regular file")
-        if not os.access(full, os.R_OK):
-            raise InputError(file, where, f"{raw!r} is not readable")
-        out.append(full)
-    names = [p.name for p in out]
-    for i, name in enumerate(names):
-        if names.index(name) != i:
-            raise InputError(file, f"$.attachments[{i}].path", f"a second attachment is named {name!r}")
-    return out
+@dataclass
+class Attachment:
+    """An attachment opened once, without following links: what is checked, hashed and copied is what this
+    handle reads, whatever happens to the path afterwards (a file swapped for a link to a secret)."""
+
+    name: str
+    handle: BinaryIO
+
+    def close(self) -> None:
+        self.handle.close()
 
 
-def _inside(path: Path, folder: Path) -> bool:
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: a FIFO planted as an attachment must not hang intake before fstat says it is not a file.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def _open_attachment(file: str, where: str, raw: str, start: Path, parts: tuple[str, ...]) -> BinaryIO:
+    """Walk ``parts`` from ``start`` one openat() at a time, refusing a symbolic link at any step."""
     try:
-        path.relative_to(folder)
-    except ValueError:
-        return False
-    return True
+        dir_fd = os.open(start, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise InputError(file, where, f"{raw!r}: its folder cannot be opened: {exc.strerror}") from None
+    try:
+        for part in parts[:-1]:
+            fd = os.open(part, _DIR_FLAGS, dir_fd=dir_fd)
+            os.close(dir_fd)
+            dir_fd = fd
+        fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or (exc.errno == errno.ENOTDIR and _is_link(start, parts)):
+            raise InputError(file, where, f"{raw!r} is or passes through a symbolic link") from None
+        if exc.errno == errno.ENOENT:
+            raise InputError(file, where, f"{raw!r} does not exist") from None
+        if exc.errno == errno.ENOTDIR:
+            raise InputError(file, where, f"{raw!r} passes through something that is not a folder") from None
+        if exc.errno == errno.EACCES:
+            raise InputError(file, where, f"{raw!r} is not readable") from None
+        raise InputError(file, where, f"{raw!r} cannot be read: {exc.strerror}") from None
+    finally:
+        os.close(dir_fd)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(file, where, f"{raw!r} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def _is_link(start: Path, parts: tuple[str, ...]) -> bool:
+    probe = start
+    for part in parts:
+        probe = probe / part
+        if probe.is_symlink():
+            return True
+    return False
+
+
+def check_attachments(file: str, case: dict[str, Any], base: Path, allow_absolute: bool = False
+                      ) -> list[Attachment]:
+    """Open each attachment inside the case file's folder; refuse escapes, symlinks, missing and odd files."""
+    out: list[Attachment] = []
+    try:
+        for i, att in enumerate(case.get("attachments", [])):
+            where = f"$.attachments[{i}].path"
+            raw = att["path"]
+            rel = Path(raw)
+            if "\x00" in raw:
+                raise InputError(file, where, "path holds a NUL character")
+            if rel.is_absolute() and not allow_absolute:
+                raise InputError(file, where, f"{raw!r} is absolute; give a path relative to the case file's folder")
+            # With no '..' and no link at any step (below), a relative path cannot leave the folder.
+            if ".." in rel.parts:
+                raise InputError(file, where, f"{raw!r} leaves the case file's folder")
+            parts = rel.parts[1:] if rel.is_absolute() else rel.parts
+            if not parts:
+                raise InputError(file, where, f"{raw!r} is not a regular file")
+            start = Path(rel.anchor) if rel.is_absolute() else base
+            out.append(Attachment(rel.name, _open_attachment(file, where, raw, start, parts)))
+        names = [a.name for a in out]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                raise InputError(file, f"$.attachments[{i}].path", f"a second attachment is named {name!r}")
+    except BaseException:
+        for a in out:
+            a.close()
+        raise
+    return out

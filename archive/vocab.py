@@ -34,6 +34,8 @@ MEANING: Final = _vocab({"drafted": "起草", "reviewed": "审核", "approved": 
 # Meanings a signature on a case document may carry; "witnessed" belongs to destruction certificates.
 DOCUMENT_MEANINGS: Final = ("drafted", "reviewed", "approved")
 HOLD_STATE: Final = _vocab({"active": "法律保全中", "released": "已解除"})
+# Why an attachment's kept text is shorter than the attachment ([search] settings cap extraction).
+TEXT_CUT: Final = _vocab({"text": "文本超过上限", "inflate": "解压超过上限", "time": "提取超时"})
 DEADLINE: Final = _vocab({"reply": "答复", "investigation": "调查", "eightd": "8D 报告", "capa": "CAPA 措施"})
 # Stages in handling order; "reopen" is written by `update --reopen`, never by a stage file.
 STAGES: Final[tuple[str, ...]] = ("triage", "investigation", "capa", "response", "follow_up", "closure", "reopen")

@@ -12,10 +12,9 @@ import click
 from archive import vocab
 from archive.cli import text
 from archive.cli.app import main
-from archive.cli.common import MEANINGS, archive_command, credential, emit, emit_json, fail
+from archive.cli.common import MEANINGS, archive_command, credential, emit, emit_json, fail, say
 
 if TYPE_CHECKING:
-    from archive.errors import InputError
     from archive.services.archive import Archive
 
 SIGN_AS_HELP = "Sign the documents this command renders with this private key."
@@ -30,28 +29,45 @@ SIGN_AS_HELP = "Sign the documents this command renders with this private key."
               help="Archive a file or complaint even when the same one was archived before.")
 def intake(arc: Archive, files: tuple[Path, ...], allow_absolute: bool, sign_as: Path | None, meaning: str,
            allow_duplicate: bool, as_json: bool) -> None:
-    """Validate, number and archive case files; each file is accepted or refused on its own."""
-    from archive.services.cases import intake_files
+    """Validate, number and archive case files; each file is accepted or refused on its own, and each
+    gets its own result (with --json: one entry per file, with its number or its error)."""
+    from archive.errors import OutputError
+    from archive.services.cases import IntakeFailure, IntakeResult, intake_files
 
-    refused: list[InputError] = []
+    done: list[IntakeResult | IntakeFailure] = []
+    lost: list[OutputError] = []  # stdout failed: the batch goes on, and says at the end what it archived
 
-    def say_refused(exc: InputError) -> None:
-        click.echo(f"archive: refused {exc}", err=True)
-        refused.append(exc)
+    def report(outcome: IntakeResult | IntakeFailure) -> None:
+        done.append(outcome)
+        if isinstance(outcome, IntakeFailure):
+            verb = "refused" if outcome.refused else f"failed {outcome.file}:"
+            click.echo(f"archive: {verb} {outcome.error}", err=True)
+            return
+        if outcome.calendar_unknown:
+            click.echo(f"archive: {text.calendar_warning(outcome.number, outcome.calendar_unknown)}", err=True)
+        if outcome.error:
+            click.echo(f"archive: {outcome.file}: {outcome.error}", err=True)
+        if not as_json and not lost:
+            try:
+                say(text.intake_lines(outcome))
+            except OutputError as exc:
+                lost.append(exc)
 
     cred = credential(arc, sign_as) if sign_as else None
-    results = intake_files(arc, list(files), allow_absolute=allow_absolute, cred=cred, meaning=meaning,
-                           refused=say_refused, allow_duplicate=allow_duplicate)
-    for r in results:
-        if r.calendar_unknown:
-            click.echo(f"archive: {text.calendar_warning(r.number, r.calendar_unknown)}", err=True)
-    if as_json:
-        emit_json([r.as_json() for r in results])
-    else:
-        for r in results:
-            click.echo(text.intake_lines(r))
-    if refused:
-        sys.exit(2)
+    try:
+        intake_files(arc, list(files), allow_absolute=allow_absolute, cred=cred, meaning=meaning, report=report,
+                     allow_duplicate=allow_duplicate)
+        if as_json:
+            emit_json([r.as_json() for r in done])
+        if lost:
+            raise lost[0]
+    except OutputError as exc:
+        archived = [r.number for r in done if isinstance(r, IntakeResult)]
+        raise OutputError(f"{exc}; archived: {', '.join(archived) or 'nothing'}"
+                          + ("; `archive list` shows them" if archived else "")) from None
+    codes = [r.exit_code for r in done if r.exit_code]
+    if codes:
+        sys.exit(max(codes))
 
 
 @archive_command(main)

@@ -29,8 +29,32 @@ MEANINGS = click.Choice(list(vocab.DOCUMENT_MEANINGS))
 JSON_HELP = "Print one JSON document on stdout and nothing else there."
 
 
+def say(text: str) -> None:
+    """One piece of the result on stdout. A stdout that cannot take it (a full disk behind `> file`, a closed
+    pipe) is one line on stderr, not a traceback; the caller may add what its command did."""
+    from archive.errors import OutputError
+
+    try:
+        click.echo(text)
+    except OSError as exc:
+        _discard_stdout()
+        raise OutputError(f"the result could not be written to standard output ({exc.strerror or exc})") from None
+
+
+def _discard_stdout() -> None:
+    """What is still buffered would fail again when Python flushes stdout at exit, with a second message."""
+    import os
+
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError):  # not a real file (a test runner's buffer): nothing is flushed at exit
+        pass
+
+
 def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    say(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
 def emit(as_json: bool, value: Any, text: Callable[[Any], str]) -> None:
@@ -38,7 +62,7 @@ def emit(as_json: bool, value: Any, text: Callable[[Any], str]) -> None:
     if as_json:
         emit_json(value)
     else:
-        click.echo(text(value))
+        say(text(value))
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -89,7 +89,8 @@ def show_text(d: dict[str, Any]) -> str:
         lines.append(f"文件 {s['document']}  已签:{signed}" + (f"  待签:{missing}" if missing else "")
                      + ("  批准已失效(内容已变更)" if s["approval_lapsed"] else ""))
     for att in d["attachments"]:
-        lines.append(f"附件 {att['file']}  {att.get('title') or ''}  SHA-256 {att['sha256'][:16]}…")
+        cut = f"  文本已截断({vocab.label(vocab.TEXT_CUT, att['text_cut'])})" if att.get("text_cut") else ""
+        lines.append(f"附件 {att['file']}  {att.get('title') or ''}  SHA-256 {att['sha256'][:16]}…{cut}")
     retention = d.get("retention") or {}
     lines.append(f"保存至 {d['retention_until'] or '(结案后计算)'}"
                  + (f"({retention.get('rule_text') or retention.get('rule')})" if retention else ""))

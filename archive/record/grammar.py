@@ -1,6 +1,8 @@
 """The file grammar of one record folder: every name a record may hold, and which folders later changes add to.
 
     intake.json  case.json  attachments/      written once, at intake
+    text/N.txt                                the text of attachment N (1-based), extracted once at intake
+                                              (named by position: an attachment's name may carry a person's)
     stages/STAGE.vN.json                      one new version per stage update (a correction is a new version)
     documents/ID.vN.docx|.pdf|.meta.json      one new version per render or signature
     signatures/ID.vN.MEANING.SIGNER.json      one per signature
@@ -18,18 +20,24 @@ from archive.store.manifest import MANIFEST
 CASE_FILE: Final = "case.json"
 INTAKE_FILE: Final = "intake.json"
 ATTACHMENTS_DIR: Final = "attachments"
+TEXT_DIR: Final = "text"
 STAGES_DIR: Final = "stages"
 DOCUMENTS_DIR: Final = "documents"
 SIGNATURES_DIR: Final = "signatures"
 HOLDS_DIR: Final = "holds"
 
-WRITTEN_AT_INTAKE: Final = (INTAKE_FILE, CASE_FILE, ATTACHMENTS_DIR, DOCUMENTS_DIR, MANIFEST)
+WRITTEN_AT_INTAKE: Final = (INTAKE_FILE, CASE_FILE, ATTACHMENTS_DIR, TEXT_DIR, DOCUMENTS_DIR, MANIFEST)
 # Folders of a published record that later changes add files to; nothing else in a record ever changes.
 CHANGEABLE: Final = (STAGES_DIR, DOCUMENTS_DIR, SIGNATURES_DIR, HOLDS_DIR)
 
 # Versioned archive files: STEM.vN.EXT, where a document's sidecar is STEM.vN.meta.json.
 VERSIONED: Final = re.compile(r"^(?P<stem>.+)\.v(?P<v>\d+)(?P<ext>(?:\.meta)?\.[a-z]+)$")
 TOMBSTONE_SUFFIX: Final = ".tombstone.json"
+
+
+def attachment_text(position: int) -> str:
+    """Where the text of the record's attachment at ``position`` (1-based) is kept."""
+    return f"{TEXT_DIR}/{position}.txt"
 
 
 def versioned(stem: str, version: int, ext: str) -> str:

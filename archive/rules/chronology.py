@@ -1,5 +1,6 @@
 """Honest dates: nothing recorded in the future, and the handling stages in the order they can happen
-(a reply after receipt, a follow-up after the reply, a closure after the investigation and reply it closes)."""
+(a reply after receipt, a follow-up after the reply, a closure after the investigation and reply it closes,
+CAPA actions due and done after receipt)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from archive.errors import InputError
 # (stage, field) pairs a stage file dates itself by.
 STAGE_DATES = (("investigation", "completed_at"), ("response", "replied_at"), ("follow_up", "visited_at"),
                ("closure", "closed_at"))
+# Stages that cannot happen before another is recorded (closure's own needs are judged in rules.stages,
+# which can waive the investigation).
+NEEDS = {"follow_up": "response"}
 # Each stage's date may not come before these (stage, field) dates of the same case.
 NOT_BEFORE = {
     "investigation": (),
@@ -19,7 +23,7 @@ NOT_BEFORE = {
     "closure": (("investigation", "completed_at"), ("response", "replied_at")),
 }
 _ZH = {"completed_at": "调查完成时间", "replied_at": "答复时间", "visited_at": "回访时间", "closed_at": "结案日期",
-       "received_at": "投诉时间"}
+       "received_at": "投诉时间", "follow_up": "回访 (follow_up)", "response": "答复 (response)"}
 
 
 def moment(value: str) -> dt.datetime:
@@ -38,6 +42,10 @@ def check_stage_dates(file: str, update: dict[str, Any], recorded: dict[str, dic
                       now: dt.datetime, skew: dt.timedelta) -> None:
     """``update`` is the stage file's data; ``recorded`` the case's current stages (their data)."""
     received = moment(received_at)
+    for stage, needed in NEEDS.items():
+        if stage in update and needed not in update and needed not in recorded:
+            raise InputError(file, f"$.{stage}", f"a {_ZH[stage]} needs the {_ZH[needed]} recorded first "
+                                                 f"({needed}: in this file or an earlier one)")
     for stage, key in STAGE_DATES:
         value = update.get(stage, {}).get(key)
         if not value:
@@ -54,3 +62,8 @@ def check_stage_dates(file: str, update: dict[str, Any], recorded: dict[str, dic
     for i, action in enumerate(update.get("capa", [])):
         if action.get("done_at"):
             not_in_future(file, f"$.capa[{i}].done_at", action["done_at"], now, skew)
+        for key in ("due", "done_at"):
+            # A date-only field: compared with the day of receipt in the complaint's own UTC offset.
+            if action.get(key) and dt.date.fromisoformat(action[key]) < received.date():
+                raise InputError(file, f"$.capa[{i}].{key}", f"{action[key]} is before the complaint was received "
+                                                             f"({received_at})")

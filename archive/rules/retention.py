@@ -29,6 +29,10 @@ def rule_for(category: str, settings: Settings) -> Rule:
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
+    """``day`` moved by whole years; past the calendar's last year (an expiry of 9999-12-31 means "never
+    expires"), the last day there is, which no retention run ever reaches."""
+    if day.year + years > dt.MAXYEAR:
+        return dt.date.max
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year that has none

@@ -3,47 +3,177 @@
 from __future__ import annotations
 
 import logging
+import time
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from archive import vocab
 from archive.record.reader import CaseView
 from archive.store.hashing import sha256_file
 from archive.store.manifest import MANIFEST
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from archive.settings import Settings
+
 # Stage fields holding a code: indexed by their Chinese label, which is what archivists type.
 CODED = {"method": vocab.REPLY_METHOD, "responsibility": vocab.RESPONSIBILITY, "satisfaction": vocab.SATISFACTION}
 
-MAX_ATTACHMENT_CHARS = 200_000
+TEXT_SUFFIXES = (".txt", ".csv", ".md", ".eml")
+EXTRACTABLE = (*TEXT_SUFFIXES, ".pdf", ".docx")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CHUNK = 1 << 16
 
 
-def attachment_text(path: Path) -> str:
-    """Text of a txt, pdf or docx attachment; other kinds (and unreadable files) by their name only."""
+@dataclass(frozen=True)
+class TextLimits:
+    """What text extraction may inflate, keep and spend per attachment, and what the index holds per field
+    and per case (archive.toml [search]); the case JSON and the attachments themselves keep everything."""
+
+    text_bytes: int = 600_000
+    inflate_bytes: int = 50_000_000
+    seconds: float = 20.0
+    field_chars: int = 20_000
+    case_chars: int = 60_000
+
+    @classmethod
+    def of(cls, settings: Settings) -> TextLimits:
+        return cls(settings.attachment_text_max_bytes, settings.attachment_inflate_max_bytes,
+                   float(settings.attachment_extract_seconds), settings.index_text_max_chars,
+                   settings.index_case_text_max_chars)
+
+
+class _Cut(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class _Collector:
+    """Text gathered up to ``limits.text_bytes`` of UTF-8, within ``limits.seconds``."""
+
+    def __init__(self, limits: TextLimits) -> None:
+        self.limits = limits
+        self.parts: list[str] = []
+        self.size = 0
+        self.deadline = time.monotonic() + limits.seconds
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text.encode("utf-8", "replace"))
+        if self.size > self.limits.text_bytes:
+            raise _Cut("text")
+        self.tick()
+
+    def tick(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise _Cut("time")
+
+    def text(self) -> str:
+        return clip_utf8("".join(self.parts), self.limits.text_bytes)
+
+
+def clip_utf8(text: str, limit: int) -> str:
+    """At most ``limit`` bytes of UTF-8, cut at a character boundary."""
+    data = text.encode("utf-8", "replace")
+    return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
+
+
+def attachment_text(path: Path, limits: TextLimits) -> tuple[str, str | None]:
+    """Text of a txt, pdf or docx attachment and why it was cut (None: whole; see vocab.TEXT_CUT). Other kinds,
+    and damaged files, give no text: they are found by their name."""
     suffix = path.suffix.lower()
+    out = _Collector(limits)
     try:
-        if suffix in (".txt", ".csv", ".md", ".eml"):
-            raw = path.read_bytes()
-            for enc in ("utf-8", "gb18030"):
-                try:
-                    return raw.decode(enc)[:MAX_ATTACHMENT_CHARS]
-                except UnicodeDecodeError:
-                    continue
-            return ""
-        if suffix == ".pdf":
-            from pypdf import PdfReader
-
-            logging.getLogger("pypdf").setLevel(logging.ERROR)
-            reader = PdfReader(str(path))
-            return "\n".join(page.extract_text() or "" for page in reader.pages)[:MAX_ATTACHMENT_CHARS]
-        if suffix == ".docx":
-            from docx import Document
-
-            doc = Document(str(path))
-            cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
-            return "\n".join([p.text for p in doc.paragraphs] + cells)[:MAX_ATTACHMENT_CHARS]
+        if suffix in TEXT_SUFFIXES:
+            _plain(path, out)
+        elif suffix == ".pdf":
+            _pdf(path, out)
+        elif suffix == ".docx":
+            _docx(path, out)
+    except _Cut as cut:
+        return out.text(), cut.reason
     except Exception:  # a damaged attachment is still archived; it is found by its name instead
+        return "", None
+    return out.text(), None
+
+
+def _plain(path: Path, out: _Collector) -> None:
+    with path.open("rb") as fh:
+        raw = fh.read(out.limits.text_bytes + 1)
+    cut = len(raw) > out.limits.text_bytes
+    raw = raw[:out.limits.text_bytes]
+    for enc in ("utf-8", "gb18030"):
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError as exc:
+            if not (cut and exc.start >= len(raw) - 4):
+                continue
+            try:  # only the character the cut split is broken
+                text = raw[:exc.start].decode(enc)
+            except UnicodeDecodeError:
+                continue
+        out.add(text)
+        if cut:
+            raise _Cut("text")
+        return
+
+
+def _docx(path: Path, out: _Collector) -> None:
+    """The body's text, streamed from the zip part and parsed as it inflates, so a part that inflates
+    without end (a zip bomb) costs at most ``inflate_bytes`` and never sits in memory whole."""
+    from xml.etree.ElementTree import Element, XMLPullParser
+
+    inflated = 0
+    parser: XMLPullParser[Element] = XMLPullParser(events=("end",))
+    with zipfile.ZipFile(path) as z, z.open("word/document.xml") as part:
+        while chunk := part.read(_CHUNK):
+            inflated += len(chunk)
+            if inflated > out.limits.inflate_bytes:
+                raise _Cut("inflate")
+            parser.feed(chunk)
+            for _event, elem in cast("Iterator[tuple[str, Element]]", parser.read_events()):  # "end" events only
+                if elem.tag == _W + "t" and elem.text:
+                    out.add(elem.text)
+                elif elem.tag in (_W + "p", _W + "br", _W + "tc"):
+                    out.add("\n")
+                elif elem.tag == _W + "tab":
+                    out.add("\t")
+                elem.clear()
+            out.tick()
+
+
+def _pdf(path: Path, out: _Collector) -> None:
+    import pypdf
+    from pypdf.errors import LimitReachedError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    cap = out.limits.inflate_bytes
+    with pypdf.apply_configuration(zlib_maximum_output_length=cap, lzw_maximum_output_length=cap,
+                                   run_length_maximum_output_length=cap, brotli_maximum_output_length=cap,
+                                   array_based_stream_maximum_output_length=cap,
+                                   stream_decoding_work_maximum_length=cap, maximum_declared_stream_length=cap):
+        reader = pypdf.PdfReader(str(path))
+        for page in reader.pages:
+            try:
+                out.add((page.extract_text() or "") + "\n")
+            except LimitReachedError:
+                raise _Cut("inflate") from None
+
+
+def kept_text(view: CaseView, att: dict[str, Any], limits: TextLimits) -> str:
+    """An attachment's text: the one kept with the record at intake, else (a record made before texts were
+    kept) extracted now."""
+    if att.get("text"):
+        with (view.path / att["text"]).open("rb") as fh:
+            data: bytes = fh.read(limits.text_bytes)
+        return data.decode("utf-8", "ignore")
+    if "text" in att:  # a kind that has no text (a photo): found by its name
         return ""
-    return ""
+    text: str = attachment_text(view.path / att["file"], limits)[0]
+    return text
 
 
 def _stage_texts(view: CaseView) -> list[str]:
@@ -64,21 +194,26 @@ def _stage_texts(view: CaseView) -> list[str]:
     return out
 
 
-def document(view: CaseView) -> dict[str, Any]:
+def document(view: CaseView, limits: TextLimits | None = None) -> dict[str, Any]:
+    """The index document of a case. Each text is indexed up to ``field_chars`` and the case's whole text up
+    to ``case_chars``: a description of megabytes costs the index no more than the cap (the case JSON keeps
+    it all), so intake stays fast and the index small."""
+    limits = limits or TextLimits()
     case = view.case
     c = case["complainant"]
     p = case.get("product", {})
     identifiers = [view.number, p.get("lot"), p.get("order_no"), p.get("part_no")]
     attachments = []
     for att in view.record["attachments"]:
-        path = view.path / att["file"]
-        attachments += [att.get("title") or "", Path(att["file"]).name, attachment_text(path)]
+        attachments += [att.get("title") or "", Path(att["file"]).name, kept_text(view, att, limits)]
     texts = [view.number, case["description"], case.get("customer_request", ""), c["name"],
              c.get("organization", ""), c.get("address", ""), case.get("received_by", ""),
              p.get("name", ""), p.get("spec", ""), *(x for x in identifiers if x),
              vocab.CHANNEL.get(case["channel"], ""), vocab.CATEGORY.get(view.category, ""),
              vocab.SEVERITY.get(view.severity, ""), *view.record["triage"]["reasons"], *view.departments,
              *_stage_texts(view), *attachments]
+    cap = limits.field_chars
+    content = "\n".join(t[:cap] for t in texts if t)[:limits.case_chars]
     received = case["received_at"][:10]
     return {
         "number": view.number,
@@ -88,14 +223,14 @@ def document(view: CaseView) -> dict[str, Any]:
         "category": view.category,
         "severity": view.severity,
         "status": view.status,
-        "complainant": c["name"],
-        "organisation": c.get("organization", ""),
-        "product": p.get("name", ""),
-        "lot": " ".join(x for x in (p.get("lot"),) if x),
-        "identifiers": " ".join(x for x in identifiers if x),
-        "departments": " ".join(view.departments),
+        "complainant": c["name"][:cap],
+        "organisation": c.get("organization", "")[:cap],
+        "product": p.get("name", "")[:cap],
+        "lot": " ".join(x for x in (p.get("lot"),) if x)[:cap],
+        "identifiers": " ".join(x for x in identifiers if x)[:cap],
+        "departments": " ".join(view.departments)[:cap],
         "retention_until": view.retention_until or "",
         "hold": bool(view.hold),
-        "content": "\n".join(t for t in texts if t),
+        "content": content,
         "stamp": sha256_file(view.path / MANIFEST),
     }

@@ -23,6 +23,9 @@ ENUMS = {
     "hold": ("true", "false"),
 }
 _FIELD = re.compile(r"^([a-z_]+):(.*)$", re.S)
+# An archivist's query is a few words; a pasted page would become thousands of index lookups (and ran the
+# engine out of stack, reported as a damaged index), so it is refused by its length instead.
+MAX_QUERY_CHARS = 1000
 
 
 class QueryError(ArchiveError):
@@ -67,6 +70,9 @@ def _iso(day: int) -> str:
 
 
 def parse(text: str) -> Query:
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"query too long: {len(text)} characters, at most {MAX_QUERY_CHARS}; search for a few "
+                         "distinctive words or a short \"phrase\"")
     try:
         parts = shlex.split(text, posix=True)
     except ValueError as exc:

@@ -136,7 +136,7 @@ class Archive:
         """Bring the derived stores in line with one record folder; a destroyed record leaves them."""
         from archive.derived.register import row_of
         from archive.derived.stores import index_guard
-        from archive.search.extract import document
+        from archive.search.extract import TextLimits, document
 
         try:
             path = folders.find_record(self.layout, number)
@@ -152,7 +152,7 @@ class Archive:
         view = casefile.load(path)
         self.register.upsert(row_of(view))
         with index_guard():
-            self.engine.update([document(view)])
+            self.engine.update([document(view, TextLimits.of(self.settings))])
 
 
     def forget(self, number: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -13,21 +14,23 @@ from typing import TYPE_CHECKING, Any
 
 from archive import clock, vocab
 from archive.documents import render as documents
-from archive.errors import InputError, StateError
+from archive.errors import AfterCommitError, ArchiveError, InputError, StateError
 from archive.record import folders
 from archive.record import grammar as g
 from archive.record import reader as casefile
 from archive.record.reader import CaseView
 from archive.rules import deadlines
 from archive.rules.triage import triage
+from archive.search.extract import EXTRACTABLE, TextLimits, attachment_text
 from archive.services.archive import Archive
 from archive.store import txn
-from archive.store.hashing import sha256_bytes, sha256_file
+from archive.store.hashing import sha256_bytes
 from archive.store.manifest import write_manifest
 
 if TYPE_CHECKING:
     from archive.integrity.signing import Credential
     from archive.rules import stages
+    from archive.validate import Attachment
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,11 @@ class Prepared:
     file: str
     raw: bytes
     case: dict[str, Any]
-    attachments: list[Path]
+    attachments: list[Attachment]  # opened once at validation; copied from these handles
+
+    def close(self) -> None:
+        for a in self.attachments:
+            a.close()
 
 
 @dataclass
@@ -48,12 +55,14 @@ class IntakeResult:
     reasons: list[str]
     calendar_unknown: list[int] = field(default_factory=list)
     similar: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None  # the case stands, but a step after its commit failed (index, signing...)
+    exit_code: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {"number": self.number, "file": self.file, "documents": self.documents,
                 "severity": self.severity, "reply_due": self.reply_due, "triage_reasons": self.reasons,
                 "calendar_unknown": self.calendar_unknown,
-                "similar": [h["number"] for h in self.similar]}
+                "similar": [h["number"] for h in self.similar], **({"error": self.error} if self.error else {})}
 
 
 def prepare(path: Path, *, allow_absolute: bool = False) -> Prepared:
@@ -103,10 +112,14 @@ def intake(arc: Archive, prepared: Prepared, *, allow_duplicate: bool = False) -
             shutil.rmtree(stage, ignore_errors=True)
             raise
         final = arc.layout.month_dir(period.year, period.month) / number
-        txn.publish(arc.layout, stage, final, number,
-                    txn.Entry(arc.actor, "intake", number, extra={"source": prepared.file}), arc.refresh)
-    return IntakeResult(number, prepared.file, documents_made, tri.severity, dl["reply_due"] or "", list(tri.reasons),
-                        list(dl["calendar_unknown"]))
+        result = IntakeResult(number, prepared.file, documents_made, tri.severity, dl["reply_due"] or "",
+                              list(tri.reasons), list(dl["calendar_unknown"]))
+        try:
+            txn.publish(arc.layout, stage, final, number,
+                        txn.Entry(arc.actor, "intake", number, extra={"source": prepared.file}), arc.refresh)
+        except AfterCommitError as exc:  # the case stands under its number; what is left is said with it
+            result.error, result.exit_code = str(exc), exc.exit_code
+    return result
 
 
 def _refuse_duplicate(arc: Archive, prepared: Prepared) -> None:
@@ -147,11 +160,13 @@ def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tr
     attachments = []
     if prepared.attachments:
         (stage / g.ATTACHMENTS_DIR).mkdir()
-    for spec, src in zip(case.get("attachments", []), prepared.attachments, strict=True):
+    limits = TextLimits.of(arc.settings)
+    for position, (spec, src) in enumerate(zip(case.get("attachments", []), prepared.attachments, strict=True), 1):
         dest = stage / g.ATTACHMENTS_DIR / src.name
-        shutil.copyfile(src, dest)
+        size, digest = _copy_attachment(src, dest)
         attachments.append({"file": f"{g.ATTACHMENTS_DIR}/{src.name}", "title": spec.get("title"),
-                            "source": spec["path"], "size": dest.stat().st_size, "sha256": sha256_file(dest)})
+                            "source": spec["path"], "size": size, "sha256": digest,
+                            **_keep_text(stage, dest, position, limits)})
     record: dict[str, Any] = {
         "number": number, "case": case, "triage": tri, "deadlines": dl, "attachments": attachments,
         "intake": {"source_name": Path(prepared.file).name, "sha256": sha256_bytes(prepared.raw),
@@ -167,28 +182,89 @@ def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tr
     return made
 
 
+@dataclass
+class IntakeFailure:
+    """A file of a batch that was not archived: refused as bad input, or stopped by the state or the disk."""
+
+    file: str
+    error: str
+    exit_code: int
+    refused: bool  # bad input (InputError) rather than a state or disk failure
+
+    def as_json(self) -> dict[str, Any]:
+        return {"number": None, "file": self.file, "documents": [], "error": self.error}
+
+
+def _failure_text(exc: Exception) -> tuple[str, int]:
+    if isinstance(exc, ArchiveError):
+        return str(exc), exc.exit_code
+    assert isinstance(exc, OSError)
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"disk error: {exc.strerror or exc}{where}", 2
+
+
+def _keep_text(record: Path, attachment: Path, position: int, limits: TextLimits) -> dict[str, Any]:
+    """Extract an attachment's text once, within the [search] caps, and keep it in the record: later changes
+    and rebuilds index this file instead of inflating the attachment again."""
+    if attachment.suffix.lower() not in EXTRACTABLE:
+        return {"text": None, "text_cut": None}
+    text, cut = attachment_text(attachment, limits)
+    rel = g.attachment_text(position)
+    (record / g.TEXT_DIR).mkdir(exist_ok=True)
+    with (record / rel).open("x", encoding="utf-8") as fh:
+        fh.write(text)
+    return {"text": rel, "text_cut": cut}
+
+
+def _copy_attachment(src: Attachment, dest: Path) -> tuple[int, str]:
+    """Copy from the handle opened at validation (never from the path again), hashing what is written."""
+    digest = hashlib.sha256()
+    size = 0
+    src.handle.seek(0)
+    with dest.open("xb") as out:
+        while chunk := src.handle.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
 def intake_files(arc: Archive, paths: list[Path], *, allow_absolute: bool = False, cred: Credential | None = None,
-                 meaning: str = "drafted", refused: Callable[[InputError], None] | None = None,
-                 allow_duplicate: bool = False) -> list[IntakeResult]:
-    """Each file accepted or refused on its own; accepted ones signed (with ``cred``) and compared with
-    earlier complaints. ``refused`` hears each refused file; the others go on."""
+                 meaning: str = "drafted", report: Callable[[IntakeResult | IntakeFailure], None] | None = None,
+                 allow_duplicate: bool = False) -> list[IntakeResult | IntakeFailure]:
+    """Each file accepted or not on its own, one result per file in order: a case archived (signed with
+    ``cred`` and compared with earlier complaints), or why not. A failure of one file (bad input, a state
+    such as a month without serials, a disk error) does not stop the others; a case that committed but whose
+    signing or comparison failed is a result with its number and ``error``. ``report`` hears each result as
+    it is made."""
     from archive.services import search, signatures
 
     if cred is not None:  # before anything is archived: the signer must be the person acting
         arc.acting_as(cred.signer.name, cred.signer.title, cred.signer.id)
-    results = []
+    results: list[IntakeResult | IntakeFailure] = []
     for path in paths:
+        outcome: IntakeResult | IntakeFailure
         try:
-            result = intake(arc, prepare(path, allow_absolute=allow_absolute), allow_duplicate=allow_duplicate)
-        except InputError as exc:
-            if refused is None:
-                raise
-            refused(exc)
-            continue
-        if cred is not None:
-            result.documents.extend(signatures.sign(arc, result.number, cred, meaning, list(documents.INTAKE_FORMS)))
-        result.similar = search.similar(arc, result.number, limit=3, earlier_only=True)
-        results.append(result)
+            prepared = prepare(path, allow_absolute=allow_absolute)
+            try:
+                outcome = intake(arc, prepared, allow_duplicate=allow_duplicate)
+            finally:
+                prepared.close()
+        except (ArchiveError, OSError) as exc:
+            text, code = _failure_text(exc)
+            outcome = IntakeFailure(str(path), text, code, isinstance(exc, InputError))
+        if isinstance(outcome, IntakeResult) and outcome.error is None:
+            try:
+                if cred is not None:
+                    outcome.documents.extend(signatures.sign(arc, outcome.number, cred, meaning,
+                                                             list(documents.INTAKE_FORMS)))
+                outcome.similar = search.similar(arc, outcome.number, limit=3, earlier_only=True)
+            except (ArchiveError, OSError) as exc:
+                text, code = _failure_text(exc)
+                outcome.error, outcome.exit_code = f"case {outcome.number} archived, but: {text}", code
+        results.append(outcome)
+        if report is not None:
+            report(outcome)
     return results
 
 

@@ -22,13 +22,14 @@ if TYPE_CHECKING:
 def rebuild(arc: Archive, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Recreate the register and the index from the record folders alone."""
     from archive.derived.register import row_of
-    from archive.search.extract import document
+    from archive.search.extract import TextLimits, document
 
     with arc.writing():
         dirs = folders.record_dirs(arc.layout)
         with txn.before_commit("rebuild"):
             count = arc.register.rebuild(row_of(casefile.load(p)) for p in dirs)
-            indexed = arc.engine.rebuild((document(casefile.load(p)) for p in dirs),
+            limits = TextLimits.of(arc.settings)
+            indexed = arc.engine.rebuild((document(casefile.load(p), limits) for p in dirs),
                                          (lambda done: progress(done, len(dirs))) if progress else None)
     return {"register_rows": count, "indexed": indexed}
 

@@ -77,7 +77,9 @@ def schedule(arc: Archive, start: str | None = None, end: str | None = None) -> 
     for view in _views(arc):
         if not view.retention_until:
             continue
-        month = (dt.date.fromisoformat(view.retention_until) + dt.timedelta(days=1)).isoformat()[:7]
+        until = dt.date.fromisoformat(view.retention_until)
+        # Due the day after; kept until the calendar's last day (9999-12-31) it is shown in that last month.
+        month = (until + dt.timedelta(days=1) if until < dt.date.max else until).isoformat()[:7]
         if (lo and month < lo) or (hi and month > hi):
             continue
         if view.active_holds:
