@@ -124,9 +124,9 @@ def sign(arc: Archive, number: str, cred: Credential, meaning: str, doc_ids: lis
                 if earlier.get(meaning, {}).get("signer") == cred.signer.id:
                     raise StateError(f"{doc_id} of case {number} is already signed by {cred.signer.id} as "
                                      f"{meaning}")
-                _in_order(arc.settings.signature_order, earlier, number, doc_id, meaning)
                 if arc.settings.separate_meanings:
                     _one_meaning_per_person(record, number, doc_id, cred.signer.id, meaning)
+                _in_order(arc.settings.signature_order, earlier, number, doc_id, meaning)
                 new = {"name": cred.signer.name, "title": cred.signer.title, "meaning": meaning, "time": now,
                        "fingerprint": cred.signer.fingerprint}
                 shown = {m: signing.display(r, arc.settings.zone) for m, r in {**earlier, meaning: new}.items()}
