@@ -204,6 +204,8 @@ def load(layout: Layout) -> Trust:
     registered: dict[str, Claim] = {}
     first_key: str | None = None
     for raw in audit.read_lines(layout.audit_log):
+        if b'"keys/' not in raw:  # every entry about a key names a file under keys/; skip the rest unparsed
+            continue
         try:
             entry = json.loads(raw)
             seq, actor, time = int(entry["seq"]), str(entry["actor"]), str(entry["time"])
