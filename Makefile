@@ -34,14 +34,24 @@ demo: system-deps venv
 	rm -rf $(DEMO_ROOT) $(DEMO_KEYS)
 	mkdir -p $(DEMO_KEYS)
 	$(BIN)/archive --root $(DEMO_ROOT) init
-	$(BIN)/archive --root $(DEMO_ROOT) keys create zhangli --name 张丽 --title "QA 主管" --out $(DEMO_KEYS)/zhangli.pem
-	$(BIN)/archive --root $(DEMO_ROOT) keys create huangtao --name 黄涛 --title 质量部经理 --out $(DEMO_KEYS)/huangtao.pem
+	# The first key is the administrator's; each signer makes their own key, the administrator certifies it.
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "档案管理员 李明" keys create liming --name 李明 --title 档案管理员 --out $(DEMO_KEYS)/liming.pem
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" keys create zhangli --name 张丽 --title "QA 主管" --out $(DEMO_KEYS)/zhangli.pem
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部 陈工" keys create chen --name 陈工 --title 质量工程师 --out $(DEMO_KEYS)/chen.pem
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部经理 黄涛" keys create huangtao --name 黄涛 --title 质量部经理 --out $(DEMO_KEYS)/huangtao.pem
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "档案管理员 李明" keys certify zhangli --key $(DEMO_KEYS)/liming.pem
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "档案管理员 李明" keys certify chen --key $(DEMO_KEYS)/liming.pem
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "档案管理员 李明" keys certify huangtao --key $(DEMO_KEYS)/liming.pem
+	$(BIN)/archive --root $(DEMO_ROOT) keys list
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" intake --sign-as $(DEMO_KEYS)/zhangli.pem examples/*.json
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" update 26110001 examples/updates/01-investigation.json
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" update 26110001 examples/updates/01-capa.json
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部经理 黄涛" update 26110001 examples/updates/01-close.json
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部 陈工" update 26110005 examples/updates/05-investigation.json
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部 陈工" update 26110005 examples/updates/05-capa.json
+	# 起草, then 审核, then 批准 on each current form ([signatures] order)
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量保证部 张丽" sign 26110001 --key $(DEMO_KEYS)/zhangli.pem --meaning drafted --document register-form --document investigation-report --document capa-record --document response-feedback
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部 陈工" sign 26110001 --key $(DEMO_KEYS)/chen.pem --meaning reviewed
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部经理 黄涛" sign 26110001 --key $(DEMO_KEYS)/huangtao.pem --meaning approved
 	$(BIN)/archive --root $(DEMO_ROOT) render 26110001 --pdf
 	$(BIN)/archive --root $(DEMO_ROOT) render 26110005 --pdf

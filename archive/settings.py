@@ -43,6 +43,9 @@ require_actor = true
 [signatures]
 # One person gives one meaning on a document: the key that drafted it may not also review or approve it.
 separate_meanings = true
+# Meanings in the order they are given on one version of a document: each needs the earlier ones first
+# (no 批准 before 审核). [] leaves the order free.
+order = ["drafted", "reviewed", "approved"]
 
 [closure]
 # Closure also needs the approval (批准) signature on every current form of the case.
@@ -205,6 +208,7 @@ class Settings:
     attachment_extract_seconds: int = 20
     index_text_max_chars: int = 20_000
     index_case_text_max_chars: int = 60_000
+    signature_order: tuple[str, ...] = ("drafted", "reviewed", "approved")
 
 
 def _defaults() -> dict[str, dict[str, Any]]:
@@ -271,6 +275,16 @@ def _search(section: dict[str, Any]) -> dict[str, int]:
     return dict(section)
 
 
+def _signature_order(values: list[str]) -> tuple[str, ...]:
+    for v in values:
+        if v not in vocab.DOCUMENT_MEANINGS:
+            raise SettingsError(f"archive.toml: signatures.order: unknown meaning {v!r}; "
+                                f"use {', '.join(vocab.DOCUMENT_MEANINGS)}")
+    if len(set(values)) != len(values):
+        raise SettingsError("archive.toml: signatures.order: a meaning is listed twice")
+    return tuple(values)
+
+
 def from_mapping(data: dict[str, Any]) -> Settings:
     defaults = _defaults()
     merged: dict[str, dict[str, Any]] = {}
@@ -323,6 +337,7 @@ def from_mapping(data: dict[str, Any]) -> Settings:
         separate_meanings=merged["signatures"]["separate_meanings"],
         require_approvals=merged["closure"]["require_approvals"],
         **_search(merged["search"]),
+        signature_order=_signature_order(merged["signatures"]["order"]),
     )
 
 

@@ -33,6 +33,8 @@ CAPA_KIND: Final = _vocab({"correction": "纠正", "corrective": "纠正措施",
 MEANING: Final = _vocab({"drafted": "起草", "reviewed": "审核", "approved": "批准", "witnessed": "监销"})
 # Meanings a signature on a case document may carry; "witnessed" belongs to destruction certificates.
 DOCUMENT_MEANINGS: Final = ("drafted", "reviewed", "approved")
+# What a certified key may do: sign, or also certify other people's keys (21 CFR 11.100(b)).
+KEY_ROLE: Final = _vocab({"signer": "签名人", "admin": "管理员"})
 HOLD_STATE: Final = _vocab({"active": "法律保全中", "released": "已解除"})
 # Why an attachment's kept text is shorter than the attachment ([search] settings cap extraction).
 TEXT_CUT: Final = _vocab({"text": "文本超过上限", "inflate": "解压超过上限", "time": "提取超时"})

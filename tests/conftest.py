@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,43 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _unexpected_skips and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# ---------------------------------------------------------------- signers' keys
+# A key is created by its owner (the actor names them) and signs only once an administrator who is another
+# person certified it; the first key of an archive is its administrator's. Tests make keys through this one
+# helper so a change to those rules is adapted in one place.
+KEY_PASSPHRASE = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    name: str
+    title: str
+    pem: Path
+    passphrase: str
+
+    @property
+    def actor(self) -> str:
+        return f"{self.title} {self.name}"
+
+
+def make_key(root: Path, kid: str, name: str, title: str, out: Path, passphrase: str = KEY_PASSPHRASE,
+             certify_with: Key | None = None, role: str | None = None) -> Key:
+    """``archive keys create`` as its owner, then (``certify_with`` an administrator's Key) ``keys certify``."""
+    key = Key(kid, name, title, out, passphrase)
+    r = CliRunner().invoke(main, ["--root", str(root), "--actor", key.actor, "keys", "create", kid, "--name", name,
+                                  "--title", title, "--out", str(out)],
+                           env={"ARCHIVE_PASSPHRASE": passphrase}, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    if certify_with is not None:
+        r = certify_key(root, kid, certify_with, role)
+        assert r.exit_code == 0, r.output
+    return key
+
+
+def certify_key(root: Path, kid: str, admin: Key, role: str | None = None) -> Any:
+    return CliRunner().invoke(main, ["--root", str(root), "--actor", admin.actor, "keys", "certify", kid,
+                                     "--key", str(admin.pem), *(["--role", role] if role else [])],
+                              env={"ARCHIVE_PASSPHRASE": admin.passphrase}, catch_exceptions=False)

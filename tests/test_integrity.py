@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_CASES, SHARED_UPDATES, Cli, audit_entries, record_dirs, snapshot
+from conftest import SHARED_CASES, SHARED_UPDATES, Cli, audit_entries, make_key, record_dirs, snapshot
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from archive.integrity import signing
@@ -28,17 +28,21 @@ def keydir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def worked(root: Path, cli: Cli, keydir: Path) -> Path:
-    """An archive after intake, updates, signatures by two people, re-rendering and a checkpoint."""
+    """An archive after intake, updates, signatures by three people in order, re-rendering and a checkpoint."""
+    admin = make_key(root, "zhoumin", "周敏", "档案管理员", keydir / "zhoumin.pem", PASS["ARCHIVE_PASSPHRASE"])
     for sid, name, title in (("zhangli", "张丽", "QA 主管"), ("huangtao", "黄涛", "质量部经理")):
-        r = cli("keys", "create", sid, "--name", name, "--title", title, "--out", str(keydir / f"{sid}.pem"), env=PASS)
-        assert r.exit_code == 0, r.output
+        make_key(root, sid, name, title, keydir / f"{sid}.pem", PASS["ARCHIVE_PASSPHRASE"], certify_with=admin)
     r = cli("--actor", "QA 主管 张丽", "intake", "--sign-as", str(keydir / "zhangli.pem"), str(SHARED_CASES[0]),
             str(SHARED_CASES[4]), env=PASS)
     assert r.exit_code == 0, r.output
     assert cli("update", "26110001", str(SHARED_UPDATES / "01-investigation.json")).exit_code == 0
-    r = cli("--actor", "质量部经理 黄涛", "sign", "26110001", "--key", str(keydir / "huangtao.pem"), "--meaning",
-            "approved", env=PASS)
-    assert r.exit_code == 0, r.output
+    # drafted, reviewed, approved: each meaning on the current version after the earlier ones ([signatures] order)
+    for actor, key, meaning, docs in (("QA 主管 张丽", "zhangli", "drafted", ("register-form", "investigation-report")),
+                                      ("档案管理员 周敏", "zhoumin", "reviewed", ()),
+                                      ("质量部经理 黄涛", "huangtao", "approved", ())):
+        r = cli("--actor", actor, "sign", "26110001", "--key", str(keydir / f"{key}.pem"), "--meaning", meaning,
+                *[a for d in docs for a in ("--document", d)], env=PASS)
+        assert r.exit_code == 0, r.output
     assert cli("render", "--force", "26110002").exit_code == 0
     assert cli("--actor", "黄涛", "seal", "--key", str(keydir / "huangtao.pem"), env=PASS).exit_code == 0
     return root
@@ -247,15 +251,16 @@ def test_unknown_meaning_is_a_usage_error(worked: Path, cli: Cli, keydir: Path) 
 
 
 def test_private_key_is_encrypted_0600_and_never_inside_the_root(root: Path, cli: Cli, keydir: Path) -> None:
-    r = cli("keys", "create", "wuf", "--name", "吴凡", "--title", "物流", "--out", str(keydir / "wuf.pem"), env=PASS)
+    r = cli("--actor", "物流 吴凡", "keys", "create", "wuf", "--name", "吴凡", "--title", "物流", "--out",
+            str(keydir / "wuf.pem"), env=PASS)
     assert r.exit_code == 0
     pem = keydir / "wuf.pem"
     assert stat.S_IMODE(pem.stat().st_mode) == 0o600
     assert b"ENCRYPTED PRIVATE KEY" in pem.read_bytes()
     registered = json.loads((root / "keys" / "wuf.json").read_text(encoding="utf-8"))
     assert set(registered) >= {"id", "name", "title", "public_key", "fingerprint", "created_at"}
-    r = cli("keys", "create", "inside", "--name", "x", "--title", "y", "--out", str(root / "keys" / "x.pem"),
-            env=PASS)
+    r = cli("--actor", "y x", "keys", "create", "inside", "--name", "x", "--title", "y", "--out",
+            str(root / "keys" / "x.pem"), env=PASS)
     assert r.exit_code == 2 and "never lives inside the archive root" in r.stderr
     assert not (root / "keys" / "x.pem").exists()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, audit_entries, record_dirs, snapshot, write_case
+from conftest import Cli, audit_entries, make_key, record_dirs, snapshot, write_case
 
 PASS = {"ARCHIVE_PASSPHRASE": "approver-pass", "ARCHIVE_WITNESS_PASSPHRASE": "witness-pass"}
 SECRET = {"name": "欧阳修远", "lot": "ZZLOT9876", "text": "独特投诉内容甲乙丙丁", "file": "ouyang-letter.txt",
@@ -60,16 +60,15 @@ def _intake(cli: Cli, tmp: Path, name: str, **fields: Any) -> str:
 
 
 @pytest.fixture
-def keys(cli: Cli, tmp_path: Path) -> dict[str, Path]:
+def keys(root: Path, tmp_path: Path) -> dict[str, Path]:
+    """The approver and the witness, certified by the archive's administrator (its first key)."""
     folder = tmp_path / "keys"
     folder.mkdir()
+    admin = make_key(root, "zhoumin", "周敏", "系统管理员", folder / "zhoumin.pem", "admin-pass")
     out = {}
     for kid, name, title, secret in (("huang", "黄涛", "质量部经理", "approver-pass"),
                                      ("li", "李明", "档案管理员", "witness-pass")):
-        out[kid] = folder / f"{kid}.pem"
-        r = cli("keys", "create", kid, "--name", name, "--title", title, "--out", str(out[kid]),
-                env={"ARCHIVE_PASSPHRASE": secret})
-        assert r.exit_code == 0, r.output
+        out[kid] = make_key(root, kid, name, title, folder / f"{kid}.pem", secret, certify_with=admin).pem
     return out
 
 
@@ -216,7 +215,7 @@ def test_too_few_keys_or_the_wrong_people_are_refused_before_anything_is_destroy
     ]
     env = {"ARCHIVE_PASSPHRASE": "approver-pass", "ARCHIVE_WITNESS_PASSPHRASE": "approver-pass"}
     rules = ("a witness of another person signs with --witness", "the approver signs the certificate with --sign-as",
-             "'张三' does not name the owner of the --sign-as key", "the witness must be a different person")
+             "'张三' is not the registered owner of the --sign-as key", "is the same person as the approver")
     for args, rule in zip(attempts, rules, strict=True):
         result = cli(*args, env=env if args[-1] == str(keys["huang"]) else PASS)
         assert result.exit_code == 2, (args, result.output)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHARED_CASES, SHARED_UPDATES, Cli, audit_entries, run_archive, snapshot, write_case
+from conftest import SHARED_CASES, SHARED_UPDATES, Cli, audit_entries, make_key, run_archive, snapshot, write_case
 
 PASS = {"ARCHIVE_PASSPHRASE": "passphrase-1"}
 
@@ -74,13 +74,21 @@ def test_closure_with_an_open_capa_action_needs_a_reason(root: Path, cli: Cli, t
 
 
 @pytest.fixture
-def signers(cli: Cli, tmp_path: Path) -> dict[str, Path]:
-    out = {}
+def signers(root: Path, tmp_path: Path) -> dict[str, Path]:
+    """周敏 the administrator (first key, and the reviewer here), 张丽 and 黄涛 certified by her."""
+    admin = make_key(root, "zhoumin", "周敏", "档案管理员", tmp_path / "zhoumin.pem", PASS["ARCHIVE_PASSPHRASE"])
+    out = {"zhoumin": admin.pem}
     for kid, name, title in (("zhangli", "张丽", "QA 主管"), ("huangtao", "黄涛", "质量部经理")):
-        out[kid] = tmp_path / f"{kid}.pem"
-        r = cli("keys", "create", kid, "--name", name, "--title", title, "--out", str(out[kid]), env=PASS)
-        assert r.exit_code == 0, r.output
+        out[kid] = make_key(root, kid, name, title, tmp_path / f"{kid}.pem", PASS["ARCHIVE_PASSPHRASE"],
+                            certify_with=admin).pem
     return out
+
+
+def _draft_and_review(cli: Cli, signers: dict[str, Path], number: str) -> None:
+    """Approval comes after 起草 and 审核 on the same version ([signatures] order)."""
+    for actor, kid, meaning in (("张丽", "zhangli", "drafted"), ("周敏", "zhoumin", "reviewed")):
+        r = cli("--actor", actor, "sign", number, "--key", str(signers[kid]), "--meaning", meaning, env=PASS)
+        assert r.exit_code == 0, r.output
 
 
 def test_one_key_may_not_draft_and_approve_the_same_document(root: Path, cli: Cli, tmp_path: Path,
@@ -94,8 +102,9 @@ def test_one_key_may_not_draft_and_approve_the_same_document(root: Path, cli: Cl
     toml = root / "archive.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("separate_meanings = true", "separate_meanings = false"),
                     encoding="utf-8")
-    r = cli("--actor", "张丽", "sign", "26110001", "--key", str(signers["zhangli"]), "--meaning", "approved", env=PASS)
-    assert r.exit_code == 0, r.output
+    for meaning in ("reviewed", "approved"):
+        r = cli("--actor", "张丽", "sign", "26110001", "--key", str(signers["zhangli"]), "--meaning", meaning, env=PASS)
+        assert r.exit_code == 0, r.output
 
 
 def test_an_actor_who_is_not_the_key_owner_is_refused(root: Path, cli: Cli, signers: dict[str, Path]) -> None:
@@ -107,6 +116,7 @@ def test_an_actor_who_is_not_the_key_owner_is_refused(root: Path, cli: Cli, sign
     r = cli("--actor", "张丽", "intake", "--sign-as", str(signers["huangtao"]), str(SHARED_CASES[1]), env=PASS)
     assert r.exit_code == 2 and "黄涛" in r.stderr, r.stderr
     assert snapshot(root) == before
+    _draft_and_review(cli, signers, "26110001")
     r = cli("--actor", "质量部经理 黄涛", "sign", "26110001", "--key", str(signers["huangtao"]), "--meaning",
             "approved", env=PASS)
     assert r.exit_code == 0
@@ -129,6 +139,7 @@ def test_a_reopened_case_lists_its_lapsed_approvals(root: Path, cli: Cli, tmp_pa
     assert cli("intake", str(SHARED_CASES[0])).exit_code == 0
     for name in ("01-investigation.json", "01-capa.json", "01-close.json"):
         assert cli("update", "26110001", str(SHARED_UPDATES / name)).exit_code == 0
+    _draft_and_review(cli, signers, "26110001")
     r = cli("--actor", "黄涛", "sign", "26110001", "--key", str(signers["huangtao"]), "--meaning", "approved",
             env=PASS)
     assert r.exit_code == 0, r.output
@@ -154,6 +165,7 @@ def test_closure_can_require_approvals(root: Path, cli: Cli, tmp_path: Path, sig
         assert cli("update", "26110001", str(SHARED_UPDATES / name)).exit_code == 0
     refused = cli("update", "26110001", str(SHARED_UPDATES / "01-close.json"))
     assert refused.exit_code == 2 and "批准" in refused.stderr
+    _draft_and_review(cli, signers, "26110001")
     r = cli("--actor", "黄涛", "sign", "26110001", "--key", str(signers["huangtao"]), "--meaning", "approved",
             env=PASS)
     assert r.exit_code == 0

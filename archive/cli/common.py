@@ -130,7 +130,11 @@ def passphrase(confirm: bool = False, *, env: str = "ARCHIVE_PASSPHRASE", prompt
     value = os.environ.get(env)
     if value is not None:
         return value
-    if not sys.stdin.isatty():
+    try:
+        terminal = sys.stdin is not None and sys.stdin.isatty()
+    except ValueError:  # stdin was closed
+        terminal = False
+    if not terminal:
         fail(f"no passphrase: set {env} or run on a terminal")
     typed: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
     return typed

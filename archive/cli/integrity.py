@@ -20,7 +20,7 @@ KEY = click.Path(dir_okay=False, path_type=Path)
 
 @main.group(name="keys")
 def keys_group() -> None:
-    """Signers' keys: create, list, retire."""
+    """Signers' keys: create, certify, list, retire."""
 
 
 @archive_command(keys_group, "create", needs="write", json_output=False)
@@ -39,9 +39,22 @@ def keys_create(arc: Archive, signer_id: str, name: str, title: str, out: Path) 
                f"private key in {out} (mode 0600)")
 
 
+@archive_command(keys_group, "certify", needs="write", json_output=False)
+@click.argument("signer_id", metavar="ID")
+@click.option("--key", "key", required=True, type=KEY, help="The certifying administrator's private key file.")
+@click.option("--role", type=click.Choice(["signer", "admin"]), default="signer", show_default=True,
+              help="signer: may sign; admin: may also certify keys.")
+def keys_certify(arc: Archive, signer_id: str, key: Path, role: str) -> None:
+    """An administrator (another person) certifies a key: only then does it sign (21 CFR 11.100(b))."""
+    from archive.services.signatures import certify_key
+
+    cert = certify_key(arc, signer_id, credential(arc, key), role)
+    click.echo(f"key {cert['id']} certified as {role} by {cert['certified_by']} at {cert['time']}")
+
+
 @archive_command(keys_group, "list")
 def keys_list(arc: Archive, as_json: bool) -> None:
-    """Registered signers."""
+    """Registered signers: who registered and who certified each key, its role, whether it signs."""
     from archive.services.signatures import list_keys
 
     emit(as_json, list_keys(arc), text.keys_table)

@@ -130,9 +130,15 @@ def update_lines(d: dict[str, Any]) -> str:
 def keys_table(rows: list[dict[str, Any]]) -> str:
     from archive.integrity.keys import short
 
-    return table(["id", "姓名", "职务", "指纹", "创建", "停用"],
-                 [[r["id"], r["name"], r["title"], short(r["fingerprint"]), r["created_at"], r["retired_at"] or ""]
-                  for r in rows])
+    def certified(r: dict[str, Any]) -> str:
+        if r["first_key"]:
+            return "首个密钥"  # the archive's first key is its administrator's
+        return f"{r['certified_by']} {r['certified_at']}" if r["certified_by"] else ""
+
+    return table(["id", "姓名", "职务", "指纹", "创建", "登记人", "角色", "认证", "可签名", "停用"],
+                 [[r["id"], r["name"], r["title"], short(r["fingerprint"]), r["created_at"], r["registered_by"] or "",
+                   vocab.KEY_ROLE[r["role"]] if r["role"] else "未认证", certified(r),
+                   "是" if r["can_sign"] else "否", r["retired_at"] or ""] for r in rows])
 
 
 def templates_table(rows: list[dict[str, Any]]) -> str:

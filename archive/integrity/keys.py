@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,19 +60,63 @@ def retirement_file(keys_dir: Path, signer_id: str) -> Path:
     return keys_dir / f"{signer_id}.retired.json"
 
 
-def load_all(keys_dir: Path) -> dict[str, Signer]:
+def certification_file(keys_dir: Path, signer_id: str) -> Path:
+    return keys_dir / f"{signer_id}.certified.json"
+
+
+# Files in keys/ that belong to a key but are not key files themselves.
+COMPANION_SUFFIXES = (".retired.json", ".certified.json")
+_FIELDS = frozenset(Signer.__dataclass_fields__) - {"retired_at"}
+
+
+def _parse(path: Path) -> Signer | str:
+    """The signer a key file holds, or why it holds none."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return "not readable JSON"
+    if not isinstance(data, dict) or set(data) != _FIELDS or not all(isinstance(data[k], str) for k in _FIELDS):
+        return f"not a key file (a key file holds exactly {', '.join(sorted(_FIELDS))} as text)"
+    if data["id"] != path.name.removesuffix(".json"):
+        return f"holds key {data['id']!r}, not the key its name says"
+    signer = Signer(**data)
+    try:
+        public = signer.public()
+    except ValueError:
+        return "public_key is not an Ed25519 public key"
+    if fingerprint(public) != signer.fingerprint:
+        return "fingerprint is not the SHA-256 of its public key"
+    retired = retirement_file(path.parent, signer.id)
+    if retired.exists():
+        try:
+            when = json.loads(retired.read_text(encoding="utf-8"))["retired_at"]
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+            when = None
+        # An unreadable retirement still retires the key: it signs nothing until someone looks.
+        signer = replace(signer, retired_at=str(when) if isinstance(when, str) and when else "0000-unreadable")
+    return signer
+
+
+def scan(keys_dir: Path) -> tuple[dict[str, Signer], dict[str, str]]:
+    """Every key file under keys/ as a signer, and each ``*.json`` that is not one with the reason
+    (ignored as a key: a stray file never becomes a signer or stops the archive from reading its keys)."""
     out: dict[str, Signer] = {}
+    bad: dict[str, str] = {}
     if not keys_dir.is_dir():
-        return out
+        return out, bad
     for p in sorted(keys_dir.glob("*.json")):
-        if p.name.endswith(".retired.json"):
+        if p.name.endswith(COMPANION_SUFFIXES) or not p.is_file():
             continue
-        data = json.loads(p.read_text(encoding="utf-8"))
-        retired = retirement_file(keys_dir, data["id"])
-        if retired.exists():
-            data["retired_at"] = json.loads(retired.read_text(encoding="utf-8"))["retired_at"]
-        out[data["id"]] = Signer(**data)
-    return out
+        parsed = _parse(p)
+        if isinstance(parsed, str):
+            bad[p.name] = parsed
+        else:
+            out[parsed.id] = parsed
+    return out, bad
+
+
+def load_all(keys_dir: Path) -> dict[str, Signer]:
+    return scan(keys_dir)[0]
 
 
 def by_fingerprint(keys_dir: Path) -> dict[str, Signer]:

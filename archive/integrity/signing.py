@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from archive import vocab
-from archive.integrity.keys import Signer, open_private, short, signer_for
+from archive.integrity.keys import KeyError_, Signer, open_private, short, signer_for
 from archive.record.grammar import SIGNATURES_DIR, document_id
 from archive.store.audit import canonical
 
@@ -30,8 +30,15 @@ class Credential:
 
 
 def open_credential(keys_dir: Path, key_path: Path, passphrase: str) -> Credential:
+    """The key opened, registered, unretired, its file the audited one, and certified: else nothing signs."""
+    from archive.integrity import trust
+
     private = open_private(key_path, passphrase)
-    return Credential(private, signer_for(keys_dir, private, key_path))
+    signer = signer_for(keys_dir, private, key_path)
+    problem = trust.load_keys_dir(keys_dir).signing_problem(signer.id)
+    if problem:
+        raise KeyError_(f"--key {key_path}: {problem}")
+    return Credential(private, signer)
 
 
 def display(sig: dict[str, Any], zone: ZoneInfo) -> dict[str, str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.integrity import certificate, keys, signing
+from archive.integrity import certificate, keys, signing, trust
 from archive.record import folders as store
 from archive.record.grammar import TOMBSTONE_SUFFIX
 from archive.store import audit
@@ -20,7 +20,7 @@ from archive.store.manifest import MANIFEST
 
 KINDS = ("file_changed", "file_missing", "unexpected_file", "record_folder_missing", "record_not_in_log",
          "manifest_changed", "signature_invalid", "signer_unknown", "signer_retired", "chain_broken",
-         "checkpoint_invalid", "certificate_invalid")
+         "checkpoint_invalid", "certificate_invalid", "key_invalid", "certification_invalid", "signer_uncertified")
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,8 @@ class _Hashes:
 
 
 def _check_signature(root: Path, record: Path, number: str, rel: str, rec: dict[str, Any],
-                     signers: dict[str, keys.Signer], hashes: _Hashes, report: Report) -> None:
+                     signers: dict[str, keys.Signer], certified: dict[str, str], hashes: _Hashes,
+                     report: Report) -> None:
     where = f"{record.relative_to(root).as_posix()}/{rel}"
     report.signatures += 1
     signer = signers.get(str(rec.get("signer")))
@@ -158,6 +159,10 @@ def _check_signature(root: Path, record: Path, number: str, rel: str, rec: dict[
     if signer.retired_at and signer.retired_at <= str(rec.get("time")):
         report.add("signer_retired", where, f"key {signer.id} was retired {signer.retired_at}, "
                                             f"before this signature ({rec.get('time')})")
+    since = certified.get(signer.id)
+    if since is None or since > str(rec.get("time")):
+        report.add("signer_uncertified", where, f"key {signer.id} was not certified when it signed ({rec.get('time')})"
+                   + (f"; certified {since}" if since else ""))
     if rec.get("number") != number:
         report.add("signature_invalid", where, f"signature was made for case {rec.get('number')}, not {number}")
         return
@@ -165,8 +170,8 @@ def _check_signature(root: Path, record: Path, number: str, rel: str, rec: dict[
         report.add("signature_invalid", where, f"{rec.get('document')} is not the file that was signed")
 
 
-def _check_record(root: Path, record: Path, log: _Log, signers: dict[str, keys.Signer], hashes: _Hashes,
-                  report: Report) -> None:
+def _check_record(root: Path, record: Path, log: _Log, signers: dict[str, keys.Signer], certified: dict[str, str],
+                  hashes: _Hashes, report: Report) -> None:
     number = record.name
     rel_record = record.relative_to(root).as_posix()
     report.records += 1
@@ -196,7 +201,7 @@ def _check_record(root: Path, record: Path, log: _Log, signers: dict[str, keys.S
         if p.is_file() and rel != MANIFEST and rel not in listed:
             report.add("unexpected_file", f"{rel_record}/{rel}", "not listed in the manifest")
     for rel, rec in _signature_records(record, report):
-        _check_signature(root, record, number, rel, rec, signers, hashes, report)
+        _check_signature(root, record, number, rel, rec, signers, certified, hashes, report)
 
 
 def _signature_records(record: Path, report: Report) -> list[tuple[str, dict[str, Any]]]:
@@ -268,7 +273,9 @@ def check_records(layout: Layout, records: list[Path]) -> tuple[list[Finding], d
     returns the audit chain's own findings, without which nothing the log says of a record can be trusted."""
     chain = Report(audit.head(layout.audit_log))
     log = _read_chain(layout.audit_log, chain)
-    signers = keys.load_all(layout.keys)
+    keyring = trust.load(layout)
+    signers = keyring.trusted()
+    certified = {sid: since for sid in signers if (since := keyring.certified_at(sid)) is not None}
     wanted = {p.name for p in records}
     claims: dict[str, list[tuple[str, str, int]]] = {}
     for number, rel, sha, seq in log.claims:
@@ -278,7 +285,7 @@ def check_records(layout: Layout, records: list[Path]) -> tuple[list[Finding], d
     for record in records:
         report = Report(chain.head)
         hashes = _Hashes(report)
-        _check_record(layout.root, record, log, signers, hashes, report)
+        _check_record(layout.root, record, log, signers, certified, hashes, report)
         for rel, sha, seq in claims.get(record.name, []):
             _check_claim(layout.root, record / rel, sha, seq, hashes, report)
         out[record.name] = report.findings
@@ -289,7 +296,10 @@ def run(layout: Layout, numbers: list[str] | None = None,
         progress: Callable[[int, int], None] | None = None) -> Report:
     report = Report(audit.head(layout.audit_log))
     log = _read_chain(layout.audit_log, report)
-    signers = keys.load_all(layout.keys)
+    # Only keys whose files are their audited registrations verify anything: a key planted in keys/ is no signer.
+    keyring = trust.load(layout)
+    signers = keyring.trusted()
+    certified = {sid: since for sid in signers if (since := keyring.certified_at(sid)) is not None}
     hashes = _Hashes(report)
     records = {p.name: p for p in store.record_dirs(layout)}
     tombstoned = {p.name.removesuffix(TOMBSTONE_SUFFIX) for p in store.tombstones(layout)}
@@ -302,7 +312,7 @@ def run(layout: Layout, numbers: list[str] | None = None,
         batch = todo[start:start + 64]
         hashes.prefetch([p for r in batch for p in r.rglob("*") if p.is_file() and p.name != MANIFEST])
         for i, record in enumerate(batch, start=start + 1):
-            _check_record(layout.root, record, log, signers, hashes, report)
+            _check_record(layout.root, record, log, signers, certified, hashes, report)
             if progress:
                 progress(i, len(todo))
     # A root file may be replaced by a later change (templates.toml on each registration): its last claim counts.
@@ -319,10 +329,14 @@ def run(layout: Layout, numbers: list[str] | None = None,
         _check_claim(layout.root, path, sha, seq, hashes, report)
     claimed_root = {rel for number, rel, _, _ in log.claims if number is None}
     for folder in (layout.keys, layout.audit_dir / "checkpoints", layout.root / certificate.CERTIFICATES_DIR):
-        for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        # keys/ holds only audited files: anything else there (a note, a private key) is a finding too
+        found = folder.rglob("*") if folder == layout.keys else folder.glob("*.json")
+        for p in sorted(found) if folder.is_dir() else []:
             rel = p.relative_to(layout.root).as_posix()
-            if rel not in claimed_root:
+            if rel not in claimed_root and not p.is_dir():
                 report.add("unexpected_file", rel, "not recorded in the audit log")
+    for kind, where, detail in keyring.findings():
+        report.add(kind, where, detail)
     _check_templates(layout, claimed_root, report)
     _check_certificates(layout, signers, report)
     _check_checkpoints(layout, log, signers, report)

@@ -82,7 +82,8 @@ class Archive:
         settings = settings_mod.load(layout.root)
         return cls(layout, settings, *_actor(actor, settings, write))
 
-    def acting_as(self, signer_name: str, signer_title: str, key_id: str) -> None:
+    def acting_as(self, signer_name: str, signer_title: str, key_id: str,
+                  why: str = "a signature is its owner's act; act as that person or use their key") -> None:
         """A signature is its key owner's act: the audit actor must name that person (or becomes them
         when nobody was named and the settings allow that)."""
         if signer_name in self.actor:
@@ -90,8 +91,7 @@ class Archive:
         if not self.actor_given:
             self.actor = f"{signer_title} {signer_name}"
             return
-        raise StateError(f"--actor {self.actor!r} does not name {signer_name}, the owner of key {key_id}: "
-                         "a signature is its owner's act; act as that person or use their key")
+        raise StateError(f"--actor {self.actor!r} does not name {signer_name}, the owner of key {key_id}: {why}")
 
     @classmethod
     def create(cls, root: str | Path, actor: str | None = None) -> Archive:

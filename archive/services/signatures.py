@@ -23,8 +23,12 @@ if TYPE_CHECKING:
 
 
 def create_key(arc: Archive, signer_id: str, name: str, title: str, out: Path, passphrase: str) -> keys.Signer:
+    """A key is made by its owner: the acting person must be the one --name names. It signs once an
+    administrator certified it; the archive's first key is its administrator's (see integrity.trust)."""
     from archive.integrity import keys
 
+    arc.acting_as(name.strip(), title.strip(), signer_id,
+                  why="a key is created by its owner; that person makes their own key")
     with arc.writing():
         signer, _path, record = keys.create(arc.layout.keys, arc.layout.root, signer_id, name, title, out,
                                             passphrase)
@@ -32,6 +36,46 @@ def create_key(arc: Archive, signer_id: str, name: str, title: str, out: Path, p
                       txn.Entry(arc.actor, "key-create", extra={"signer": signer_id,
                                                                 "fingerprint": signer.fingerprint}))
     return signer
+
+
+def certify_key(arc: Archive, signer_id: str, cred: Credential, role: str = "signer") -> dict[str, Any]:
+    """An administrator who is another person vouches for a key (21 CFR 11.100(b)): only then does it sign.
+    ``role="admin"`` makes its owner an administrator too (who then certifies keys); a certified signer is
+    raised to administrator the same way, by a new certification replacing the old."""
+    from archive.integrity import keys, trust
+
+    if role not in vocab.KEY_ROLE:
+        raise StateError(f"--role {role!r}: use {', '.join(vocab.KEY_ROLE)}")
+    admin = cred.signer
+    arc.acting_as(admin.name, admin.title, admin.id, why="a certification is the administrator's act")
+    with arc.writing():
+        t = trust.load(arc.layout)
+        target = t.signers.get(signer_id)
+        if target is None:
+            raise NotFound(f"key {signer_id} is not registered")
+        problem = t.registration_problem(signer_id)
+        if problem:
+            raise StateError(f"key {signer_id}: {problem}")
+        if target.retired_at:
+            raise StateError(f"key {signer_id} was retired on {target.retired_at}; it is certified no more")
+        if t.role(admin.id) != "admin":
+            raise StateError(f"key {admin.id} ({admin.name}) is not an administrator: only an administrator "
+                             f"certifies keys (role {t.role(admin.id) or 'none'})")
+        if admin.id == target.id or admin.name == target.name:
+            raise StateError(f"key {signer_id} belongs to {target.name}: a key is certified by another person "
+                             "than its owner")
+        held = t.role(signer_id)
+        if held == "admin" or held == role:
+            raise StateError(f"key {signer_id} is already certified as {vocab.KEY_ROLE[held]} ({held})")
+        now = clock.utc_now()
+        data = trust.certification_bytes(target, t.key_sha256(signer_id), role, admin, cred.private, now)
+        rel = keys.certification_file(arc.layout.keys, signer_id).relative_to(arc.layout.root).as_posix()
+        txn.add_files(arc.layout, {rel: data},
+                      txn.Entry(arc.actor, "key-certify", extra={"signer": signer_id, "role": role,
+                                                                 "certified_by": admin.id,
+                                                                 "fingerprint": target.fingerprint}),
+                      replace=frozenset({rel}))
+        return dict(json.loads(data))
 
 
 def retire_key(arc: Archive, signer_id: str, reason: str) -> keys.Signer:
@@ -49,9 +93,10 @@ def retire_key(arc: Archive, signer_id: str, reason: str) -> keys.Signer:
 
 
 def list_keys(arc: Archive) -> list[dict[str, Any]]:
-    from archive.integrity import keys
+    from archive.integrity import trust
 
-    return [s.as_json() for s in keys.load_all(arc.layout.keys).values()]
+    t = trust.load(arc.layout)
+    return [t.describe(s) for s in t.signers.values()]
 
 
 def sign(arc: Archive, number: str, cred: Credential, meaning: str, doc_ids: list[str] | None = None) -> list[str]:
@@ -81,6 +126,7 @@ def sign(arc: Archive, number: str, cred: Credential, meaning: str, doc_ids: lis
                                      f"{meaning}")
                 if arc.settings.separate_meanings:
                     _one_meaning_per_person(record, number, doc_id, cred.signer.id, meaning)
+                _in_order(arc.settings.signature_order, earlier, number, doc_id, meaning)
                 new = {"name": cred.signer.name, "title": cred.signer.title, "meaning": meaning, "time": now,
                        "fingerprint": cred.signer.fingerprint}
                 shown = {m: signing.display(r, arc.settings.zone) for m, r in {**earlier, meaning: new}.items()}
@@ -100,6 +146,17 @@ def sign(arc: Archive, number: str, cred: Credential, meaning: str, doc_ids: lis
                                     extra={"signer": cred.signer.id, "meaning": meaning, "documents": targets}),
                           write, arc.refresh)
     return made
+
+
+def _in_order(order: tuple[str, ...], earlier: dict[str, Any], number: str, doc_id: str, meaning: str) -> None:
+    """批准 needs 审核, 审核 needs 起草, on this very content ([signatures] order)."""
+    if meaning not in order:
+        return
+    missing = [m for m in order[:order.index(meaning)] if m not in earlier]
+    if missing:
+        need = ", ".join(f"{vocab.MEANING[m]} ({m})" for m in missing)
+        raise StateError(f"{doc_id} of case {number}: {vocab.MEANING[meaning]} ({meaning}) needs {need} on this "
+                         "version first (archive.toml [signatures] order)")
 
 
 def _one_meaning_per_person(record: Path, number: str, doc_id: str, signer: str, meaning: str) -> None:
