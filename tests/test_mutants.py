@@ -29,8 +29,8 @@ def edit_settings(root: Path, old: str, new: str) -> None:
 
 def _intake(cli: Cli, path: Path) -> tuple[int, str, str]:
     result = cli("intake", "--json", str(path))
-    numbers = [item["number"] for item in json.loads(result.stdout or "[]")]
-    return result.exit_code, numbers[0] if numbers else "", result.stderr
+    numbers = [item["number"] for item in json.loads(result.stdout or "[]")]  # one entry per file, None if refused
+    return result.exit_code, numbers[0] or "" if numbers else "", result.stderr
 
 
 # --- allocation: the last serial of a month is given (mutant: `serial > max_serial` → `>=`) -----------------

@@ -178,7 +178,7 @@ def test_a_duplicate_intake_is_refused_unless_allowed(root: Path, cli: Cli, tmp_
     assert cli("intake", str(first)).exit_code == 0
     again = cli("intake", "--json", str(first), str(other))  # a batch re-run after one refused file
     assert again.exit_code == 2 and "26110001" in again.stderr
-    assert [i["number"] for i in json.loads(again.stdout)] == ["26110002"]
+    assert [i["number"] for i in json.loads(again.stdout)] == [None, "26110002"]  # one entry per file
     # the same complaint typed into a new file is caught too
     retyped = tmp_path / "c.json"
     retyped.write_text(json.dumps(json.loads(first.read_text(encoding="utf-8")), ensure_ascii=False, indent=2),
