@@ -149,3 +149,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _unexpected_skips and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def set_settings(root: Path, edit: str | Callable[[str], str], reason: str = "test: settings changed") -> None:
+    """Change archive.toml and put it in force the only way the archive accepts: an audited
+    `archive settings apply --reason`. ``edit`` is the new text, or a function of the current text."""
+    toml = root / "archive.toml"
+    text = edit if isinstance(edit, str) else edit(toml.read_text(encoding="utf-8"))
+    toml.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["--root", str(root), "--actor", "测试员 tester", "settings", "apply",
+                                       "--reason", reason])
+    assert result.exit_code == 0, result.output
