@@ -105,6 +105,7 @@ def test_settings_apply_on_an_unchanged_file_writes_nothing(root: Path, cli: Cli
     before = snapshot(root)
     result = cli("settings", "apply", "--reason", "again")
     assert result.exit_code == 0 and "unchanged" in result.stdout
+    assert json.loads(cli("settings", "apply", "--reason", "again", "--json").stdout)["changed"] is False
     assert snapshot(root) == before
 
 

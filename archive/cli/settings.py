@@ -18,9 +18,9 @@ def settings() -> None:
     """archive.toml under control: what is in force, and putting an edited file in force."""
 
 
-def _applied_line(d: dict[str, Any] | None) -> str:
-    if d is None:
-        return "archive.toml is unchanged since it was last applied; nothing was written"
+def _applied_line(d: dict[str, Any]) -> str:
+    if not d["changed"]:
+        return f"archive.toml is unchanged since it was applied as version {d['version']}; nothing was written"
     return f"applied archive.toml as {d['file']} (sha256 {d['sha256'][:16]}…)" + (f"\n{d['diff']}" if d["diff"] else "")
 
 

@@ -12,15 +12,20 @@ from archive.store import txn
 from archive.store.hashing import sha256_bytes
 
 
-def apply(arc: Archive, reason: str) -> dict[str, Any] | None:
-    """Record archive.toml as the next applied version; None when it is unchanged (nothing written)."""
+def apply(arc: Archive, reason: str) -> dict[str, Any]:
+    """Record archive.toml as the next applied version (``changed``: false when it already was: nothing
+    written)."""
     if not reason.strip():
         raise StateError("--reason must say why the settings change")
     with arc.writing(settings_pending_ok=True, derived_needed=False):
         with txn.before_commit(f"{arc.layout.settings.name} could not be read"):
             current = arc.layout.settings.read_bytes()
         settings_mod.from_bytes(current, arc.layout.settings)  # the bytes applied are the bytes checked
-        return settings_applied.record(arc.layout, current, arc.actor, reason.strip())
+        made = settings_applied.record(arc.layout, current, arc.actor, reason.strip())
+        if made is None:
+            last = settings_applied.last_applied(arc.layout)
+            return {"changed": False, "version": last[0] if last else None, "sha256": sha256_bytes(current)}
+        return {"changed": True, **made}
 
 
 def show(arc: Archive) -> dict[str, Any]:
