@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import string
 import tomllib
@@ -26,14 +27,16 @@ DEFAULT_TEXT = """\
 name = "示例医药有限公司"
 
 [numbering]
-# Case number: {yy} or {yyyy}, {mm}, and {serial:0N} (N digits, restarts every month).
-# A literal prefix of letters, digits, '-' or '_' is allowed, e.g. "KS-{yy}{mm}{serial:04}".
+# Case number: {yy} or {yyyy}, {mm}, and {serial:0N} (N digits, restarts every month), each field once.
+# A literal prefix of letters, digits, '-' or '_' is allowed, e.g. "KS-{yy}{mm}{serial:04}"; a number
+# starts with a letter or digit and is at most 64 characters long.
 pattern = "{yy}{mm}{serial:04}"
 
 [time]
 # Zone used for "today" (overdue lists, retention runs) and for dates printed on forms.
 zone = "Asia/Shanghai"
-# A received_at or stage date later than now by more than this is refused as a date in the future.
+# A received_at or stage date later than now by more than this is refused as a date in the future
+# (at most 1440, one day).
 clock_skew_minutes = 10
 
 [audit]
@@ -52,6 +55,7 @@ order = ["drafted", "reviewed", "approved"]
 require_approvals = false
 
 [deadlines]
+# (Each number of days below is at most 365.)
 # Channels answered the same day (oral complaints, and those where delay is not acceptable).
 same_day_channels = ["phone", "in_person", "media", "regulator"]
 # Written complaints (letter, fax, e-mail, web) are answered within this many working days.
@@ -71,7 +75,7 @@ extra_holidays = []   # e.g. ["2027-01-01", "2027-02-06"]
 extra_workdays = []   # e.g. ["2027-02-14"]
 
 [triage]
-# Major complaint (重大投诉) thresholds.
+# Major complaint (重大投诉) thresholds (finite numbers; at most 10^15 CNY and 10^9 people).
 claim_amount_major = 10000
 people_affected_major = 10
 
@@ -87,7 +91,8 @@ billing = ["财务部"]
 other = ["质量保证部"]
 
 [retention]
-# Kept until the later of closure + years_after_closure and product expiry + years_after_expiry.
+# Kept until the later of closure + years_after_closure and product expiry + years_after_expiry
+# (each at most 100 years, here and in the rules below).
 years_after_closure = 3
 years_after_expiry = 1
 # Rules by category replace the two numbers above for that category; each rule's name is stored with the
@@ -102,7 +107,7 @@ destruction_signatures = 2
 [documents]
 # "intake": render PDFs when the documents are rendered; "on_demand": only with `archive render --pdf`.
 pdf = "on_demand"
-# Seconds allowed for one LibreOffice conversion batch.
+# Seconds allowed for one LibreOffice conversion batch (1 to 86400).
 pdf_timeout = 300
 
 [search]
@@ -119,10 +124,18 @@ attachment_extract_seconds = 20
 # one case's whole text; the case JSON keeps everything, only what is searchable is capped.
 index_text_max_chars = 20000
 index_case_text_max_chars = 60000
+
+[intake]
+# A received_at before this date is refused: two-digit-year numbers of another century would collide,
+# and a date this old is a typing error, not a complaint.
+earliest_received = "1990-01-01"
 """
 
 _PATTERN_FIELDS = {"yy", "yyyy", "mm", "serial"}
 _LITERAL = re.compile(r"[A-Za-z0-9_-]*")
+# record.folders finds a record by a number of at most 64 such characters; a leading '-' reads as an option.
+MAX_NUMBER_LENGTH = 64
+_FIELD_WIDTH = {"yy": 2, "yyyy": 4, "mm": 2}
 
 
 @dataclass(frozen=True)
@@ -162,6 +175,8 @@ def parse_pattern(pattern: str) -> NumberPattern:
         if name not in _PATTERN_FIELDS or conv:
             raise SettingsError(f"archive.toml: numbering.pattern: unknown field {{{name}}}; "
                                 "use {yy}, {yyyy}, {mm}, {serial:0N}")
+        if name in seen:
+            raise SettingsError(f"archive.toml: numbering.pattern: {{{name}}} appears twice; each field once")
         seen.add(name)
         if name == "serial":
             m = re.fullmatch(r"0(\d)", spec or "")
@@ -174,6 +189,16 @@ def parse_pattern(pattern: str) -> NumberPattern:
             parts.append(r"\d{4}" if name == "yyyy" else r"\d{2}")
     if "serial" not in seen or "mm" not in seen or not ({"yy", "yyyy"} & seen):
         raise SettingsError("archive.toml: numbering.pattern: needs {yy} or {yyyy}, {mm} and {serial:0N}")
+    if {"yy", "yyyy"} <= seen:
+        raise SettingsError("archive.toml: numbering.pattern: use {yy} or {yyyy}, not both")
+    length = sum(len(lit) + (width if name == "serial" else _FIELD_WIDTH.get(name or "", 0))
+                 for lit, name, _spec, _conv in parsed)
+    if length > MAX_NUMBER_LENGTH:
+        raise SettingsError(f"archive.toml: numbering.pattern: gives numbers of {length} characters; "
+                            f"at most {MAX_NUMBER_LENGTH}")
+    if parsed[0][0][:1] in ("-", "_"):
+        raise SettingsError("archive.toml: numbering.pattern: a number must start with a letter or digit "
+                            "(a leading '-' reads as a command-line option)")
     return NumberPattern(pattern, width, re.compile("".join(parts)))
 
 
@@ -209,10 +234,34 @@ class Settings:
     index_text_max_chars: int = 20_000
     index_case_text_max_chars: int = 60_000
     signature_order: tuple[str, ...] = ("drafted", "reviewed", "approved")
+    earliest_received: dt.date = dt.date(1990, 1, 1)
 
 
 def _defaults() -> dict[str, dict[str, Any]]:
     return tomllib.loads(DEFAULT_TEXT)
+
+
+# Upper bounds of numbers that feed date arithmetic, timeouts or SQLite: a value past them cannot be meant,
+# and would fail much later as an overflow. Keys not listed are bounded by _MAX_NUMBER.
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "time.clock_skew_minutes": (0, 1440),
+    "deadlines.written_reply_working_days": (0, 365),
+    "deadlines.investigation_days": (0, 365),
+    "deadlines.eightd_working_days": (0, 365),
+    "triage.claim_amount_major": (0, 1e15),
+    "triage.people_affected_major": (0, 10**9),
+    "years_after_closure": (0, 100),
+    "years_after_expiry": (0, 100),
+    "documents.pdf_timeout": (1, 86400),
+}
+_MAX_NUMBER = 10**12
+
+
+def _check_bounds(key: str, value: int | float) -> None:
+    lo, hi = _BOUNDS.get(key) or _BOUNDS.get(key.rsplit(".", 1)[-1]) or (0, _MAX_NUMBER)
+    if not math.isfinite(value) or not lo <= value <= hi:
+        shown = value if math.isfinite(value) else "a non-finite number"
+        raise SettingsError(f"archive.toml: {key}: expected a number from {lo:g} to {hi:g}, got {shown}")
 
 
 def _check_type(key: str, value: Any, default: Any) -> None:
@@ -231,6 +280,8 @@ def _check_type(key: str, value: Any, default: Any) -> None:
         want = {bool: "true or false", int: "a whole number ≥ 0", float: "a number ≥ 0",
                 list: "a list of strings", str: "a string"}[type(default)]
         raise SettingsError(f"archive.toml: {key}: expected {want}, got {value!r}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        _check_bounds(key, value)
 
 
 def _dates(key: str, values: list[str]) -> frozenset[dt.date]:
@@ -241,6 +292,11 @@ def _dates(key: str, values: list[str]) -> frozenset[dt.date]:
         except ValueError:
             raise SettingsError(f"archive.toml: {key}: {v!r} is not a date YYYY-MM-DD") from None
     return frozenset(out)
+
+
+def _date(key: str, value: str) -> dt.date:
+    [day] = _dates(key, [value])
+    return day
 
 
 def _retention_rules(section: dict[str, Any]) -> dict[str, tuple[int, int]]:
@@ -338,6 +394,7 @@ def from_mapping(data: dict[str, Any]) -> Settings:
         require_approvals=merged["closure"]["require_approvals"],
         **_search(merged["search"]),
         signature_order=_signature_order(merged["signatures"]["order"]),
+        earliest_received=_date("intake.earliest_received", merged["intake"]["earliest_received"]),
     )
 
 
@@ -346,10 +403,15 @@ def load(root: Path) -> Settings:
     path = root / SETTINGS_FILE
     if not path.exists():
         return from_mapping({})
+    return from_bytes(path.read_bytes(), path)
+
+
+def from_bytes(data: bytes, path: Path) -> Settings:
+    """The settings a file's bytes give: a caller that must know exactly which bytes it runs on reads once."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        parsed = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise SettingsError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: malformed TOML: {exc}") from None
-    return from_mapping(data)
+    return from_mapping(parsed)

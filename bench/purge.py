@@ -28,6 +28,7 @@ from archive.services.archive import Archive
 from archive.services.cases import intake, prepare, update
 from archive.services.maintenance import rebuild
 from archive.services.retention import purge
+from archive.services.settings import apply as apply_settings
 from archive.store import audit
 from archive.store.hashing import sha256_file
 from archive.store.manifest import read_manifest, write_manifest
@@ -49,10 +50,11 @@ def _log_intake(root: Path, record: Path, number: str) -> None:
 
 
 def build(root: Path, cases: int, due: int) -> list[str]:
-    arc = Archive.create(root, "bench")
+    Archive.create(root, "bench")
     toml = root / "archive.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("destruction_signatures = 2",
                                                              "destruction_signatures = 0"), encoding="utf-8")
+    apply_settings(Archive.open(root, "bench", write=True, settings_pending_ok=True), "bench: no keys")
     src = write_cases(root.parent / "in", 1)[0]
     case = json.loads(src.read_text(encoding="utf-8"))
     case["received_at"] = "2026-10-15T10:00:00+08:00"
@@ -84,7 +86,7 @@ def build(root: Path, cases: int, due: int) -> list[str]:
     stage.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     write_manifest(template, number)
     _log_intake(root, template, number)
-    rebuild(arc)
+    rebuild(Archive.open(root, "bench", write=True))  # the settings applied above
     return numbers[: due - 1]
 
 

@@ -190,3 +190,14 @@ def certify_key(root: Path, kid: str, admin: Key, role: str | None = None) -> An
     return CliRunner().invoke(main, ["--root", str(root), "--actor", admin.actor, "keys", "certify", kid,
                                      "--key", str(admin.pem), *(["--role", role] if role else [])],
                               env={"ARCHIVE_PASSPHRASE": admin.passphrase}, catch_exceptions=False)
+
+
+def set_settings(root: Path, edit: str | Callable[[str], str], reason: str = "test: settings changed") -> None:
+    """Change archive.toml and put it in force the only way the archive accepts: an audited
+    `archive settings apply --reason`. ``edit`` is the new text, or a function of the current text."""
+    toml = root / "archive.toml"
+    text = edit if isinstance(edit, str) else edit(toml.read_text(encoding="utf-8"))
+    toml.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["--root", str(root), "--actor", "测试员 tester", "settings", "apply",
+                                       "--reason", reason])
+    assert result.exit_code == 0, result.output

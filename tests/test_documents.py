@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_CASES, SHARED_UPDATES, Cli, audit_entries, record_dirs, snapshot, write_case
+from conftest import SHARED_CASES, SHARED_UPDATES, Cli, audit_entries, record_dirs, set_settings, snapshot, write_case
 from docx import Document
 
 HOSTILE = "{{ 7*7 }} {% if x %}y{% endif %} <b>粗</b> R&D A&B \"双引号\" 'single'\ttab\x0bvt\x0cff end"
@@ -52,7 +52,7 @@ def test_intake_renders_both_gl004_forms(root: Path, cli: Cli, case: Path) -> No
         meta = json.loads((record / doc.replace(".docx", ".meta.json")).read_text(encoding="utf-8"))
         assert meta["template"]["version"] == "1" and len(meta["template"]["sha256"]) == 64
     assert description in _all_text(record / "documents/record-form.v1.docx")
-    [entry] = audit_entries(root)
+    [entry] = [e for e in audit_entries(root) if e["action"] == "intake"]
     assert {"documents/register-form.v1.docx", "documents/record-form.v1.docx"} <= {f["path"] for f in entry["files"]}
 
 
@@ -69,9 +69,7 @@ def test_forms_carry_the_controlled_header_footer_and_page_fields(root: Path, cl
 
 
 def test_hostile_text_renders_literally_everywhere(root: Path, cli: Cli, tmp_path: Path) -> None:
-    toml = root / "archive.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace('name = "示例医药有限公司"',
-                                                             'name = "R&D <测试> {{ org }} 公司"'), encoding="utf-8")
+    set_settings(root, lambda t: t.replace('name = "示例医药有限公司"', 'name = "R&D <测试> {{ org }} 公司"'))
     path = write_case(tmp_path, description=HOSTILE, complainant={"name": "A&B <王> {{ x }}"},
                       customer_request="赔偿 & 道歉 <立即>")
     number = _intake(cli, path)
@@ -129,7 +127,7 @@ def test_new_template_version_renders_new_documents_old_ones_keep_theirs(root: P
     assert hashlib.sha256(old_doc.read_bytes()).hexdigest() == old_hash
     versions = [t["version"] for t in json.loads(cli("templates", "list", "--json").stdout) if t["id"] == "record-form"]
     assert versions == ["1", "2"]
-    assert audit_entries(root)[1]["action"] == "template-register"
+    assert [e["action"] for e in audit_entries(root) if e["action"] != "settings-apply"][1] == "template-register"
 
 
 def test_registering_an_existing_version_is_refused(root: Path, cli: Cli, tmp_path: Path) -> None:

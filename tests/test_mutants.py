@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Cli, write_case
+from conftest import Cli, set_settings, write_case
 
 from archive.rules.workdays import add_working_days, is_workday, year_known
 from archive.settings import from_mapping
@@ -20,11 +20,10 @@ NO_OVERRIDES = from_mapping({})
 
 
 def edit_settings(root: Path, old: str, new: str) -> None:
-    """The one place these tests change archive.toml (settings changes may need an audited apply later)."""
-    toml = root / "archive.toml"
-    text = toml.read_text(encoding="utf-8")
+    """The one place these tests change archive.toml: through the audited `settings apply` (conftest)."""
+    text = (root / "archive.toml").read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in archive.toml"
-    toml.write_text(text.replace(old, new), encoding="utf-8")
+    set_settings(root, text.replace(old, new))
 
 
 def _intake(cli: Cli, path: Path) -> tuple[int, str, str]:

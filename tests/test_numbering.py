@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import ARCHIVE_BIN, Cli, record_dirs, write_case
+from conftest import ARCHIVE_BIN, Cli, audit_entries, record_dirs, set_settings, write_case
 
 
 def _numbers(result_stdout: str) -> list[str]:
@@ -43,8 +43,9 @@ def test_sixteen_parallel_intakes_get_distinct_contiguous_serials(root: Path, tm
         numbers += _numbers(out)
     assert sorted(numbers) == [f"2611{s:04d}" for s in range(1, 17)]
     assert sorted(record_dirs(root)) == sorted(numbers)
-    seqs = [json.loads(line)["seq"] for line in (root / "audit" / "audit.jsonl").read_text().splitlines()]
-    assert seqs == list(range(1, 17))
+    entries = [json.loads(line) for line in (root / "audit" / "audit.jsonl").read_text().splitlines()]
+    assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    assert sorted(e["number"] for e in entries if e["action"] == "intake") == sorted(numbers)
 
 
 def test_tombstoned_number_is_never_reused(root: Path, cli: Cli, tmp_path: Path) -> None:
@@ -63,15 +64,12 @@ def test_a_gap_left_by_destruction_is_not_filled(root: Path, cli: Cli, tmp_path:
 
 
 def test_numbering_pattern_is_a_setting(root: Path, cli: Cli, tmp_path: Path) -> None:
-    toml = root / "archive.toml"
-    toml.write_text(toml.read_text().replace('pattern = "{yy}{mm}{serial:04}"',
-                                             'pattern = "KS-{yyyy}{mm}{serial:03}"'), encoding="utf-8")
+    set_settings(root, lambda t: t.replace('pattern = "{yy}{mm}{serial:04}"', 'pattern = "KS-{yyyy}{mm}{serial:03}"'))
     assert _numbers(cli("intake", "--json", str(write_case(tmp_path))).stdout) == ["KS-202611001"]
 
 
 def test_past_the_last_serial_intake_fails_clearly(root: Path, cli: Cli, tmp_path: Path) -> None:
-    toml = root / "archive.toml"
-    toml.write_text(toml.read_text().replace("{serial:04}", "{serial:01}"), encoding="utf-8")
+    set_settings(root, lambda t: t.replace("{serial:04}", "{serial:01}"))
     month = root / "records" / "2026" / "11"
     month.mkdir(parents=True)
     (month / "26119.tombstone.json").write_text("{}", encoding="utf-8")
@@ -79,5 +77,5 @@ def test_past_the_last_serial_intake_fails_clearly(root: Path, cli: Cli, tmp_pat
     result = cli("intake", str(path))
     assert result.exit_code == 2
     assert "no case number left for 2026-11" in result.stderr
-    assert not (root / "audit" / "audit.jsonl").exists()
+    assert [e["action"] for e in audit_entries(root)] == ["settings-apply", "settings-apply"]
     assert [p.name for p in month.iterdir()] == ["26119.tombstone.json"]

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import SHARED_CASES, SHARED_UPDATES, Cli, audit_entries, record_dirs
+from conftest import SHARED_CASES, SHARED_UPDATES, Cli, audit_entries, record_dirs, set_settings
 from pypdf import PdfReader
 
 
@@ -34,8 +34,7 @@ def test_every_document_of_a_worked_case_gets_a_pdf_with_chinese_text(root: Path
 
 
 def test_pdf_at_intake_is_a_setting(root: Path, cli: Cli) -> None:
-    toml = root / "archive.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace('pdf = "on_demand"', 'pdf = "intake"'), encoding="utf-8")
+    set_settings(root, lambda t: t.replace('pdf = "on_demand"', 'pdf = "intake"'))
     [item] = json.loads(cli("intake", "--json", str(SHARED_CASES[4])).stdout)
     assert "documents/register-form.v1.pdf" in item["documents"]
     text = _text(record_dirs(root)[item["number"]] / "documents/register-form.v1.pdf")

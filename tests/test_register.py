@@ -31,7 +31,8 @@ def test_deleting_the_register_and_rebuilding_gives_identical_rows(root: Path, c
     assert cli("intake", *map(str, SHARED_CASES)).exit_code == 0
     before = _rows(cli)
     (root / "register.sqlite").unlink()
-    assert _rows(cli) == []
+    missing = cli("list", "--json")  # a missing register is damage, never an empty answer (issue 16)
+    assert missing.exit_code == 2 and "archive rebuild" in missing.stderr and missing.stdout == ""
     result = cli("rebuild", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["register_rows"] == len(SHARED_CASES)
     assert _rows(cli) == before

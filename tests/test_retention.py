@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, audit_entries, make_key, record_dirs, snapshot, write_case
+from conftest import Cli, audit_entries, make_key, record_dirs, set_settings, snapshot, write_case
 
 PASS = {"ARCHIVE_PASSPHRASE": "approver-pass", "ARCHIVE_WITNESS_PASSPHRASE": "witness-pass"}
 SECRET = {"name": "欧阳修远", "lot": "ZZLOT9876", "text": "独特投诉内容甲乙丙丁", "file": "ouyang-letter.txt",
@@ -279,16 +279,13 @@ def test_a_killed_execute_run_is_finished_by_the_next(root: Path, cli: Cli, tmp_
 
 
 def test_category_rules_and_recompute(cli: Cli, root: Path, tmp_path: Path) -> None:
-    toml = root / "archive.toml"
-    text = toml.read_text(encoding="utf-8")
-    toml.write_text(text.replace("rules = {}", "rules = { adverse_reaction = { years_after_closure = 5 } }"),
-                    encoding="utf-8")
+    text = (root / "archive.toml").read_text(encoding="utf-8")
+    set_settings(root, text.replace("rules = {}", "rules = { adverse_reaction = { years_after_closure = 5 } }"))
     adverse = _intake(cli, tmp_path, "ar.json", category="adverse_reaction")
     _close(cli, tmp_path, adverse)
     shown = _json(cli("show", adverse, "--json"))
     assert shown["retention_until"] == "2031-11-21" and shown["retention"]["rule"] == "adverse_reaction"
-    toml.write_text(text.replace("rules = {}", "rules = { adverse_reaction = { years_after_closure = 7 } }"),
-                    encoding="utf-8")
+    set_settings(root, text.replace("rules = {}", "rules = { adverse_reaction = { years_after_closure = 7 } }"))
     assert _json(cli("show", adverse, "--json"))["retention_until"] == "2031-11-21"  # never moved silently
     moved = _json(cli("retention", "recompute", "--reason", "SOP 修订:不良反应记录保存 7 年", "--json"))["moved"]
     assert moved == [{"number": adverse, "from": "2031-11-21", "to": "2033-11-21", "rule": "adverse_reaction"}]

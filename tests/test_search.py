@@ -113,7 +113,8 @@ def test_rebuilt_index_answers_exactly_as_before(root: Path, shared: Cli) -> Non
     import shutil
 
     shutil.rmtree(root / "index")
-    assert _search(shared, "破损")["total"] == 0
+    missing = shared("search", "--json", "破损")  # a missing index is damage, never 0 hits (issue 16)
+    assert missing.exit_code == 2 and "archive rebuild" in missing.stderr and missing.stdout == ""
     assert shared("rebuild").exit_code == 0
     assert [_answers(shared, q) for q in queries] == before
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import Cli, snapshot, write_case
+from conftest import Cli, audit_entries, snapshot, write_case
 
 from archive.cli import main
 from archive.settings import DEFAULT_TEXT
@@ -55,7 +55,7 @@ def test_bad_setting_is_named(root: Path, cli: Cli, tmp_path: Path, old: str, ne
     toml.write_text(toml.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
     result = cli("intake", str(write_case(tmp_path)))
     assert result.exit_code == 2 and named in result.stderr and "Traceback" not in result.output
-    assert not (root / "audit" / "audit.jsonl").exists()
+    assert [e["action"] for e in audit_entries(root)] == ["settings-apply"]
 
 
 def test_default_text_parses() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ARCHIVE_BIN, Cli, record_dirs, snapshot, write_case
+from conftest import ARCHIVE_BIN, Cli, record_dirs, set_settings, snapshot, write_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +45,7 @@ def _edit_settings(root: Path, **values: int) -> None:
     for key, value in values.items():
         text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
         assert n == 1, key
-    path.write_text(text, encoding="utf-8")
+    set_settings(root, text)
 
 
 def _one_line(stderr: str) -> str:

@@ -10,7 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHARED_CASES, SHARED_UPDATES, Cli, audit_entries, make_key, run_archive, snapshot, write_case
+from conftest import (
+    SHARED_CASES,
+    SHARED_UPDATES,
+    Cli,
+    audit_entries,
+    make_key,
+    run_archive,
+    set_settings,
+    snapshot,
+    write_case,
+)
 
 PASS = {"ARCHIVE_PASSPHRASE": "passphrase-1"}
 
@@ -99,9 +109,7 @@ def test_one_key_may_not_draft_and_approve_the_same_document(root: Path, cli: Cl
     r = cli("--actor", "张丽", "sign", "26110001", "--key", str(signers["zhangli"]), "--meaning", "approved", env=PASS)
     assert r.exit_code == 2 and "起草" in r.stderr and "separate_meanings" in r.stderr
     assert snapshot(root) == before
-    toml = root / "archive.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace("separate_meanings = true", "separate_meanings = false"),
-                    encoding="utf-8")
+    set_settings(root, lambda t: t.replace("separate_meanings = true", "separate_meanings = false"))
     for meaning in ("reviewed", "approved"):
         r = cli("--actor", "张丽", "sign", "26110001", "--key", str(signers["zhangli"]), "--meaning", meaning, env=PASS)
         assert r.exit_code == 0, r.output
@@ -157,9 +165,7 @@ def test_a_reopened_case_lists_its_lapsed_approvals(root: Path, cli: Cli, tmp_pa
 
 
 def test_closure_can_require_approvals(root: Path, cli: Cli, tmp_path: Path, signers: dict[str, Path]) -> None:
-    toml = root / "archive.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace("require_approvals = false", "require_approvals = true"),
-                    encoding="utf-8")
+    set_settings(root, lambda t: t.replace("require_approvals = false", "require_approvals = true"))
     assert cli("intake", str(SHARED_CASES[0])).exit_code == 0
     for name in ("01-investigation.json", "01-capa.json"):
         assert cli("update", "26110001", str(SHARED_UPDATES / name)).exit_code == 0
@@ -201,9 +207,7 @@ def test_a_year_the_calendar_does_not_know_is_warned_about(root: Path, cli: Cli,
     assert json.loads(cli("show", "26110001", "--json").stdout)["calendar_unknown"] == [2026]
     late = json.loads(cli("overdue", "--as-of", "2026-11-24", "--json").stdout)
     assert late and all(r["calendar_unknown"] == [2026] for r in late)
-    toml = root / "archive.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace('extra_holidays = []', 'extra_holidays = ["2026-10-01"]'),
-                    encoding="utf-8")
+    set_settings(root, lambda t: t.replace('extra_holidays = []', 'extra_holidays = ["2026-10-01"]'))
     assert json.loads(cli("show", "26110001", "--json").stdout)["calendar_unknown"] == []
 
 

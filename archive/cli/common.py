@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from archive.store.layout import Layout
 
 F = TypeVar("F", bound=Callable[..., Any])
-Needs = Literal["write", "read", "root", "nothing"]
+# "settings": a write that may run while archive.toml is not yet applied (`archive settings apply` itself).
+Needs = Literal["write", "settings", "read", "root", "nothing"]
 
 MEANINGS = click.Choice(list(vocab.DOCUMENT_MEANINGS))
 JSON_HELP = "Print one JSON document on stdout and nothing else there."
@@ -91,7 +92,8 @@ def open_archive(needs: Needs = "read") -> Archive:
     from archive.services.archive import Archive
 
     obj = click.get_current_context().find_root().obj
-    return Archive.open(obj["root"], obj["actor"], write=needs == "write")
+    return Archive.open(obj["root"], obj["actor"], write=needs in ("write", "settings"),
+                        settings_pending_ok=needs == "settings")
 
 
 def root_layout() -> Layout:
@@ -103,7 +105,7 @@ def root_layout() -> Layout:
 def archive_command(group: click.Group, name: str | None = None, *, needs: Needs = "read",
                     json_output: bool = True) -> Callable[[F], F]:
     """Declare a command of ``group``: it receives what it ``needs`` as its first argument (the opened
-    archive for "read"/"write", the root's Layout for "root", nothing for "nothing"), takes ``--json``
+    archive for "read"/"write"/"settings", the root's Layout for "root", nothing for "nothing"), takes ``--json``
     when it reports data, and its user errors become one line and an exit code."""
 
     def decorate(fn: F) -> F:

@@ -21,7 +21,7 @@ def init(layout: Layout) -> None:
     """Create the archive layout and archive.toml (idempotent)."""
     from archive.services.archive import init as do_init
 
-    created = do_init(layout)
+    created = do_init(layout, click.get_current_context().find_root().obj["actor"])
     click.echo(f"archive root {layout.root}: " + (", ".join(created) if created else "already initialised"))
 
 

@@ -67,8 +67,26 @@ def read_only(path: Path) -> bool:
 class SqliteRegister:
     """The register in one SQLite file beside the records."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, required: bool = False) -> None:
         self.path = path
+        self.required = required  # made at init: a missing file is damage, not an empty register
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def create(self) -> None:
+        with self._connect():
+            pass
+
+    def _absent(self) -> bool:
+        """No file: an empty register where none is required yet, else damage named with its repair."""
+        if self.path.exists():
+            return False
+        if self.required:
+            raise RegisterDamaged(f"{self.path.name} is missing; run `archive rebuild` to recreate it "
+                                  "from the records")
+        return True
 
     @contextmanager
     def _connect(self, path: Path | None = None) -> Iterator[sqlite3.Connection]:
@@ -89,6 +107,7 @@ class SqliteRegister:
             yield conn
 
     def upsert(self, row: dict[str, Any]) -> None:
+        self._absent()
         cols = list(row)
         sql = (f"INSERT INTO cases ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
                f"ON CONFLICT(number) DO UPDATE SET {', '.join(f'{c}=excluded.{c}' for c in cols[1:])}")
@@ -98,7 +117,7 @@ class SqliteRegister:
             conn.execute("COMMIT")
 
     def delete(self, number: str) -> None:
-        if not self.path.exists():
+        if self._absent():
             return
         with self._connect() as conn:
             conn.execute("DELETE FROM cases WHERE number = ?", (number,))
@@ -121,7 +140,7 @@ class SqliteRegister:
 
     def find(self, *, intake_sha256: str | None = None, duplicate_key: str | None = None) -> list[str]:
         """Numbers of cases archived from the same file, or holding the same complaint."""
-        if not self.path.exists():
+        if self._absent():
             return []
         col, value = ("intake_sha256", intake_sha256) if intake_sha256 else ("duplicate_key", duplicate_key)
         with self._connect() as conn:
@@ -130,7 +149,7 @@ class SqliteRegister:
     def related(self, number: str, *, lot: str | None, product: str | None, customers: list[str],
                 limit: int = 200) -> list[dict[str, Any]]:
         """Other cases sharing the lot, the product or a customer name: candidates for `similar`."""
-        if not self.path.exists():
+        if self._absent():
             return []
         where, args = [], []
         for col, value in (("lot", lot), ("product", product)):
@@ -148,14 +167,14 @@ class SqliteRegister:
             return [dict(r) for r in conn.execute(sql, [number, *args, limit])]
 
     def numbers(self) -> set[str]:
-        if not self.path.exists():
+        if self._absent():
             return set()
         with self._connect() as conn:
             return {r[0] for r in conn.execute("SELECT number FROM cases")}
 
     def select(self, *, month: str | None = None, status: str | None = None,
                severity: str | None = None) -> list[dict[str, Any]]:
-        if not self.path.exists():
+        if self._absent():
             return []
         where, args = [], []
         for col, val in (("period", month), ("status", status), ("severity", severity)):

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 class Register(Protocol):
     """The complaint register (投诉登记台账): one row per live case."""
 
+    @property
+    def exists(self) -> bool: ...
+    def create(self) -> None: ...
     def upsert(self, row: dict[str, Any]) -> None: ...
     def delete(self, number: str) -> None: ...
     def rebuild(self, rows: Iterable[dict[str, Any]]) -> int: ...
@@ -36,6 +39,9 @@ class SearchHit(Protocol):
 class SearchEngine(Protocol):
     """The full-text index: one document per live case (search/extract.py makes it)."""
 
+    @property
+    def exists(self) -> bool: ...
+    def create(self) -> None: ...
     def update(self, docs: Iterable[dict[str, Any]]) -> None: ...
     def delete(self, *numbers: str) -> None: ...
     def rebuild(self, docs: Iterable[dict[str, Any]], progress: Callable[[int], None] | None = None) -> int: ...
@@ -45,16 +51,17 @@ class SearchEngine(Protocol):
     def similar(self, number: str, limit: int = 5, before: str | None = None) -> list[Any]: ...
 
 
-def open_register(layout: Layout, settings: Settings | None = None) -> Register:
+def open_register(layout: Layout, settings: Settings | None = None, *, required: bool = False) -> Register:
+    """``required``: the store was made at init, so its absence is damage named with `archive rebuild`."""
     from archive.derived.register import SqliteRegister
 
-    return SqliteRegister(layout.register)
+    return SqliteRegister(layout.register, required=required)
 
 
-def open_engine(layout: Layout, settings: Settings | None = None) -> SearchEngine:
+def open_engine(layout: Layout, settings: Settings | None = None, *, required: bool = False) -> SearchEngine:
     from archive.search.engines.whoosh import SearchIndex
 
-    return SearchIndex(layout.index)
+    return SearchIndex(layout.index, required=required)
 
 
 class IndexDamaged(ArchiveError):

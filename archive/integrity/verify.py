@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from archive.integrity import certificate, keys, signing, trust
+from archive.integrity.settings_applied import ACTION as SETTINGS_ACTION
+from archive.integrity.settings_applied import APPLY_COMMAND
 from archive.record import folders as store
 from archive.record.grammar import TOMBSTONE_SUFFIX
 from archive.store import audit
@@ -20,7 +22,8 @@ from archive.store.manifest import MANIFEST
 
 KINDS = ("file_changed", "file_missing", "unexpected_file", "record_folder_missing", "record_not_in_log",
          "manifest_changed", "signature_invalid", "signer_unknown", "signer_retired", "chain_broken",
-         "checkpoint_invalid", "certificate_invalid", "key_invalid", "certification_invalid", "signer_uncertified")
+         "checkpoint_invalid", "certificate_invalid", "key_invalid", "certification_invalid", "signer_uncertified",
+         "settings_unapplied")
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class _Log:
     destroyed: set[str] = field(default_factory=set)
     manifests: dict[str, str] = field(default_factory=dict)
     claims: list[tuple[str | None, str, str, int]] = field(default_factory=list)  # number, path, sha, seq
+    settings: tuple[int, str] | None = None  # the last settings-apply entry: seq, SHA-256 of archive.toml
 
 
 def _read_chain(path: Path, report: Report) -> _Log:
@@ -105,6 +109,8 @@ def _read_chain(path: Path, report: Report) -> _Log:
             log.destroyed.add(number)
         if number and entry.get("manifest_sha256"):
             log.manifests[number] = entry["manifest_sha256"]
+        if entry.get("action") == SETTINGS_ACTION:
+            log.settings = (seq, str(entry.get("settings_sha256")))
         for f in entry.get("files", []):
             log.claims.append((number, f["path"], f["sha256"], seq))
         prev_hash, expected = digest, seq + 1
@@ -292,6 +298,26 @@ def check_records(layout: Layout, records: list[Path]) -> tuple[list[Finding], d
     return chain.findings, out
 
 
+def _check_settings(layout: Layout, log: _Log, claimed: set[str], report: Report) -> None:
+    """archive.toml must be the version the audit log last applied; applied copies only come from there."""
+    where = layout.settings.name
+    if layout.settings.is_file():
+        if log.settings is None:
+            report.add("settings_unapplied", where, f"never applied through `{APPLY_COMMAND}`; "
+                                                    "write commands refuse it")
+        elif sha256_file(layout.settings) != log.settings[1]:
+            report.add("settings_unapplied", where, f"differs from the settings applied at audit seq "
+                                                    f"{log.settings[0]}; write commands refuse it until "
+                                                    f"`{APPLY_COMMAND}`")
+    elif log.settings is not None:
+        report.add("settings_unapplied", where, f"missing; audit seq {log.settings[0]} applied it")
+    folder = layout.applied_settings
+    for p in sorted(folder.iterdir()) if folder.is_dir() else []:
+        rel = p.relative_to(layout.root).as_posix()
+        if rel not in claimed:
+            report.add("unexpected_file", rel, "not recorded in the audit log")
+
+
 def run(layout: Layout, numbers: list[str] | None = None,
         progress: Callable[[int, int], None] | None = None) -> Report:
     report = Report(audit.head(layout.audit_log))
@@ -338,6 +364,7 @@ def run(layout: Layout, numbers: list[str] | None = None,
     for kind, where, detail in keyring.findings():
         report.add(kind, where, detail)
     _check_templates(layout, claimed_root, report)
+    _check_settings(layout, log, claimed_root, report)
     _check_certificates(layout, signers, report)
     _check_checkpoints(layout, log, signers, report)
     return report

@@ -34,6 +34,12 @@ def used_serials(layout: Layout, pattern: NumberPattern, period: dt.date) -> set
     return out
 
 
+def number_taken(layout: Layout, number: str) -> bool:
+    """A live record or a tombstone holds ``number`` in any year's folder."""
+    return any(layout.records.glob(f"[0-9]*/[0-9]*/{number}")) or \
+        any(layout.records.glob(f"[0-9]*/[0-9]*/{number}{TOMBSTONE_SUFFIX}"))
+
+
 def record_dirs(layout: Layout) -> list[Path]:
     if not layout.records.is_dir():
         return []

@@ -38,6 +38,13 @@ def not_in_future(file: str, where: str, value: str, now: dt.datetime, skew: dt.
         raise InputError(file, where, f"{value} is in the future (today {now.date()})")
 
 
+def not_before_earliest(file: str, value: str, earliest: dt.date) -> None:
+    """received_at's own calendar date (its own UTC offset, like its number's period) against the setting."""
+    if moment(value).date() < earliest:
+        raise InputError(file, "$.received_at", f"{value} is before {earliest.isoformat()} (archive.toml [intake] "
+                                                "earliest_received); a number would be ambiguous across centuries")
+
+
 def check_stage_dates(file: str, update: dict[str, Any], recorded: dict[str, dict[str, Any]], received_at: str,
                       now: dt.datetime, skew: dt.timedelta) -> None:
     """``update`` is the stage file's data; ``recorded`` the case's current stages (their data)."""

@@ -64,10 +64,14 @@ class Archive:
     actor_given: bool = True
     # Cases whose register row and index entries were dropped just before their folder was destroyed.
     forgotten: set[str] = field(default_factory=set)
+    # The exact bytes of archive.toml these settings came from: a write runs only on the applied version.
+    settings_bytes: bytes | None = None
 
     @classmethod
-    def open(cls, root: str | Path | None, actor: str | None = None, *, write: bool = False) -> Archive:
-        """An existing archive. Write commands refuse a folder `archive init` did not make, and a read-only one."""
+    def open(cls, root: str | Path | None, actor: str | None = None, *, write: bool = False,
+             settings_pending_ok: bool = False) -> Archive:
+        """An existing archive. Write commands refuse a folder `archive init` did not make, a read-only one,
+        and settings not put in force by `archive settings apply` (unless ``settings_pending_ok``: that command)."""
         layout = Layout.resolve(root)
         if not layout.root.is_dir():
             raise StateError(f"{layout.root}: archive root does not exist")
@@ -79,8 +83,30 @@ class Archive:
         if write and read_only(layout.root):
             raise StateError(f"{layout.root}: the archive is read-only here (a backup or write-once copy); "
                              "write commands need a writable archive")
-        settings = settings_mod.load(layout.root)
-        return cls(layout, settings, *_actor(actor, settings, write))
+        with txn.before_commit(f"{layout.settings.name} could not be read"):
+            data = layout.settings.read_bytes()
+        settings = settings_mod.from_bytes(data, layout.settings)
+        arc = cls(layout, settings, *_actor(actor, settings, write), settings_bytes=data)
+        if write and not settings_pending_ok:
+            arc.refuse_unapplied_settings()
+        return arc
+
+    def refuse_unapplied_settings(self) -> None:
+        from archive.integrity.settings_applied import unapplied
+
+        if self.settings_bytes is not None and (why := unapplied(self.layout, self.settings_bytes)):
+            raise StateError(why)
+
+    def refuse_missing_derived(self) -> None:
+        """A write refreshes the register and the index; one that is missing must be rebuilt first, never
+        silently started empty beside records it does not know (init made both)."""
+        if self.settings_bytes is None:
+            return
+        missing = [name for name, present in (("register.sqlite", self.register.exists),
+                                              ("the search index (index/)", self.engine.exists)) if not present]
+        if missing:
+            raise StateError(f"{' and '.join(missing)} missing; run `archive rebuild` to recreate "
+                             f"{'it' if len(missing) == 1 else 'them'} from the records; nothing was written")
 
     def acting_as(self, signer_name: str, signer_title: str, key_id: str,
                   why: str = "a signature is its owner's act; act as that person or use their key") -> None:
@@ -103,23 +129,30 @@ class Archive:
     def register(self) -> Register:
         from archive.derived.stores import open_register
 
-        return open_register(self.layout, self.settings)
+        # In an initialised archive (init made the stores) a missing one is damage, never an empty answer.
+        return open_register(self.layout, self.settings, required=self.settings_bytes is not None)
 
     @property
     def engine(self) -> SearchEngine:
         from archive.derived.stores import open_engine
 
-        return open_engine(self.layout, self.settings)
+        return open_engine(self.layout, self.settings, required=self.settings_bytes is not None)
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold the archive lock and finish whatever a killed writer left before changing anything."""
+    def writing(self, *, settings_pending_ok: bool = False, derived_needed: bool = True) -> Iterator[None]:
+        """Hold the archive lock and finish whatever a killed writer left before changing anything. Under the
+        lock, the settings read at open must still be the applied ones, and the derived stores must exist
+        (except for `settings apply`, and `rebuild`, which recreates them)."""
         with exclusive(self.layout.lock):
             try:
                 txn.recover(self.layout, self.refresh)
             except OSError as exc:
                 raise StorageError(f"an interrupted change could not be finished ({exc.strerror or exc}); "
                                    "nothing new was written; free space and run the command again") from None
+            if not settings_pending_ok:
+                self.refuse_unapplied_settings()
+            if derived_needed:
+                self.refuse_missing_derived()
             yield
 
     @contextmanager
@@ -129,7 +162,7 @@ class Archive:
         if read_only(self.layout.root):
             yield self.layout.journal.exists()
             return
-        with self.writing():
+        with self.writing(settings_pending_ok=True, derived_needed=False):
             yield False
 
     def refresh(self, number: str) -> None:
@@ -165,20 +198,41 @@ class Archive:
         self.forgotten.add(number)
 
 
-def init(layout: Layout) -> list[str]:
-    """Create the layout; idempotent. Returns what it created."""
+def init(layout: Layout, actor: str | None = None) -> list[str]:
+    """Create the layout; idempotent. Returns what it created. A new archive also gets its derived stores
+    (so a missing one later is damage, not newness) and its first settings recorded as applied."""
+    from archive.derived.stores import open_engine, open_register
+    from archive.integrity import settings_applied
+
     created = []
     with txn.before_commit(f"archive init {layout.root}"):
         layout.root.mkdir(parents=True, exist_ok=True)
+        new = not (layout.records.is_dir() and any(layout.records.iterdir()))
         for folder in (layout.records, layout.audit_dir, layout.keys):
             if not folder.exists():
                 folder.mkdir(parents=True)
                 created.append(folder.name + "/")
         layout.work.mkdir(exist_ok=True)
-        if not layout.settings.exists():
+        settings_created = not layout.settings.exists()
+        if settings_created:
             write_bytes(layout.settings, settings_mod.DEFAULT_TEXT.encode("utf-8"))
             created.append(layout.settings.name)
         if templates_register.install_shipped(layout.templates):
             created.append("templates/")
-    settings_mod.load(layout.root)
+    settings = settings_mod.load(layout.root)
+    with exclusive(layout.lock):
+        audited = layout.audit_log.exists() and layout.audit_log.stat().st_size > 0
+        # Only a new archive's first file is applied by init; an older root's file needs a reason from a person.
+        if settings_applied.last_applied(layout) is None and (settings_created or not audited) \
+                and not layout.journal.exists():
+            who = (actor or os.environ.get("ARCHIVE_ACTOR", "")).strip() or default_actor()
+            settings_applied.record(layout, layout.settings.read_bytes(), who, "archive init: the first settings")
+            created.append(f"{layout.applied_settings.name}/")
+        if new:
+            with txn.before_commit(f"archive init {layout.root}"):
+                for name, store in (("register.sqlite", open_register(layout, settings)),
+                                    ("index/", open_engine(layout, settings))):
+                    if not store.exists:
+                        store.create()
+                        created.append(name)
     return created

@@ -84,6 +84,10 @@ def _allocate(arc: Archive, received_at: str) -> str:
     used |= {s for n in arc.register.numbers()
              if (s := pattern.serial_of(n)) is not None and pattern.format(period, s) == n}
     serial = max(used, default=0) + 1
+    # {yy} gives 1926-11 and 2026-11 the same numbers: a number is unique across the whole archive, so one
+    # held by a record or tombstone in another year's folder is skipped too.
+    while serial <= pattern.max_serial and folders.number_taken(arc.layout, pattern.format(period, serial)):
+        serial += 1
     if serial > pattern.max_serial:
         raise StateError(f"no case number left for {period:%Y-%m}: serial {pattern.max_serial} is used; "
                          "widen {serial} in numbering.pattern")
@@ -91,11 +95,12 @@ def _allocate(arc: Archive, received_at: str) -> str:
 
 
 def intake(arc: Archive, prepared: Prepared, *, allow_duplicate: bool = False) -> IntakeResult:
-    from archive.rules.chronology import not_in_future
+    from archive.rules.chronology import not_before_earliest, not_in_future
 
     case = prepared.case
     not_in_future(prepared.file, "$.received_at", case["received_at"], clock.now(),
                   dt.timedelta(minutes=arc.settings.clock_skew_minutes))
+    not_before_earliest(prepared.file, case["received_at"], arc.settings.earliest_received)
     tri = triage(case, arc.settings)
     dl = deadlines.compute(case, case.get("category", "other"), arc.settings)
     with arc.writing():

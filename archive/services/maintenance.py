@@ -24,7 +24,7 @@ def rebuild(arc: Archive, progress: Callable[[int, int], None] | None = None) ->
     from archive.derived.register import row_of
     from archive.search.extract import TextLimits, document
 
-    with arc.writing():
+    with arc.writing(derived_needed=False):
         dirs = folders.record_dirs(arc.layout)
         with txn.before_commit("rebuild"):
             count = arc.register.rebuild(row_of(casefile.load(p)) for p in dirs)

@@ -22,6 +22,11 @@ class Layout:
         return self.root / "archive.toml"
 
     @property
+    def applied_settings(self) -> Path:
+        """Each version of archive.toml put in force by `archive settings apply`."""
+        return self.root / "settings"
+
+    @property
     def records(self) -> Path:
         return self.root / "records"
 

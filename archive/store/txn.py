@@ -69,7 +69,8 @@ def new_op_id() -> str:
 
 def staging_dir(layout: Layout, op: str) -> Path:
     path = layout.work / op
-    path.mkdir(parents=True)
+    with before_commit(f"a staging folder under {layout.work.name}/"):
+        path.mkdir(parents=True)
     return path
 
 
@@ -115,6 +116,19 @@ def _finish(layout: Layout, journal: Journal, refresh: Refresh) -> dict[str, Any
     return entry
 
 
+def _after_commit(layout: Layout, journal: Journal, exc: OSError, refresh: Refresh) -> AfterCommitError:
+    """A disk error once the commit point was passed: the change stands, so the message must say so (never
+    "nothing was written"). Recovery rolls it forward now if the disk lets it, else the next writer does."""
+    what = f"{journal.action} of {_subject(journal)}"
+    try:
+        recover(layout, refresh)
+        then = "its audit entry was written"
+    except (OSError, StateError, AfterCommitError):
+        then = "the next archive command finishes it (audit entry, register, index)"
+    return AfterCommitError(f"{what} committed, but the disk reported an error after the commit point "
+                            f"({_os_reason(exc)}); {then}; run `archive verify` to check the archive")
+
+
 def _subject(j: Journal) -> str:
     return j.number or (str(j.files[0]["path"]) if j.files else j.record)
 
@@ -145,7 +159,10 @@ def publish(layout: Layout, staging: Path, final: Path, number: str, entry: Entr
         _begin(layout, journal)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.rename(staging, final)
+    try:
         fsync_dir(final.parent)
+    except OSError as exc:  # the rename was the commit point: the case is published
+        raise _after_commit(layout, journal, exc, refresh) from None
     return _finish(layout, journal, refresh)
 
 
@@ -175,7 +192,9 @@ def change_record(layout: Layout, record: Path, number: str, entry: Entry, write
         try:
             _begin(layout, journal)
             write_bytes(record / MANIFEST, data)
-        except OSError:
+        except OSError as exc:
+            if _committed(layout, journal):
+                raise _after_commit(layout, journal, exc, refresh) from None
             recover(layout, refresh)
             raise
     return _finish(layout, journal, refresh)
@@ -203,7 +222,9 @@ def add_files(layout: Layout, files: dict[str, bytes], entry: Entry, *, replace:
         try:
             for rel, data in files.items():
                 write_bytes(layout.root / rel, data)
-        except OSError:
+        except OSError as exc:
+            if _committed(layout, journal):
+                raise _after_commit(layout, journal, exc, lambda _n: None) from None
             recover(layout, lambda _n: None)
             raise
     try:
@@ -239,7 +260,9 @@ def destroy(layout: Layout, record: Path, number: str, tombstone: Path, tombston
             os.rename(record, trash)
             fsync_dir(record.parent)
             write_bytes(tombstone, tombstone_data)
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, OSError) and _committed(layout, journal):
+                raise _after_commit(layout, journal, exc, refresh) from None
             recover(layout, refresh)
             raise
     shutil.rmtree(layout.work / op, ignore_errors=True)

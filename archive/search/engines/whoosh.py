@@ -17,6 +17,7 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
+from archive.derived.stores import IndexDamaged
 from archive.search.analysis import covering_grams, grams, is_single_cjk_run, normalise, query_terms
 from archive.search.engines.whoosh_analyzer import analyzer
 from archive.search.highlight import snippets
@@ -147,15 +148,22 @@ def _date_range(lo: int, hi: int) -> wq.Query:
 
 
 class SearchIndex:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, required: bool = False) -> None:
         self.folder = folder
+        self.required = required  # made at init: without its table of contents it is damaged, not empty
         self._cached: Any = None
 
     def _open(self, create: bool = False) -> Any:
         if windex.exists_in(str(self.folder), indexname=INDEX_NAME):
             return windex.open_dir(str(self.folder), indexname=INDEX_NAME)
+        if self.required:
+            raise IndexDamaged(f"the search index is missing ({self.folder.name}/ has no table of contents); "
+                               "run `archive rebuild` to recreate it from the records")
         if not create:
             return None
+        return self.create()
+
+    def create(self) -> Any:
         self.folder.mkdir(parents=True, exist_ok=True)
         return windex.create_in(str(self.folder), schema(), indexname=INDEX_NAME)
 
