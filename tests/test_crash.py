@@ -73,7 +73,9 @@ def test_torn_audit_line_is_dropped_and_the_chain_continues(root: Path, tmp_path
         fh.write(b'{"seq":2,"half')
     assert run_archive(root, "intake", "--allow-duplicate", str(path)).returncode == 0
     entries = audit_entries(root)
-    assert [e["seq"] for e in entries] == [1, 2]
+    # the torn bytes are dropped by an entry that records them, then the intake chains on
+    assert [(e["seq"], e["action"]) for e in entries] == [(1, "intake"), (2, "audit-tail-dropped"), (3, "intake")]
+    assert entries[1]["dropped_sha256"] == hashlib.sha256(b'{"seq":2,"half').hexdigest()
     first_line = log.read_bytes().splitlines()[0]
     assert entries[1]["prev"] == hashlib.sha256(first_line).hexdigest()
 
