@@ -14,6 +14,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError
 
 from archive.errors import InputError
+from archive.store.atomic import is_temp_name
 
 MAX_DEPTH = 20
 MAX_BYTES = 10 * 1024 * 1024
@@ -144,6 +145,9 @@ def check_attachments(file: str, case: dict[str, Any], base: Path, allow_absolut
             raise InputError(file, where, f"{raw!r} is absolute; give a path relative to the case file's folder")
         if not rel.is_absolute() and ".." in rel.parts:
             raise InputError(file, where, f"{raw!r} leaves the case file's folder")
+        if is_temp_name(rel.name):
+            raise InputError(file, where, f"{rel.name!r} has the form of the archive's temporary files "
+                                          "(.NAME.NUMBER.tmp), which are never archived; rename it")
         full = rel if rel.is_absolute() else base / rel
         # Walk from the case folder (or from / for an allowed absolute path) so no component is a link.
         probe = Path(full.anchor) if rel.is_absolute() else base

@@ -26,6 +26,9 @@ def rebuild(arc: Archive, progress: Callable[[int, int], None] | None = None) ->
 
     with arc.writing():
         dirs = folders.record_dirs(arc.layout)
+        # Writers sweep temp files only where a killed change could have left them; rebuild reads every
+        # record anyway, so it sweeps them all (verify names this for a temp file in a record folder).
+        txn.remove_temp_files([sub for p in dirs for sub in (p, *(d for d in p.rglob("*") if d.is_dir()))])
         with txn.before_commit("rebuild"):
             count = arc.register.rebuild(row_of(casefile.load(p)) for p in dirs)
             indexed = arc.engine.rebuild((document(casefile.load(p)) for p in dirs),
