@@ -154,6 +154,12 @@ def test_verify_reports_an_unfinished_change_and_does_not_finish_it(root: Path, 
     assert "中断" in cli("verify").stdout
 
 
+def test_verify_creates_no_lock_file(root: Path, cli: Cli) -> None:
+    (root / ".lock").unlink(missing_ok=True)
+    assert cli("verify").exit_code == 0
+    assert not (root / ".lock").exists()
+
+
 def test_verify_writes_nothing_on_a_damaged_root(root: Path, cli: Cli, one_case: str) -> None:
     record = record_dirs(root)[one_case]
     (record / "case.json").write_bytes(b"{}")
@@ -342,6 +348,8 @@ def test_intake_refuses_a_shipped_template_edited_with_its_register_hash(root: P
                                                                          tmp_path: Path) -> None:
     _forge_template(root, "register-form.v1.docx", "record-form.v1.docx")
     assert ("unexpected_file", "templates/register-form.v1.docx") in _kinds(_verify(cli)[1])
+    listed = {t["file"]: t["intact"] for t in json.loads(cli("templates", "list", "--json").stdout)}
+    assert listed["register-form.v1.docx"] is False and listed["record-form.v1.docx"] is True
     result = cli("intake", str(write_case(tmp_path)))
     assert result.exit_code == 2, result.output
     assert "register-form" in result.output and "audited" in result.output

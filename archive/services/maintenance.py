@@ -87,7 +87,10 @@ def template_versions(arc: Archive) -> list[dict[str, Any]]:
     rows = []
     for t in templates_register.load(arc.layout.templates):
         path = t.path(arc.layout.templates)
-        rows.append({**t.__dict__, "intact": path.is_file() and sha256_file(path) == t.sha256})
+        # intact: the file is the registered one, and the register's hash is the one its audited registration
+        # recorded (what render checks before it renders)
+        rows.append({**t.__dict__, "intact": path.is_file() and sha256_file(path) == t.sha256
+                     and templates_register.trusted_sha256(arc.layout.templates, t) == t.sha256})
     return rows
 
 
