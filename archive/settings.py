@@ -42,6 +42,10 @@ clock_skew_minutes = 10
 [audit]
 # Write commands need --actor or $ARCHIVE_ACTOR naming the person who acts (an OS account is not a person).
 require_actor = true
+# A folder on another disk (or write-once media), outside this root: every audit append also appends the new
+# head (seq, SHA-256, time) to audit-heads.jsonl there, and `archive verify` compares the log with it, so an
+# entry edited, removed or appended inside the root is found. "" = off. An absolute path.
+mirror = ""
 
 [signatures]
 # One person gives one meaning on a document: the key that drafted it may not also review or approve it.
@@ -235,6 +239,7 @@ class Settings:
     index_case_text_max_chars: int = 60_000
     signature_order: tuple[str, ...] = ("drafted", "reviewed", "approved")
     earliest_received: dt.date = dt.date(1990, 1, 1)
+    audit_mirror: Path | None = None  # [audit] mirror
 
 
 def _defaults() -> dict[str, dict[str, Any]]:
@@ -395,7 +400,18 @@ def from_mapping(data: dict[str, Any]) -> Settings:
         **_search(merged["search"]),
         signature_order=_signature_order(merged["signatures"]["order"]),
         earliest_received=_date("intake.earliest_received", merged["intake"]["earliest_received"]),
+        audit_mirror=_audit_mirror(merged["audit"]["mirror"]),
     )
+
+
+def _audit_mirror(value: str) -> Path | None:
+    if not value.strip():
+        return None
+    path = Path(value)
+    if not path.is_absolute():
+        raise SettingsError(f"archive.toml: audit.mirror: {value!r} is not an absolute path (the mirror lives "
+                            "outside the archive root)")
+    return path
 
 
 def load(root: Path) -> Settings:
@@ -414,4 +430,9 @@ def from_bytes(data: bytes, path: Path) -> Settings:
         raise SettingsError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: malformed TOML: {exc}") from None
-    return from_mapping(parsed)
+    settings = from_mapping(parsed)
+    mirror = settings.audit_mirror
+    if mirror is not None and mirror.resolve().is_relative_to(path.parent.resolve()):
+        raise SettingsError(f"{path}: audit.mirror: {mirror} is inside the archive root; it must be on another "
+                            "disk or medium, out of reach of whoever can change the root")
+    return settings

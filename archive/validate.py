@@ -19,6 +19,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError
 
 from archive.errors import InputError
+from archive.store.atomic import is_temp_name
 
 MAX_DEPTH = 20
 MAX_BYTES = 10 * 1024 * 1024

@@ -74,7 +74,11 @@ def test_torn_audit_line_is_dropped_and_the_chain_continues(root: Path, tmp_path
         fh.write(b'{"seq":%d,"half' % (kept + 1))
     assert run_archive(root, "intake", "--allow-duplicate", str(path)).returncode == 0
     entries = audit_entries(root)
-    assert [e["seq"] for e in entries] == list(range(1, kept + 2))
+    # the torn bytes are dropped by an entry that records them, then the intake chains on
+    torn = b'{"seq":%d,"half' % (kept + 1)
+    assert [e["seq"] for e in entries] == list(range(1, kept + 3))
+    assert [e["action"] for e in entries[kept:]] == ["audit-tail-dropped", "intake"]
+    assert entries[kept]["dropped_sha256"] == hashlib.sha256(torn).hexdigest()
     last_kept = log.read_bytes().splitlines()[kept - 1]
     assert entries[kept]["prev"] == hashlib.sha256(last_kept).hexdigest()
 

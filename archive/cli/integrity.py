@@ -96,11 +96,13 @@ def seal(arc: Archive, key: Path, as_json: bool) -> None:
 
 @archive_command(main)
 @click.argument("numbers", nargs=-1)
-def verify(arc: Archive, numbers: tuple[str, ...], as_json: bool) -> None:
-    """Integrity of record files, signatures and the audit chain; exit 1 on any finding."""
+@click.option("--head", "head", metavar="SEQ:SHA256",
+              help="The audit head kept outside the root (as an earlier verify printed it): the log must end there.")
+def verify(arc: Archive, numbers: tuple[str, ...], head: str | None, as_json: bool) -> None:
+    """Integrity of record files, signatures and the audit chain; exit 1 on any finding. Writes nothing."""
     from archive.services.maintenance import verify as do_verify
 
-    report = do_verify(arc, list(numbers) or None, progress_printer("verifying", enabled=not as_json))
+    report = do_verify(arc, list(numbers) or None, progress_printer("verifying", enabled=not as_json), head)
     emit(as_json, report.as_json() if as_json else report, text.verify_report)
     if not report.ok:
         sys.exit(1)

@@ -149,9 +149,13 @@ def templates_table(rows: list[dict[str, Any]]) -> str:
 
 def verify_report(report: Any) -> str:
     lines = [f.line() for f in report.findings]
-    lines += [f"提醒 {w['where']}: {w['detail'].split(':')[0]} 批准已失效(内容在批准后已变更)" for w in report.warnings]
+    lines += [f"提醒 {w['where']}: {w['detail'].split(':')[0]} 批准已失效(内容在批准后已变更)"
+              for w in report.warnings if w["kind"] == "approval_lapsed"]
+    lines += [f"提醒 {w['where']}: 中断的写入留下的临时文件,{w['detail'].split(': ', 1)[-1]}"
+              for w in report.warnings if w["kind"] == "temp_file_left"]
     if report.unfinished_change:
-        lines.append("注意:此只读副本中留有一项被中断、未完成的更改")
+        lines.append("注意:留有一项被中断、未完成的更改;verify 不改动它,"
+                     "下一个写命令(如 `archive rebuild`)会完成或撤销它")
     c = report
     lines.append(f"{'OK' if report.ok else 'FAILED'}: {c.records} records, {c.files} files, "
                  f"{c.bytes / 1e6:.1f} MB, {c.signatures} signatures, {c.checkpoints} checkpoints, "

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 import tomllib
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 
 from archive.errors import ArchiveError, NotFound
@@ -62,7 +64,8 @@ def current(folder: Path, template_id: str, on: dt.date | None = None) -> Templa
 
 
 def checked_path(folder: Path, template: Template) -> Path:
-    """The template's file, after proving its bytes are the registered ones."""
+    """The template's file, after proving its bytes are the registered ones, and the register's hash the one
+    its audited registration recorded (templates.toml is a file anyone with write access can edit)."""
     path = template.path(folder)
     if not path.is_file():
         raise TemplateError(f"{path}: registered template file is missing")
@@ -70,7 +73,59 @@ def checked_path(folder: Path, template: Template) -> Path:
     if actual != template.sha256:
         raise TemplateError(f"{path}: template {template.id} v{template.version} differs from its registered "
                             f"SHA-256 (register {template.sha256[:12]}…, file {actual[:12]}…); refusing to render")
+    trusted = trusted_sha256(folder, template)
+    if trusted is None:
+        raise TemplateError(f"{path}: template {template.id} v{template.version} has no audited registration (not "
+                            "shipped, not registered by `archive templates register`); refusing to render")
+    if trusted != actual:
+        raise TemplateError(f"{path}: template {template.id} v{template.version} is not the file its audited "
+                            f"registration recorded (recorded {trusted[:12]}…, file {actual[:12]}…); "
+                            "refusing to render")
     return path
+
+
+def trusted_sha256(folder: Path, template: Template) -> str | None:
+    """The SHA-256 the template's audited registration recorded: the last `templates register` entry naming
+    its file; for a shipped template (copied by `init`, before there is a log), the package's own copy."""
+    rel = f"{folder.name}/{template.file}"
+    audited = _registrations(folder.parent / "audit" / "audit.jsonl")
+    if rel in audited:
+        return audited[rel]
+    return _shipped().get(template.file)
+
+
+@cache
+def _shipped() -> dict[str, str]:
+    """The shipped templates' hashes, from the package's files themselves."""
+    if not (SHIPPED / REGISTER).exists():
+        return {}
+    return {t.file: sha256_file(SHIPPED / t.file) for t in load(SHIPPED) if (SHIPPED / t.file).is_file()}
+
+
+def _registrations(log: Path) -> dict[str, str]:
+    """Template files and hashes named by `template-register` audit entries (the last one counts). Read once
+    per state of the log: a batch intake renders many forms."""
+    try:
+        st = log.stat()
+    except OSError:
+        return {}
+    return _registrations_at(log, st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _registrations_at(log: Path, _size: int, _mtime_ns: int) -> dict[str, str]:
+    out: dict[str, str] = {}
+    marker = b'"action":"template-register"'
+    with log.open("rb") as fh:
+        for raw in fh:
+            if marker not in raw or not raw.endswith(b"\n"):
+                continue
+            try:
+                entry = json.loads(raw)
+                out.update({str(f["path"]): str(f["sha256"]) for f in entry["files"]})
+            except (ValueError, KeyError, TypeError):
+                continue  # verify reports an unreadable line; it registers nothing
+    return out
 
 
 def _toml_str(value: str) -> str:

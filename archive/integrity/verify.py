@@ -16,6 +16,7 @@ from archive.integrity.settings_applied import APPLY_COMMAND
 from archive.record import folders as store
 from archive.record.grammar import TOMBSTONE_SUFFIX
 from archive.store import audit
+from archive.store.atomic import is_temp_name
 from archive.store.hashing import sha256_bytes, sha256_file
 from archive.store.layout import Layout
 from archive.store.manifest import MANIFEST
@@ -23,7 +24,11 @@ from archive.store.manifest import MANIFEST
 KINDS = ("file_changed", "file_missing", "unexpected_file", "record_folder_missing", "record_not_in_log",
          "manifest_changed", "signature_invalid", "signer_unknown", "signer_retired", "chain_broken",
          "checkpoint_invalid", "certificate_invalid", "key_invalid", "certification_invalid", "signer_uncertified",
-         "settings_unapplied")
+         "settings_unapplied",
+         # the audit log's end, and what is kept of it outside the root
+         "audit_torn_tail", "audit_line_unreadable", "head_mismatch", "mirror_mismatch",
+         # a destroyed case's tombstone against its certificate
+         "tombstone_invalid")
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class _Log:
     manifests: dict[str, str] = field(default_factory=dict)
     claims: list[tuple[str | None, str, str, int]] = field(default_factory=list)  # number, path, sha, seq
     settings: tuple[int, str] | None = None  # the last settings-apply entry: seq, SHA-256 of archive.toml
+    head: audit.Head = field(default_factory=lambda: audit.Head(0, audit.GENESIS))  # the last readable entry
 
 
 def _read_chain(path: Path, report: Report) -> _Log:
@@ -88,13 +94,12 @@ def _read_chain(path: Path, report: Report) -> _Log:
     prev_hash, expected = audit.GENESIS, 1
     for i, raw in enumerate(audit.read_lines(path), start=1):
         digest = sha256_bytes(raw)
-        try:
-            entry = json.loads(raw)
-            seq = int(entry["seq"])
-        except (ValueError, KeyError, TypeError):
-            report.add("chain_broken", f"audit line {i}", "not a readable audit entry")
-            prev_hash, expected = digest, expected + 1
+        entry = audit.parse_entry(raw)
+        if entry is None:
+            # Read past as if absent: a line added is one finding, and the lines after it still chain.
+            report.add("audit_line_unreadable", f"audit line {i}", "not a readable audit entry")
             continue
+        seq = int(entry["seq"])
         if seq != expected:
             report.add("chain_broken", f"audit seq {seq}", f"found at line {i} where seq {expected} belongs "
                                                             "(an entry was removed, added or moved)")
@@ -114,6 +119,7 @@ def _read_chain(path: Path, report: Report) -> _Log:
         for f in entry.get("files", []):
             log.claims.append((number, f["path"], f["sha256"], seq))
         prev_hash, expected = digest, seq + 1
+        log.head = audit.Head(seq, digest)
     return log
 
 
@@ -204,7 +210,9 @@ def _check_record(root: Path, record: Path, log: _Log, signers: dict[str, keys.S
             report.add("file_changed", f"{rel_record}/{rel}", "SHA-256 differs from the manifest")
     for p in sorted(record.rglob("*")):
         rel = p.relative_to(record).as_posix()
-        if p.is_file() and rel != MANIFEST and rel not in listed:
+        if p.is_file() and is_temp_name(p.name):
+            _warn_temp_file(report, f"{rel_record}/{rel}", in_record=True)
+        elif p.is_file() and rel != MANIFEST and rel not in listed:
             report.add("unexpected_file", f"{rel_record}/{rel}", "not listed in the manifest")
     for rel, rec in _signature_records(record, report):
         _check_signature(root, record, number, rel, rec, signers, certified, hashes, report)
@@ -238,10 +246,10 @@ def _check_checkpoints(layout: Layout, log: _Log, signers: dict[str, keys.Signer
                                                     "(history before the checkpoint was rewritten)")
 
 
-def _check_certificates(layout: Layout, signers: dict[str, keys.Signer], report: Report) -> None:
+def _check_certificates(certs: list[dict[str, Any]], signers: dict[str, keys.Signer], report: Report) -> None:
     """A destruction certificate must carry the signatures it was made with, each over its body; since format 2
     the plan is signed when it is made, so an unfinished one is checked too."""
-    for cert in certificate.load_all(layout.root):
+    for cert in certs:
         if cert.get("status") != certificate.EXECUTED and int(cert.get("format", 1)) < 2:
             continue
         where = f"{certificate.CERTIFICATES_DIR}/{cert['id']}.json"
@@ -319,9 +327,12 @@ def _check_settings(layout: Layout, log: _Log, claimed: set[str], report: Report
 
 
 def run(layout: Layout, numbers: list[str] | None = None,
-        progress: Callable[[int, int], None] | None = None) -> Report:
-    report = Report(audit.head(layout.audit_log))
+        progress: Callable[[int, int], None] | None = None, head: audit.Head | None = None) -> Report:
+    """Every check, reading only. ``head``: the head an administrator kept outside the root (--head)."""
+    report = Report(audit.Head(0, audit.GENESIS))
     log = _read_chain(layout.audit_log, report)
+    report.head = log.head
+    _check_audit_end(layout, log, head, report)
     # Only keys whose files are their audited registrations verify anything: a key planted in keys/ is no signer.
     keyring = trust.load(layout)
     signers = keyring.trusted()
@@ -365,6 +376,152 @@ def run(layout: Layout, numbers: list[str] | None = None,
         report.add(kind, where, detail)
     _check_templates(layout, claimed_root, report)
     _check_settings(layout, log, claimed_root, report)
-    _check_certificates(layout, signers, report)
+    certs = _load_certificates(layout, report)
+    _check_certificates(certs, signers, report)
     _check_checkpoints(layout, log, signers, report)
+    _check_tombstones(layout, log, certs, report)
+    _check_temp_files(layout, report)
     return report
+
+
+# ---------------------------------------------------------------- the end of the audit log
+
+def _check_audit_end(layout: Layout, log: _Log, head: audit.Head | None, report: Report) -> None:
+    """The chain proves the log was not changed in the middle; its end needs an anchor kept elsewhere."""
+    tail = audit.torn_tail(layout.audit_log)
+    if tail is not None:
+        report.add("audit_torn_tail", layout.audit_log.relative_to(layout.root).as_posix(),
+                   f"{len(tail)} bytes after the last whole line (SHA-256 {sha256_bytes(tail)}): a line a writer "
+                   "died writing, or added by hand; the next write command drops them with an audit entry "
+                   "recording their size and SHA-256")
+    if head is not None:
+        _check_head(log, head, report)
+    if layout.audit_mirror is not None:
+        _check_mirror(layout.audit_mirror, log, report)
+
+
+def parse_head(text: str) -> audit.Head:
+    """``SEQ:SHA256`` as printed by verify ("audit head: seq N sha256 H"), e.g. ``42:9f86d0…``."""
+    seq, _, digest = text.partition(":")
+    if not (seq.isdigit() and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+        raise ValueError(f"{text!r} is not SEQ:SHA256 (a sequence number, a colon, 64 lower-case hex digits)")
+    return audit.Head(int(seq), digest)
+
+
+def _check_head(log: _Log, given: audit.Head, report: Report) -> None:
+    """The log must end exactly at the head kept outside: not before it, not elsewhere, not after it."""
+    where = f"audit seq {given.seq}"
+    actual = log.line_hashes.get(given.seq) if given.seq else audit.GENESIS
+    if actual is None:
+        report.add("head_mismatch", where, f"the log ends at seq {log.head.seq}, before the head given: "
+                                           "entries were removed")
+    elif actual != given.hash:
+        report.add("head_mismatch", where, "is not the entry whose SHA-256 was kept (edited or replaced)")
+    if log.head.seq > given.seq:
+        report.add("head_mismatch", f"audit seq {given.seq + 1}",
+                   f"entries seq {given.seq + 1}..{log.head.seq} were appended after the head given; if they are "
+                   "changes made since it was kept, verify against the newer head")
+
+
+def _check_mirror(folder: Path, log: _Log, report: Report) -> None:
+    """Every head the mirror received must still be the log's entry, and the log may not outrun the mirror."""
+    heads = audit.read_mirror(folder)
+    mirrored = {h["seq"]: h["hash"] for h in heads or []}
+    if not mirrored:
+        if log.head.seq:
+            report.add("mirror_mismatch", str(folder / audit.MIRROR_FILE),
+                       "[audit] mirror is set but the mirror file is missing or holds no head")
+        return
+    for seq, digest in sorted(mirrored.items()):
+        if seq <= log.head.seq and log.line_hashes.get(seq) != digest:
+            report.add("mirror_mismatch", f"audit seq {seq}", "differs from the head the mirror received "
+                                                              "(edited, replaced or removed)")
+    top = max(mirrored)
+    if top > log.head.seq:
+        report.add("mirror_mismatch", f"audit seq {top}", f"the log ends at seq {log.head.seq}, the mirror at "
+                                                          f"{top}: entries were removed")
+    elif log.head.seq > top:
+        report.add("mirror_mismatch", f"audit seq {top + 1}",
+                   f"entries seq {top + 1}..{log.head.seq} are not in the mirror: written outside the archive, "
+                   "or while the mirror could not be reached")
+
+
+# ---------------------------------------------------------------- tombstones and their certificates
+
+def _load_certificates(layout: Layout, report: Report) -> list[dict[str, Any]]:
+    folder = layout.root / certificate.CERTIFICATES_DIR
+    out = []
+    for p in sorted(folder.glob("XH-*.json")) if folder.is_dir() else []:
+        try:
+            cert = json.loads(p.read_text(encoding="utf-8"))
+            if not isinstance(cert, dict) or not isinstance(cert.get("id"), str) \
+                    or not isinstance(cert.get("cases"), list):
+                raise ValueError(p.name)
+        except (ValueError, OSError):
+            report.add("certificate_invalid", p.relative_to(layout.root).as_posix(), "not a readable certificate")
+            continue
+        out.append(cert)
+    return out
+
+
+TOMBSTONE_FIELDS = ("number", "received_month", "category", "closed_at", "rule", "retention_until",
+                    "manifest_sha256")
+
+
+def _check_tombstones(layout: Layout, log: _Log, certs: list[dict[str, Any]], report: Report) -> None:
+    """A tombstone is the file of a destroy entry and one case of a certificate: its number, certificate id,
+    manifest hash and retention date are that certificate's; one no certificate lists was not destroyed here."""
+    destroyed = {rel: (sha, seq) for _n, rel, sha, seq in log.claims if rel.endswith(TOMBSTONE_SUFFIX)}
+    by_id = {str(c["id"]): c for c in certs}
+    for p in store.tombstones(layout):
+        rel = p.relative_to(layout.root).as_posix()
+        number = p.name.removesuffix(TOMBSTONE_SUFFIX)
+        if rel not in destroyed:
+            report.add("tombstone_invalid", rel, "no destroy entry in the audit log left this tombstone")
+        elif destroyed[rel][0] != sha256_file(p):
+            report.add("file_changed", rel, f"SHA-256 differs from audit seq {destroyed[rel][1]}")
+        try:
+            tomb = json.loads(p.read_text(encoding="utf-8"))
+            cert_id = str(tomb["certificate"])
+        except (ValueError, KeyError, TypeError):
+            report.add("tombstone_invalid", rel, "not a readable tombstone")
+            continue
+        cert = by_id.get(cert_id)
+        if cert is None:
+            report.add("tombstone_invalid", rel, f"names certificate {cert_id}, which is not in "
+                                                 f"{certificate.CERTIFICATES_DIR}/: no certificate lists case {number}")
+            continue
+        case = next((c for c in cert["cases"] if isinstance(c, dict) and c.get("number") == number), None)
+        if case is None:
+            report.add("tombstone_invalid", rel, f"certificate {cert_id} does not list case {number}")
+            continue
+        # Since format 2 `cases` is the signed plan and `destroyed` what the executed run took.
+        if cert.get("status") == certificate.EXECUTED and "destroyed" in cert and number not in cert["destroyed"]:
+            report.add("tombstone_invalid", rel, f"certificate {cert_id} does not list case {number} as destroyed")
+            continue
+        for key in TOMBSTONE_FIELDS:
+            if tomb.get(key) != case.get(key):
+                report.add("tombstone_invalid", rel, f"{key} {tomb.get(key)!r} differs from certificate "
+                                                     f"{cert_id} ({case.get(key)!r})")
+        month = str(case.get("received_month", ""))
+        if p.parent.relative_to(layout.records).as_posix() != month.replace("-", "/"):
+            report.add("tombstone_invalid", rel, f"not in the folder of its month {month}")
+
+
+# ---------------------------------------------------------------- temp files a killed writer left
+
+def _warn_temp_file(report: Report, where: str, in_record: bool) -> None:
+    how = ("`archive rebuild` removes it (so does the next write command, if the change it belonged to is "
+           "still open)" if in_record else "the next write command removes it (its recovery)")
+    report.warnings.append({"kind": "temp_file_left", "where": where,
+                            "detail": f"a temporary file a killed writer left, not archive content: {how}"})
+
+
+def _check_temp_files(layout: Layout, report: Report) -> None:
+    """Record folders are scanned with their records; here the root's other folders and the month folders
+    (where a tombstone is written)."""
+    months = sorted(p for p in layout.records.glob("[0-9]*/[0-9]*") if p.is_dir()) if layout.records.is_dir() else []
+    for folder in [*layout.outside_records(), *months]:
+        for p in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if p.is_file() and is_temp_name(p.name):
+                _warn_temp_file(report, p.relative_to(layout.root).as_posix(), in_record=False)

@@ -6,7 +6,7 @@ import getpass
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,10 +16,10 @@ from archive.errors import NotFound, StateError, StorageError
 from archive.record import folders
 from archive.record import reader as casefile
 from archive.settings import Settings
-from archive.store import txn
+from archive.store import audit, txn
 from archive.store.atomic import write_bytes
 from archive.store.layout import Layout
-from archive.store.locking import exclusive
+from archive.store.locking import exclusive, shared_if_present
 
 if TYPE_CHECKING:
     from archive.derived.stores import Register, SearchEngine
@@ -86,6 +86,8 @@ class Archive:
         with txn.before_commit(f"{layout.settings.name} could not be read"):
             data = layout.settings.read_bytes()
         settings = settings_mod.from_bytes(data, layout.settings)
+        if settings.audit_mirror is not None:
+            layout = replace(layout, audit_mirror=settings.audit_mirror)
         arc = cls(layout, settings, *_actor(actor, settings, write), settings_bytes=data)
         if write and not settings_pending_ok:
             arc.refuse_unapplied_settings()
@@ -144,8 +146,9 @@ class Archive:
         lock, the settings read at open must still be the applied ones, and the derived stores must exist
         (except for `settings apply`, and `rebuild`, which recreates them)."""
         with exclusive(self.layout.lock):
+            audit.check_last_line(self.layout.audit_log)  # before anything is changed, or published
             try:
-                txn.recover(self.layout, self.refresh)
+                txn.recover(self.layout, self.refresh, self.actor)
             except OSError as exc:
                 raise StorageError(f"an interrupted change could not be finished ({exc.strerror or exc}); "
                                    "nothing new was written; free space and run the command again") from None
@@ -157,13 +160,11 @@ class Archive:
 
     @contextmanager
     def consistent(self) -> Iterator[bool]:
-        """For readers that must not see a change half-made (verify). On a read-only copy no writer can run,
-        so there is no lock to take; yields whether a killed writer's change was left unfinished there."""
-        if read_only(self.layout.root):
+        """For readers that must not see a change half-made (verify): waits for a running writer, and writes
+        nothing, not even to finish what a killed writer left. Yields whether such a change is open (its
+        journal); the next write command's recovery finishes or undoes it."""
+        with shared_if_present(self.layout.lock):
             yield self.layout.journal.exists()
-            return
-        with self.writing(settings_pending_ok=True, derived_needed=False):
-            yield False
 
     def refresh(self, number: str) -> None:
         """Bring the derived stores in line with one record folder; a destroyed record leaves them."""

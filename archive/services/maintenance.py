@@ -26,6 +26,9 @@ def rebuild(arc: Archive, progress: Callable[[int, int], None] | None = None) ->
 
     with arc.writing(derived_needed=False):
         dirs = folders.record_dirs(arc.layout)
+        # Writers sweep temp files only where a killed change could have left them; rebuild reads every
+        # record anyway, so it sweeps them all (verify names this for a temp file in a record folder).
+        txn.remove_temp_files([sub for p in dirs for sub in (p, *(d for d in p.rglob("*") if d.is_dir()))])
         with txn.before_commit("rebuild"):
             count = arc.register.rebuild(row_of(casefile.load(p)) for p in dirs)
             limits = TextLimits.of(arc.settings)
@@ -49,22 +52,35 @@ def index_check(arc: Archive) -> dict[str, list[str]]:
 
 
 def verify(arc: Archive, numbers: list[str] | None = None,
-           progress: Callable[[int, int], None] | None = None) -> Report:
-    """Check records, signatures and the audit chain; under the lock, so no change is seen half-made
-    (on a read-only copy there is no writer to wait for)."""
+           progress: Callable[[int, int], None] | None = None, head: str | None = None) -> Report:
+    """Check records, signatures and the audit chain, writing nothing (not even to finish a change a killed
+    writer left: that is reported, and the next write command's recovery does it). A running writer is
+    waited for, so no change is seen half-made. ``head``: SEQ:SHA256 kept outside the root."""
+    from archive.errors import InputError
     from archive.integrity import approvals
     from archive.integrity import verify as verifier
 
+    try:
+        given = verifier.parse_head(head) if head is not None else None
+    except ValueError as exc:
+        raise InputError("command line", "--head", str(exc)) from None
     with arc.consistent() as unfinished:
-        report = verifier.run(arc.layout, numbers, progress)
+        report = verifier.run(arc.layout, numbers, progress, given)
         for record in folders.record_dirs(arc.layout):
             if numbers and record.name not in numbers:
                 continue
-            for doc_id in approvals.lapsed(casefile.load(record)):
+            try:
+                view = casefile.load(record)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # its files are reported above; approvals need a readable case
+            for doc_id in approvals.lapsed(view):
                 report.warnings.append({"kind": "approval_lapsed", "where": record.name,
                                         "detail": f"{doc_id}: approved before, its current content is not"})
     if unfinished:
         report.unfinished_change = True
+        report.warnings.append({"kind": "unfinished_change", "where": arc.layout.journal.name,
+                                "detail": "a change a killed writer left open; verify leaves it as it is: the "
+                                          "next write command (e.g. `archive rebuild`) finishes or undoes it"})
     return report
 
 
@@ -72,7 +88,10 @@ def template_versions(arc: Archive) -> list[dict[str, Any]]:
     rows = []
     for t in templates_register.load(arc.layout.templates):
         path = t.path(arc.layout.templates)
-        rows.append({**t.__dict__, "intact": path.is_file() and sha256_file(path) == t.sha256})
+        # intact: the file is the registered one, and the register's hash is the one its audited registration
+        # recorded (what render checks before it renders)
+        rows.append({**t.__dict__, "intact": path.is_file() and sha256_file(path) == t.sha256
+                     and templates_register.trusted_sha256(arc.layout.templates, t) == t.sha256})
     return rows
 
 

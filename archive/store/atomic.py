@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+# The temp file write_bytes makes beside its target: ".NAME.PID.tmp". Only names of this form are ever
+# removed as leftovers of a killed writer, and no archived file may be named so.
+TEMP_NAME = re.compile(r"\..+\.[0-9]+\.tmp")
+
+
+def is_temp_name(name: str) -> bool:
+    return TEMP_NAME.fullmatch(name) is not None
 
 
 def fsync_dir(path: Path) -> None:
@@ -28,7 +37,7 @@ def write_synced(path: Path, data: bytes, flags: int, mode: int = 0o644) -> None
 def write_bytes(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # TEMP_NAME
     write_synced(tmp, data, os.O_TRUNC)
     os.replace(tmp, path)
     fsync_dir(path.parent)

@@ -10,12 +10,20 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Layout:
     root: Path
+    # [audit] mirror: a folder outside the root that receives each new audit head (None: off). Set by
+    # Archive.open from the settings; the store writes there on every audit append.
+    audit_mirror: Path | None = None
 
     @classmethod
     def resolve(cls, root: str | Path | None) -> Layout:
         """``--root``, else ``$ARCHIVE_ROOT``, else the current directory."""
         chosen = root if root is not None else os.environ.get("ARCHIVE_ROOT") or os.getcwd()
         return cls(Path(chosen).absolute())
+
+    def outside_records(self) -> tuple[Path, ...]:
+        """Folders of root files (not records) where a killed writer can leave a temp file."""
+        return (self.root, self.keys, self.templates, self.root / "certificates", self.audit_dir,
+                self.audit_dir / "checkpoints")
 
     @property
     def settings(self) -> Path:

@@ -12,6 +12,22 @@ from archive.errors import StorageError
 
 
 @contextmanager
+def shared_if_present(lock_path: Path) -> Iterator[None]:
+    """For a reader that must not see a change half-made: waits for a writer, creates nothing (no lock file
+    yet means no writer has run; a read-only copy has no writer to wait for)."""
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
 def exclusive(lock_path: Path) -> Iterator[None]:
     """Block until this process holds the lock; the kernel drops it if the process dies."""
     try:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from archive.store.atomic import write_bytes
+from archive.store.atomic import is_temp_name, write_bytes
 from archive.store.hashing import sha256_bytes, sha256_file
 
 MANIFEST = "manifest.json"
@@ -21,7 +21,9 @@ def manifest_bytes(folder: Path, number: str, previous: list[dict[str, Any]] | N
     files = list(known.values())
     for p in sorted(folder.rglob("*")):
         rel = p.relative_to(folder).as_posix()
-        if p.is_file() and p.name != MANIFEST and not p.name.startswith(".") and rel not in known:
+        # Every file of the folder, dotfiles too (an attachment may be named ".hidden.txt"); only a temp file
+        # of an atomic write in progress or left by a killed writer is not content (no archived file has its name).
+        if p.is_file() and rel != MANIFEST and not is_temp_name(p.name) and rel not in known:
             files.append({"path": rel, "size": p.stat().st_size, "sha256": sha256_file(p)})
     files.sort(key=lambda f: str(f["path"]))
     doc = {"number": number, "files": files}

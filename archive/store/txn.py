@@ -29,7 +29,7 @@ from typing import Any
 from archive.errors import AfterCommitError, StateError, StorageError
 from archive.record.grammar import CHANGEABLE, supersedes
 from archive.store import audit
-from archive.store.atomic import fsync_dir, fsync_tree, write_bytes
+from archive.store.atomic import fsync_dir, fsync_tree, is_temp_name, write_bytes
 from archive.store.hashing import sha256_bytes, sha256_file
 from archive.store.layout import Layout
 from archive.store.manifest import MANIFEST, listed, manifest_bytes, read_manifest
@@ -101,8 +101,11 @@ def _audit_fields(entry: Entry, files: list[dict[str, Any]]) -> dict[str, Any]:
 def _finish(layout: Layout, journal: Journal, refresh: Refresh) -> dict[str, Any]:
     """After the commit point: the audit entry, then the derived stores. The change stands whatever fails."""
     what = f"{journal.action} of {_subject(journal)}"
+    mirror_failed = None
     try:
-        entry = audit.append(layout.audit_log, op=journal.op, **journal.audit)
+        entry = audit.append(layout.audit_log, op=journal.op, mirror=layout.audit_mirror, **journal.audit)
+    except audit.MirrorError as exc:  # the entry is in the log: the change is whole, only the mirror lags
+        mirror_failed, entry = exc, audit.last_entry(layout.audit_log) or {}
     except OSError as exc:
         raise AfterCommitError(f"{what} committed, but its audit entry could not be written "
                                f"({_os_reason(exc)}); the next archive command writes it") from None
@@ -113,6 +116,8 @@ def _finish(layout: Layout, journal: Journal, refresh: Refresh) -> dict[str, Any
         # The journal covers the derived stores too, so a kill here still completes the register row; a
         # refresh that failed is left to `archive rebuild` rather than retried by every later command.
         layout.journal.unlink()
+    if mirror_failed is not None:
+        raise AfterCommitError(f"{what} committed and audited, but {mirror_failed}")
     return entry
 
 
@@ -273,7 +278,7 @@ def log_event(layout: Layout, entry: Entry, files: list[dict[str, Any]] | None =
     """An act that changes no file under the root but must be on the record (an export handed to an
     inspector): one audit entry. ``files`` names what left the archive, with hashes."""
     with before_commit(entry.action):
-        return audit.append(layout.audit_log, **_audit_fields(entry, files or []))
+        return audit.append(layout.audit_log, mirror=layout.audit_mirror, **_audit_fields(entry, files or []))
 
 
 # ---------------------------------------------------------------- recovery
@@ -308,11 +313,14 @@ def _roll_back(layout: Layout, j: Journal) -> None:
     # publish: the staging folder under .work/ is all there is, and the sweep below removes it.
 
 
-def recover(layout: Layout, refresh: Refresh) -> str | None:
-    """Finish or undo a change a dead process left behind. Returns what was done, for the caller to say."""
+def recover(layout: Layout, refresh: Refresh, actor: str | None = None) -> str | None:
+    """Finish or undo a change a dead process left behind. Returns what was done, for the caller to say.
+    With ``actor`` (a writer starting its command), a torn audit tail is dropped by an entry in their name
+    that records what was dropped; without, it is left for the next writer."""
     outcome = None
-    if layout.audit_log.exists():
-        audit.drop_torn_tail(layout.audit_log)
+    if actor is not None:
+        audit.drop_torn_tail(layout.audit_log, actor, layout.audit_mirror)
+    touched = list(layout.outside_records())
     if layout.journal.exists():
         try:
             raw = json.loads(layout.journal.read_text(encoding="utf-8"))
@@ -321,12 +329,13 @@ def recover(layout: Layout, refresh: Refresh) -> str | None:
             # A journal is written atomically, so an unreadable one is not ours to interpret.
             raise StateError(f"{layout.journal}: unreadable journal; inspect it by hand") from None
         subject = _subject(j)
+        touched += _folders_of(layout, j)
         if _committed(layout, j):
             if j.kind == "destroy":
                 shutil.rmtree(layout.root / j.record, ignore_errors=True)
             last = audit.last_entry(layout.audit_log) if layout.audit_log.exists() else None
             if last is None or last.get("op") != j.op:
-                audit.append(layout.audit_log, op=j.op, **j.audit)
+                audit.append(layout.audit_log, op=j.op, mirror=layout.audit_mirror, **j.audit)
             outcome = f"finished interrupted {j.action} of {subject}"
             if j.kind != "files":
                 try:
@@ -347,7 +356,36 @@ def recover(layout: Layout, refresh: Refresh) -> str | None:
         # Nothing under .work is referenced once no journal is open: staging folders of dead writers.
         for child in layout.work.iterdir():
             shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+    remove_temp_files(touched)
     return outcome
+
+
+def _folders_of(layout: Layout, j: Journal) -> list[Path]:
+    """Where the journaled change wrote beside its targets (so where its killed writer's temp files are)."""
+    out = [(layout.root / f["path"]).parent for f in j.files]
+    if j.record:
+        record = layout.root / j.record
+        out.append(record.parent)
+        if record.is_dir():
+            out += [record, *(p for p in record.rglob("*") if p.is_dir())]
+    if j.tombstone:
+        out.append((layout.root / j.tombstone).parent)
+    return out
+
+
+def remove_temp_files(folders: list[Path]) -> list[Path]:
+    """Remove write_bytes temp files (".NAME.PID.tmp", nothing else) directly in ``folders``. Run under the
+    lock before a change, so no live writer owns them. Returns what was removed."""
+    removed = []
+    for folder in dict.fromkeys(folders):
+        try:
+            names = [p for p in folder.iterdir() if p.is_file() and is_temp_name(p.name)]
+        except OSError:
+            continue
+        for p in names:
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
 
 
 def _remove_unlisted(record: Path) -> None:
