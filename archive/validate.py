@@ -263,6 +263,9 @@ def check_attachments(file: str, case: dict[str, Any], base: Path, allow_absolut
             # With no '..' and no link at any step (below), a relative path cannot leave the folder.
             if ".." in rel.parts:
                 raise InputError(file, where, f"{raw!r} leaves the case file's folder")
+            if is_temp_name(rel.name):
+                raise InputError(file, where, f"{rel.name!r} has the form of the archive's temporary files "
+                                              "(.NAME.NUMBER.tmp), which are never archived; rename it")
             parts = rel.parts[1:] if rel.is_absolute() else rel.parts
             if not parts:
                 raise InputError(file, where, f"{raw!r} is not a regular file")
