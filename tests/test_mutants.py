@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Cli, set_settings, write_case
@@ -183,3 +184,68 @@ def test_a_record_is_kept_through_its_retention_date_and_due_the_day_after() -> 
     assert not is_due("2029-11-21", dt.date(2029, 11, 20))
     assert not is_due("2029-11-21", dt.date(2029, 11, 21))
     assert is_due("2029-11-21", dt.date(2029, 11, 22))
+
+
+# --- honest dates (archive/rules/chronology.py): the boundaries are allowed, one step past them is refused, and
+# every refusal names the file (mutants: `<` → `<=`, the file name dropped) ------------------------------------
+
+def _chronology() -> Any:
+    from archive.rules import chronology
+
+    return chronology
+
+
+RECEIVED = "2026-11-03T10:15:00+08:00"
+NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+SKEW = dt.timedelta(minutes=10)
+
+
+def test_stages_dated_exactly_at_receipt_and_at_each_other_are_accepted() -> None:
+    same = {"investigation": {"completed_at": RECEIVED}, "response": {"replied_at": RECEIVED},
+            "follow_up": {"visited_at": RECEIVED}, "closure": {"closed_at": RECEIVED},
+            "capa": [{"due": "2026-11-03", "done_at": "2026-11-03"}]}
+    _chronology().check_stage_dates("f.json", same, {}, RECEIVED, NOW, SKEW)
+
+
+@pytest.mark.parametrize(("update", "where"), [
+    ({"response": {"replied_at": "2026-11-03T10:14:59+08:00"}}, "$.response.replied_at"),
+    ({"response": {"replied_at": RECEIVED}, "follow_up": {"visited_at": "2026-11-03T10:15:00+08:01"}},
+     "$.follow_up.visited_at"),
+    ({"investigation": {"completed_at": "2026-11-04T10:00:00+08:00"},
+      "closure": {"closed_at": "2026-11-04T09:59:59+08:00"}}, "$.closure.closed_at"),
+    ({"capa": [{"due": "2026-11-02"}]}, "$.capa[0].due"),
+    ({"capa": [{"done_at": "2026-11-02"}]}, "$.capa[0].done_at"),
+    ({"follow_up": {"visited_at": "2026-11-05T10:00:00+08:00"}}, "$.follow_up"),
+    ({"closure": {"closed_at": "2026-11-30T20:11:00+08:00"}}, "$.closure.closed_at"),
+    ({"capa": [{"done_at": "2026-12-01"}]}, "$.capa[0].done_at"),
+])
+def test_a_date_one_step_out_of_order_is_refused_naming_the_file_and_path(update: dict[str, Any], where: str) -> None:
+    from archive.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        _chronology().check_stage_dates("f.json", update, {}, RECEIVED, NOW, SKEW)
+    assert (caught.value.file, caught.value.where) == ("f.json", where)
+
+
+def test_the_future_starts_after_the_allowed_clock_skew() -> None:
+    from archive.errors import InputError
+
+    edge = (NOW + SKEW).isoformat()
+    _chronology().not_in_future("f.json", "$.x", edge, NOW, SKEW)
+    _chronology().not_in_future("f.json", "$.x", (NOW + SKEW).date().isoformat(), NOW, SKEW)
+    with pytest.raises(InputError) as caught:
+        _chronology().not_in_future("f.json", "$.x", (NOW + SKEW + dt.timedelta(seconds=1)).isoformat(), NOW, SKEW)
+    assert (caught.value.file, caught.value.where) == ("f.json", "$.x")
+    with pytest.raises(InputError):
+        _chronology().not_in_future("f.json", "$.x", (NOW + SKEW + dt.timedelta(days=1)).date().isoformat(), NOW, SKEW)
+
+
+def test_earliest_received_is_itself_allowed_and_the_day_before_refused() -> None:
+    from archive.errors import InputError
+
+    earliest = dt.date(1990, 1, 1)
+    _chronology().not_before_earliest("f.json", "1990-01-01T00:00:00+08:00", earliest)
+    with pytest.raises(InputError) as caught:
+        _chronology().not_before_earliest("f.json", "1989-12-31T23:59:59+08:00", earliest)
+    assert (caught.value.file, caught.value.where) == ("f.json", "$.received_at")
+    assert "1990-01-01" in caught.value.problem and "earliest_received" in caught.value.problem
