@@ -5,9 +5,11 @@
 
 The SOP prints the table as five copies (五联) that go to five departments; the template holds the five,
 each in its own section so that each copy carries its own distribution (第一联 质量管理部存 ...) in its
-footer and numbers its own pages (第 X 页 共 Y 页 of that copy, PAGE and SECTIONPAGES fields). The body
-of every copy is the same table. Document number GL-004-07 follows the house's GL-004 series; the SOP's
-own number, 表14.6.3, is printed under the title so a reader of either system finds the form.
+footer. The body of every copy is the same table. Pages are numbered through the whole document (第 X 页
+共 Y 页, PAGE and NUMPAGES): LibreOffice, which makes the archive's PDFs, does not compute a per-section
+total (SECTIONPAGES prints its cached value), so a per-copy count would be false in the PDF.
+Document number GL-004-07 follows the house's GL-004 series; the SOP's own number, 表14.6.3, is printed
+under the title so a reader of either system finds the form.
 A shipped version, once registered, is never rebuilt in place.
 """
 
@@ -47,61 +49,46 @@ LATEST = "1"
 # The five copies (五联) and where each is kept, in the SOP's order.
 COPIES = (("第一联", "质量管理部存"), ("第二联", "业务部存"), ("第三联", "生产部(责任单位)存"),
           ("第四联", "研发部存"), ("第五联", "总经理室存"))
+WIDTHS = (3.7, 5.0, 2.6, 5.7)
 SIG_ROWS = (("填表", "drafted"), ("审核", "reviewed"), ("核决", "approved"))
 
 
-def _keep_rows_whole(table: object) -> None:
-    """A row never splits across pages: a hand-written opinion stays in one piece."""
-    for row in table.rows:  # type: ignore[attr-defined]
+def _joint(doc: object) -> None:
+    """A one-point paragraph between two tables that print as one (Word merges tables that touch)."""
+    par = doc.add_paragraph()  # type: ignore[attr-defined]
+    fmt = par.paragraph_format
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = Pt(1)
+    fmt.keep_with_next = True
+    write(par, "", size=1)
+
+
+def _keep_rows_whole(table: object, skip: set[int] | None = None) -> None:
+    """A row never splits across pages, but the free-text rows in ``skip``: a complaint longer than a page
+    must flow on, not leave its first page empty."""
+    for i, row in enumerate(table.rows):  # type: ignore[attr-defined]
+        if i in (skip or set()):
+            continue
         trpr = row._tr.get_or_add_trPr()
         cant = OxmlElement("w:cantSplit")
         trpr.insert(0, cant)
 
 
-def _keep_with_next(table: object) -> None:
-    """Each row's paragraphs keep with the next: the table and the signature rows stay on one page."""
-    for row in table.rows:  # type: ignore[attr-defined]
+def _keep_with_next(table: object, from_row: int = 0) -> None:
+    """The last rows keep with what follows: the signature block never stands alone on a page."""
+    for row in table.rows[from_row:]:  # type: ignore[attr-defined]
         for cell in row.cells:
             for par in cell.paragraphs:
                 par.paragraph_format.keep_with_next = True
 
 
-def _restart_numbering(section: object) -> None:
-    """Page numbers count within the copy (each 联 is filed on its own)."""
-    sectpr = section._sectPr  # type: ignore[attr-defined]
-    pg = sectpr.find(qn("w:pgNumType"))
-    if pg is None:
-        pg = OxmlElement("w:pgNumType")
-        # The schema orders a section's properties: pgNumType comes before cols (Word refuses it after).
-        cols = sectpr.find(qn("w:cols"))
-        if cols is not None:
-            cols.addprevious(pg)
-        else:
-            sectpr.append(pg)
-    pg.set(qn("w:start"), "1")
-
-
-def _page_of_copy(par: object, size: float) -> None:
-    write(par, "第 ", size=size)  # type: ignore[arg-type]
-    field(par, "PAGE", size=size)  # type: ignore[arg-type]
-    write(par, " 页 共 ", size=size)  # type: ignore[arg-type]
-    field(par, "SECTIONPAGES", size=size)  # type: ignore[arg-type]
-    write(par, " 页", size=size)  # type: ignore[arg-type]
-
-
-def _header_pages(section: object) -> None:
-    """The shared header's page cell: pages of this copy, not of the five copies together. Its 版本 is the
-    template's, named so a reader tells it from the document's own 文件版次 under the title."""
+def _relabel_version(section: object) -> None:
+    """The shared header's 版本 is the template's: named so a reader tells it from the document's own
+    文件版次 printed under the title."""
     table = section.header.tables[0]  # type: ignore[attr-defined]
     for par in table.cell(0, 2).paragraphs:
         for run in par.runs:
             run.text = run.text.replace("版本:", "模板版本:")
-    cell = table.cell(1, 2)
-    for par in cell.paragraphs:
-        for child in list(par._element):
-            if child.tag != qn("w:pPr"):
-                par._element.remove(child)
-    _page_of_copy(cell.paragraphs[0], 9)
 
 
 def _footer(section: object, copy: str, kept_by: str) -> None:
@@ -113,8 +100,11 @@ def _footer(section: object, copy: str, kept_by: str) -> None:
             par._element.remove(child)
     par.alignment = WD_ALIGN_PARAGRAPH.CENTER
     write(par, f"{copy} {kept_by}", size=9, bold=True, cjk=CJK_HEAD_FONT)
-    write(par, f"  ·  编号 {{{{ number }}}}  ·  受控文件,未经批准不得复制  ·  {DOCUMENT_NUMBER} ", size=8)
-    _page_of_copy(par, 8)
+    write(par, f"  ·  编号 {{{{ number }}}}  ·  受控文件,未经批准不得复制  ·  {DOCUMENT_NUMBER} 第 ", size=8)
+    field(par, "PAGE", size=8)
+    write(par, " 页 共 ", size=8)
+    field(par, "NUMPAGES", size=8)
+    write(par, " 页", size=8)
 
 
 def _copy_body(doc: object, copy: str, kept_by: str, first: bool) -> None:
@@ -143,15 +133,23 @@ def _copy_body(doc: object, copy: str, kept_by: str, first: bool) -> None:
         ("研发部意见", "{{ pcb.rd_opinion }}"),
         ("总经理室综合意见", "{{ pcb.gm_opinion }}"),
         ("交涉结果", "{{ pcb.result }}"),
+    ], widths=WIDTHS)
+    free_text = {5: 2.6, 7: 1.8, 11: 1.8, 12: 1.8, 13: 1.2}
+    for index, cm in free_text.items():
+        tall_row(table, index, cm)
+    _keep_rows_whole(table, skip=set(free_text))
+    # The decision rows are a table of their own that keeps with the signatures: LibreOffice keeps a whole
+    # table with what follows, never the last rows of one that has to break across pages.
+    _joint(doc)
+    decision = kv_table(doc, [
         ("是否列入追踪", "{{ pcb.tracking }}"),
         ("损失金额(元)", "{{ pcb.loss }}", "罚扣", "{{ pcb.penalty }}"),
         ("核决", "{{ pcb.decided_by }}", "核决日期", "{{ pcb.decided }}"),
-    ], widths=(3.7, 5.0, 2.6, 5.7))
-    for index, cm in ((5, 2.6), (7, 1.8), (11, 1.8), (12, 1.8), (13, 1.2)):
-        tall_row(table, index, cm)
-    _keep_rows_whole(table)
-    _keep_with_next(table)
+    ], widths=WIDTHS)
+    _keep_rows_whole(decision)
+    _keep_with_next(decision)
     section_title(doc, "签名")
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True  # type: ignore[attr-defined]
     sig = grid(doc, len(SIG_ROWS) + 1, (2.2, 3.4, 3.2, 4.2, 4.0))
     for i, head in enumerate(("签署", "签名", "职务", "日期时间", "密钥指纹")):
         cell_text(sig.rows[0].cells[i], head, label=True, align=WD_ALIGN_PARAGRAPH.CENTER, size=9.5)
@@ -168,6 +166,10 @@ def _copy_body(doc: object, copy: str, kept_by: str, first: bool) -> None:
         height.set(qn("w:hRule"), "atLeast")
         trpr.append(height)
     _keep_rows_whole(sig)
+    for row in sig.rows[:-1]:
+        for cell in row.cells:
+            for par in cell.paragraphs:
+                par.paragraph_format.keep_with_next = True
 
 
 def pcb_form(version: str = LATEST) -> object:
@@ -177,10 +179,9 @@ def pcb_form(version: str = LATEST) -> object:
     doc.paragraphs[1]._element.getparent().remove(doc.paragraphs[1]._element)  # type: ignore[attr-defined]
     first = doc.sections[0]  # type: ignore[attr-defined]
     first.top_margin, first.bottom_margin = Cm(1.4), Cm(1.4)
-    _header_pages(first)
+    _relabel_version(first)
     for n, (copy, kept_by) in enumerate(COPIES):
         section = doc.add_section(WD_SECTION.NEW_PAGE) if n else first  # type: ignore[attr-defined]
-        _restart_numbering(section)
         _footer(section, copy, kept_by)
         _copy_body(doc, copy, kept_by, first=n == 0)
     return doc
