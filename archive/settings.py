@@ -133,6 +133,13 @@ index_case_text_max_chars = 60000
 # A received_at before this date is refused: two-digit-year numbers of another century would collide,
 # and a date this old is a typing error, not a complaint.
 earliest_received = "1990-01-01"
+
+[forms]
+# Which form set intake renders. "gl004": 客户投诉接收登记表 GL-004-01 and 客户投诉记录表 GL-004-02.
+# "pcb": the manufacturer's 客户抱怨处理表 GL-004-07 (PCB SOP 表14.6.3, five copies, 第一联 … 第五联) instead,
+# printed again as investigation, response and closure fill it. The stage forms (调查报告, CAPA, 反馈表, 8D)
+# are the same in both sets, and `archive render NUMBER --form ID` renders any form of either set.
+set = "gl004"
 """
 
 _PATTERN_FIELDS = {"yy", "yyyy", "mm", "serial"}
@@ -240,6 +247,7 @@ class Settings:
     signature_order: tuple[str, ...] = ("drafted", "reviewed", "approved")
     earliest_received: dt.date = dt.date(1990, 1, 1)
     audit_mirror: Path | None = None  # [audit] mirror
+    form_set: str = "gl004"  # [forms] set
 
 
 def _defaults() -> dict[str, dict[str, Any]]:
@@ -401,7 +409,15 @@ def from_mapping(data: dict[str, Any]) -> Settings:
         signature_order=_signature_order(merged["signatures"]["order"]),
         earliest_received=_date("intake.earliest_received", merged["intake"]["earliest_received"]),
         audit_mirror=_audit_mirror(merged["audit"]["mirror"]),
+        form_set=_form_set(merged["forms"]["set"]),
     )
+
+
+def _form_set(value: str) -> str:
+    if value not in vocab.FORM_SET:
+        raise SettingsError("archive.toml: forms.set: expected " + " or ".join(f'"{k}"' for k in vocab.FORM_SET)
+                            + f", got {value!r}")
+    return value
 
 
 def _audit_mirror(value: str) -> Path | None:

@@ -44,6 +44,9 @@ STAGES: Final[tuple[str, ...]] = ("triage", "investigation", "capa", "response",
 STAGE: Final = _vocab({"triage": "分类与分派", "investigation": "调查", "capa": "纠正和预防措施",
                        "response": "答复客户", "follow_up": "跟踪回访", "closure": "结案", "reopen": "重新打开"})
 
+# Form sets intake may render (archive.toml [forms] set).
+FORM_SET: Final = _vocab({"gl004": "GL-004 登记表与记录表", "pcb": "客户抱怨处理表(表14.6.3)"})
+
 
 def label(vocabulary: Vocabulary, key: str | None) -> str:
     """The Chinese label of ``key``; an unknown key prints as itself rather than failing a report."""

@@ -1,14 +1,17 @@
-"""Render page 1 of every GL-004 form from the shipped examples into docs/forms/*.png, to look at.
+"""Render page 1 of every GL-004 form from the shipped examples into docs/forms/*.png, to look at; the
+客户抱怨处理表 (pcb-complaint) from the 05 example with every PCB field filled (below), its 第一联.
 
     .venv/bin/python docs/render_forms.py        (needs LibreOffice and pdftoppm: `make demo` installs them)
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from archive.rules.stages import prepare as prepare_update
 from archive.services.archive import Archive
@@ -17,6 +20,34 @@ from archive.services.cases import intake, prepare, render, update
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLES = PROJECT / "examples"
 OUT = Path(__file__).parent / "forms"
+# The 客户抱怨处理表's own fields (case.schema.json and update.schema.json `pcb` objects) for the 05 example.
+PCB_CASE = {"abnormal_sample": {"provided": True, "quantity": 5, "note": "不良板随函寄回"},
+            "sales_opinion": "长期客户,建议优先补货并派员拜访"}
+PCB_STAGES: dict[str, Any] = {
+    "investigation": {"pcb": {"responsible_department": "制造部", "rd_opinion": "菲林对位余量不足,建议增加对位标靶",
+                              "production": {"unit": "阻焊车间", "shift": "二号机夜班", "operator": "李明",
+                                             "date": "2026-10-24"}}},
+    "response": {"pcb": {"gm_opinion": "同意补发,责任单位检讨并限期改善"}},
+    "closure": {"closed_at": "2026-11-27T16:00:00+08:00", "approved_by": "总经理 黄伟",
+                "pcb": {"tracking": True, "loss_amount": 8600, "penalty": "制造部罚扣绩效500元"}},
+}
+
+
+def _pcb_example(tmp: Path) -> tuple[Path, Path]:
+    """The 05 case and its updates with the 客户抱怨处理表's fields added, written to ``tmp``."""
+    case = json.loads((EXAMPLES / "05-electronics-quality.json").read_text(encoding="utf-8"))
+    case["pcb"] = PCB_CASE
+    (tmp / "attachments").mkdir()
+    for a in case["attachments"]:
+        shutil.copyfile(EXAMPLES / a["path"], tmp / a["path"])
+    stages: dict[str, Any] = {}
+    for name in ("05-investigation.json", "05-capa.json"):
+        stages.update(json.loads((EXAMPLES / "updates" / name).read_text(encoding="utf-8")))
+    for stage, extra in PCB_STAGES.items():
+        stages[stage] = {**stages.get(stage, {}), **extra}
+    (tmp / "case.json").write_text(json.dumps(case, ensure_ascii=False), encoding="utf-8")
+    (tmp / "stages.json").write_text(json.dumps(stages, ensure_ascii=False), encoding="utf-8")
+    return tmp / "case.json", tmp / "stages.json"
 
 
 def main() -> None:
@@ -38,6 +69,18 @@ def main() -> None:
                 subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(src),
                                 str(OUT / doc_id)], check=True)
                 print(OUT / f"{doc_id}.png")
+        source = Path(tmp) / "pcb-example"
+        source.mkdir()
+        case, stages = _pcb_example(source)
+        # An archive of its own, so the PCB complaint is not a duplicate of the 05 case above.
+        maker = Archive.create(Path(tmp) / "pcb-root", "品管部 陈工")
+        pcb = intake(maker, prepare(case)).number
+        update(maker, pcb, prepare_update(stages), reason="预防措施按计划进行,列入追踪")
+        [pdf] = [p for p in render(maker, pcb, pdf=True, forms=["pcb-complaint"]) if p.endswith(".pdf")]
+        src = next((Path(tmp) / "pcb-root").glob(f"records/*/*/{pcb}")) / pdf
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(src),
+                        str(OUT / "pcb-complaint")], check=True)
+        print(OUT / "pcb-complaint.png")
         shutil.rmtree(Path(tmp) / ".work", ignore_errors=True)
 
 

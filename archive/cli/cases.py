@@ -115,11 +115,14 @@ def update(arc: Archive, number: str, file: Path, reason: str | None, reopen: bo
 @click.argument("number")
 @click.option("--pdf", is_flag=True, help="Also make the PDF of each latest document that lacks one.")
 @click.option("--force", is_flag=True, help="Render every document again as a new version.")
-def render(arc: Archive, number: str, pdf: bool, force: bool, as_json: bool) -> None:
+@click.option("--form", "forms", multiple=True, metavar="ID",
+              help="Only this form (repeatable), of either set: register-form, record-form, investigation-report, "
+                   "capa-record, response-feedback, eightd-report, pcb-complaint (客户抱怨处理表).")
+def render(arc: Archive, number: str, pdf: bool, force: bool, forms: tuple[str, ...], as_json: bool) -> None:
     """Render a case's documents from the current template versions (new versions; nothing overwritten)."""
     from archive.services.cases import render as do_render
 
-    made = do_render(arc, number, pdf=pdf, force=force)
+    made = do_render(arc, number, pdf=pdf, force=force, forms=list(forms) or None)
     emit(as_json, {"number": number, "documents": made},
          lambda d: "\n".join(d["documents"]) or f"{number}: documents are current")
 

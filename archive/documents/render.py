@@ -11,14 +11,20 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from archive.documents.context import context as form_context
+from archive.documents.pcb import pcb_context
 from archive.documents.templates import Template, checked_path, current
 from archive.record.folders import next_version
 from archive.record.grammar import DOCUMENTS_DIR
 from archive.record.reader import CaseView
 from archive.store.hashing import sha256_bytes
 
-# Which forms a case has, given the stages it holds. Intake renders the first two.
+# Which forms a case has, given the stages it holds. Intake renders the first two ([forms] set = "gl004").
 INTAKE_FORMS = ("register-form", "record-form")
+# [forms] set = "pcb": the manufacturer's 客户抱怨处理表 (PCB SOP 表14.6.3) is the intake form instead, and it
+# is printed again as the stages that fill it are recorded; the stage forms (调查报告, CAPA, 反馈表, 8D) stay.
+PCB_FORM = "pcb-complaint"
+PCB_STAGES = ("investigation", "response", "closure")
+INTAKE_BY_SET = {"gl004": INTAKE_FORMS, "pcb": (PCB_FORM,)}
 STAGE_FORMS = {
     "triage": ("register-form",),
     "investigation": ("investigation-report",),
@@ -28,21 +34,29 @@ STAGE_FORMS = {
     "closure": ("response-feedback",),
 }
 EIGHTD = "eightd-report"
+# Every form a case may be rendered into, whichever set intake uses (`archive render NUMBER --form ID`).
+CASE_FORMS = (*INTAKE_FORMS, "investigation-report", "capa-record", "response-feedback", EIGHTD, PCB_FORM)
 
 
-def forms_for(view: CaseView, stages: list[str]) -> list[str]:
+def intake_forms(form_set: str = "gl004") -> tuple[str, ...]:
+    return INTAKE_BY_SET[form_set]
+
+
+def forms_for(view: CaseView, stages: list[str], form_set: str = "gl004") -> list[str]:
     """Forms to (re)render after ``stages`` changed; 8D for quality complaints once investigation began."""
     out: list[str] = []
     for s in stages:
-        out.extend(STAGE_FORMS.get(s, ()))
+        out.extend(f for f in STAGE_FORMS.get(s, ()) if form_set == "gl004" or f not in INTAKE_FORMS)
+    if form_set == "pcb" and any(s in PCB_STAGES for s in stages):
+        out.append(PCB_FORM)
     if view.category == "quality" and any(s in view.stages for s in ("investigation", "capa", "closure")) \
             and any(s in stages for s in ("investigation", "capa", "response", "closure")):
         out.append(EIGHTD)
     return list(dict.fromkeys(out))
 
 
-def all_forms(view: CaseView) -> list[str]:
-    return forms_for(view, list(view.stages))
+def all_forms(view: CaseView, form_set: str = "gl004") -> list[str]:
+    return forms_for(view, list(view.stages), form_set)
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,7 @@ def used_names(template_path: Path, sha256: str) -> frozenset[str]:
 def _context(view: CaseView, template: Template, org: str,
              signatures: dict[str, dict[str, str]] | None) -> dict[str, Any]:
     ctx = form_context(view, org, signatures)
+    ctx["pcb"] = pcb_context(view)
     ctx["doc"] = {"number": template.document_number, "version": template.version,
                   "effective": template.effective_date}
     return ctx

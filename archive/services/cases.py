@@ -180,7 +180,8 @@ def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tr
     (stage / g.CASE_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     view = casefile.load(stage)
     made = [documents.render(stage, view, doc_id, arc.layout.templates, arc.settings.organisation,
-                             now=record["intake"]["archived_at"]).docx for doc_id in documents.INTAKE_FORMS]
+                             now=record["intake"]["archived_at"]).docx
+            for doc_id in documents.intake_forms(arc.settings.form_set)]
     if arc.settings.pdf_at_intake:
         made += make_pdfs(arc, stage, made)
     write_manifest(stage, number)
@@ -262,7 +263,7 @@ def intake_files(arc: Archive, paths: list[Path], *, allow_absolute: bool = Fals
             try:
                 if cred is not None:
                     outcome.documents.extend(signatures.sign(arc, outcome.number, cred, meaning,
-                                                             list(documents.INTAKE_FORMS)))
+                                                             list(documents.intake_forms(arc.settings.form_set))))
                 outcome.similar = search.similar(arc, outcome.number, limit=3, earlier_only=True)
             except (ArchiveError, OSError) as exc:
                 text, code = _failure_text(exc)
@@ -344,7 +345,7 @@ def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: st
                     fh.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
                 written.append(f"{g.STAGES_DIR}/{path.name}")
                 current = casefile.load(record)
-            for doc_id in documents.forms_for(current, planned):
+            for doc_id in documents.forms_for(current, planned, arc.settings.form_set):
                 written.append(documents.render(record, current, doc_id, arc.layout.templates,
                                                 arc.settings.organisation, now=now).docx)
             if arc.settings.pdf_at_intake:
@@ -365,13 +366,21 @@ def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: st
     return UpdateResult(number, planned, docs, after.status, after.retention_until)
 
 
-def render(arc: Archive, number: str, *, pdf: bool = False, force: bool = False) -> list[str]:
+def render(arc: Archive, number: str, *, pdf: bool = False, force: bool = False,
+           forms: list[str] | None = None) -> list[str]:
     """Re-render documents whose template or stages changed (all with ``force``) as new versions, and
-    with ``pdf`` make the PDF of each latest version that lacks one. Nothing is overwritten."""
+    with ``pdf`` make the PDF of each latest version that lacks one. Nothing is overwritten. ``forms``
+    names the documents to consider instead of the case's own (the intake set of [forms] set, what it
+    has, what its stages call for): any case form of either set, e.g. the 客户抱怨处理表 in a GL-004 archive."""
+    unknown = [f for f in forms or [] if f not in documents.CASE_FORMS]
+    if unknown:
+        raise StateError(f"--form {unknown[0]}: not a form of a case; use one of {', '.join(documents.CASE_FORMS)}")
     with arc.writing():
         record = folders.find_record(arc.layout, number)
         view = casefile.load(record)
-        wanted = list(dict.fromkeys([*documents.INTAKE_FORMS, *view.documents, *documents.all_forms(view)]))
+        form_set = arc.settings.form_set
+        wanted = list(dict.fromkeys(forms or [*documents.intake_forms(form_set), *view.documents,
+                                              *documents.all_forms(view, form_set)]))
         stale = [d for d in wanted if force or documents.is_stale(record, view, d, arc.layout.templates,
                                                                  arc.settings.organisation)]
         made: list[str] = []
@@ -384,6 +393,7 @@ def render(arc: Archive, number: str, *, pdf: bool = False, force: bool = False)
             if pdf:
                 latest = casefile.load(record)
                 lacking = [d for doc_id in latest.documents if (d := latest.latest_document(doc_id))
+                           and (not forms or doc_id in forms)
                            and not (record / (d.removesuffix(".docx") + ".pdf")).exists()]
                 made.extend(make_pdfs(arc, record, lacking))
 
