@@ -249,3 +249,27 @@ def test_earliest_received_is_itself_allowed_and_the_day_before_refused() -> Non
         _chronology().not_before_earliest("f.json", "1989-12-31T23:59:59+08:00", earliest)
     assert (caught.value.file, caught.value.where) == ("f.json", "$.received_at")
     assert "1990-01-01" in caught.value.problem and "earliest_received" in caught.value.problem
+
+
+def test_a_refused_stage_date_says_what_it_is_before() -> None:
+    from archive.errors import InputError
+
+    chronology = _chronology()
+    cases = [({"response": {"replied_at": "2026-11-02T10:00:00+08:00"}}, {}, "before the complaint was received"),
+             # the response recorded by an earlier file still bounds the closure
+             ({"closure": {"closed_at": "2026-11-04T09:00:00+08:00"}},
+              {"response": {"replied_at": "2026-11-04T10:00:00+08:00"}}, "is before the 答复时间"),
+             ({"capa": [{"done_at": "2026-12-25"}]}, {}, "is in the future")]
+    for update, recorded, says in cases:
+        with pytest.raises(InputError) as caught:
+            chronology.check_stage_dates("f.json", update, recorded, RECEIVED, NOW, SKEW)
+        assert says in caught.value.problem, caught.value.problem
+
+
+def test_a_date_only_value_counts_the_clock_skew_across_midnight() -> None:
+    from archive.errors import InputError
+
+    late = dt.datetime(2026, 11, 30, 23, 55, tzinfo=dt.UTC)  # now + 10 minutes is already 1 December
+    _chronology().not_in_future("f.json", "$.x", "2026-12-01", late, SKEW)
+    with pytest.raises(InputError, match="in the future"):
+        _chronology().not_in_future("f.json", "$.x", "2026-12-02", late, SKEW)
