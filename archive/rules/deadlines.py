@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from archive.rules.workdays import add_working_days, year_known
+from archive.rules.workdays import add_working_days, is_workday, year_known
 from archive.settings import Settings
 
 
@@ -36,3 +36,25 @@ def calendar_unknown(days: list[dt.date], settings: Settings) -> list[int]:
     """Years a working-day deadline fell in that neither chinese-calendar nor the settings know: counted
     Monday to Friday, which misses that year's holidays and swapped workdays. Said, never silent."""
     return sorted({d.year for d in days if not year_known(d.year, settings)})
+
+
+def working_days_between(start: dt.date, end: dt.date, settings: Settings) -> int:
+    """Working days after ``start`` up to and including ``end`` (0 when ``end`` is not after ``start``)."""
+    count = 0
+    day = start
+    while day < end:
+        day += dt.timedelta(days=1)
+        if is_workday(day, settings):
+            count += 1
+    return count
+
+
+def late_working_days(due: dt.date, done: dt.date | None, today: dt.date, settings: Settings) -> int | None:
+    """How late a deadline was met (``done``) or, still unmet, is ``today``: the working days after ``due``
+    up to that day, at least 1 once the day is past ``due`` (a reply due Friday and given on Saturday is
+    late, though no working day passed). None when it is not late. The one rule behind every 逾期 N 个工作日
+    mark, on the forms and in `show`."""
+    end = done if done is not None else today
+    if end <= due:
+        return None
+    return max(1, working_days_between(due, end, settings))
