@@ -12,7 +12,7 @@ import click
 from archive import vocab
 from archive.cli import text
 from archive.cli.app import main
-from archive.cli.common import MEANINGS, archive_command, credential, emit, emit_json, fail, say
+from archive.cli.common import MEANINGS, Coded, archive_command, credential, emit, emit_json, fail, say
 
 if TYPE_CHECKING:
     from archive.services.archive import Archive
@@ -81,8 +81,8 @@ def show(arc: Archive, number: str, as_json: bool) -> None:
 
 @archive_command(main, "list")
 @click.option("--month", metavar="YYYY-MM")
-@click.option("--status", type=click.Choice(list(vocab.STATUS)))
-@click.option("--severity", type=click.Choice(list(vocab.SEVERITY)))
+@click.option("--status", type=Coded(vocab.STATUS))
+@click.option("--severity", type=Coded(vocab.SEVERITY))
 def list_(arc: Archive, month: str | None, status: str | None, severity: str | None, as_json: bool) -> None:
     """The complaint register (投诉登记台账), filtered."""
     from archive.services.cases import list_cases

@@ -26,7 +26,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 # "settings": a write that may run while archive.toml is not yet applied (`archive settings apply` itself).
 Needs = Literal["write", "settings", "read", "root", "nothing"]
 
-MEANINGS = click.Choice(list(vocab.DOCUMENT_MEANINGS))
+class Coded(click.Choice):  # type: ignore[type-arg]
+    """A coded option (status, severity, meaning...): given as its code or its Chinese label, the code is
+    passed on; a wrong value is answered with every code beside its label."""
+
+    def __init__(self, vocabulary: vocab.Vocabulary, keys: tuple[str, ...] | list[str] | None = None) -> None:
+        self.vocabulary = vocabulary
+        super().__init__(list(keys or vocabulary))
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        key = vocab.key_of(self.vocabulary, str(value))
+        if key in self.choices:
+            return key
+        self.fail(f"{value!r} is not one of: {vocab.listing(self.vocabulary, list(map(str, self.choices)))}",
+                  param, ctx)
+
+
+MEANINGS = Coded(vocab.MEANING, vocab.DOCUMENT_MEANINGS)
 JSON_HELP = "Print one JSON document on stdout and nothing else there."
 
 

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from archive import vocab
 from archive.cli import text
 from archive.cli.app import main
-from archive.cli.common import MEANINGS, archive_command, credential, emit, passphrase, progress_printer
+from archive.cli.common import MEANINGS, Coded, archive_command, credential, emit, passphrase, progress_printer
 
 if TYPE_CHECKING:
     from archive.services.archive import Archive
@@ -42,7 +43,7 @@ def keys_create(arc: Archive, signer_id: str, name: str, title: str, out: Path) 
 @archive_command(keys_group, "certify", needs="write", json_output=False)
 @click.argument("signer_id", metavar="ID")
 @click.option("--key", "key", required=True, type=KEY, help="The certifying administrator's private key file.")
-@click.option("--role", type=click.Choice(["signer", "admin"]), default="signer", show_default=True,
+@click.option("--role", type=Coded(vocab.KEY_ROLE), default="signer", show_default=True,
               help="signer: may sign; admin: may also certify keys.")
 def keys_certify(arc: Archive, signer_id: str, key: Path, role: str) -> None:
     """An administrator (another person) certifies a key: only then does it sign (21 CFR 11.100(b))."""

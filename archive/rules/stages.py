@@ -14,7 +14,7 @@ from archive.rules.chronology import check_stage_dates
 from archive.rules.retention import retention_until, rule_for
 from archive.rules.triage import major_reasons
 from archive.settings import Settings
-from archive.validate import check_schema, parse_json, read_input
+from archive.validate import check_schema, parse_json, read_input, with_codes
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class PreparedUpdate:
 
 def prepare(path: Path) -> PreparedUpdate:
     name = str(path)
-    data = parse_json(name, read_input(path))
+    data = with_codes(parse_json(name, read_input(path)), "update.schema.json")
     check_schema(name, data, "update.schema.json")
     return PreparedUpdate(name, data)
 

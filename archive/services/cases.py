@@ -67,11 +67,11 @@ class IntakeResult:
 
 def prepare(path: Path, *, allow_absolute: bool = False) -> Prepared:
     """Everything that can refuse a case file, done before the lock is taken and before any write."""
-    from archive.validate import check_attachments, check_schema, parse_json, read_input  # jsonschema: only here
+    from archive.validate import check_attachments, check_schema, parse_json, read_input, with_codes
 
     name = str(path)
     raw = read_input(path)
-    case = parse_json(name, raw)
+    case = with_codes(parse_json(name, raw), "case.schema.json")
     check_schema(name, case, "case.schema.json")
     atts = check_attachments(name, case, path.parent, allow_absolute=allow_absolute)
     return Prepared(name, raw, case, atts)
