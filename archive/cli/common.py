@@ -71,19 +71,26 @@ def _discard_stdout() -> None:
 
 
 def emit_json(value: Any) -> None:
-    say(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    from archive.cli.text import inert
+
+    say(inert(json.dumps(value, ensure_ascii=False, indent=2, default=str), json_text=True))
 
 
 def emit(as_json: bool, value: Any, text: Callable[[Any], str]) -> None:
-    """The command's result: JSON for programs, ``text(value)`` for people."""
+    """The command's result: JSON for programs, ``text(value)`` for people; either way with the characters a
+    terminal would act on made visible (case text is the customer's)."""
+    from archive.cli.text import inert
+
     if as_json:
         emit_json(value)
     else:
-        say(text(value))
+        say(inert(text(value)))
 
 
 def fail(message: str, code: int = 2) -> None:
-    click.echo(f"archive: {message}", err=True)
+    from archive.cli.text import inert
+
+    click.echo(f"archive: {inert(message)}", err=True)
     sys.exit(code)
 
 
