@@ -258,6 +258,8 @@ def test_a_destroyed_number_is_answered_from_its_tombstone(root: Path, cli: Any,
     r = cli("show", number)
     assert r.exit_code == 1  # found, but destroyed: the case cannot be shown
     assert f"case {number} was destroyed on " in r.stderr and "(UTC+08:00) under certificate XH-" in r.stderr
+    executed = json.loads(cli("retention", "certificates", "--json").stdout)[0]["executed_at"]
+    assert _local(executed) in cli("retention", "certificates").stdout
     assert Path(cert).stem.split(".")[0] in r.stderr
     assert "not found" not in r.stderr
 
@@ -287,3 +289,33 @@ def test_an_approver_named_in_the_closure_who_did_not_sign_the_approval_is_a_fin
     assert r.exit_code == 0, r.output
     assert [w["kind"] for w in json.loads(r.stdout)["warnings"]] == ["approver_differs"]
     assert "结案核准人“王五”" in cli("verify").stdout
+
+
+# ---------------------------------------------------------------- local times on the terminal
+
+def _local(utc: str) -> str:
+    """What the terminal must print for a recorded UTC time in the default zone (Asia/Shanghai, UTC+8)."""
+    moment = dt.datetime.fromisoformat(utc.replace("Z", "+00:00")) + dt.timedelta(hours=8)
+    return f"{moment:%Y-%m-%d %H:%M} (UTC+08:00)"
+
+
+def test_show_and_holds_print_local_time_with_its_offset(cli: Any, tmp_path: Path) -> None:
+    number = intake(cli, tmp_path, received_at="2026-11-03T05:15:00Z")
+    assert cli("hold", number, "--reason", "诉讼待决").exit_code == 0
+    out = cli("show", number).stdout
+    assert "投诉时间 2026-11-03 13:15 (UTC+08:00)" in out  # received at 05:15 UTC
+    placed = json.loads(cli("holds", "--json").stdout)[0]["placed_at"]
+    assert placed.endswith("Z")  # JSON keeps the recorded UTC time
+    assert _local(placed) in cli("holds").stdout and _local(placed) in out
+
+
+def test_keys_list_prints_local_times(root: Path, cli: Any, signers: dict[str, Key]) -> None:
+    listed = {k["id"]: k for k in json.loads(cli("keys", "list", "--json").stdout)}
+    out = cli("keys", "list").stdout
+    assert _local(listed["zhangli"]["created_at"]) in out and _local(listed["zhangli"]["certified_at"]) in out
+
+
+def test_an_error_about_a_time_prints_it_with_its_offset(cli: Any, tmp_path: Path) -> None:
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    r = cli("intake", str(write_case(tmp_path, received_at=future.isoformat(timespec="seconds"))))
+    assert r.exit_code == 2 and "is in the future (now " in r.stderr and "(UTC+08:00))" in r.stderr

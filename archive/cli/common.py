@@ -170,7 +170,7 @@ def credential(arc: Archive, key: Path, *, env: str = "ARCHIVE_PASSPHRASE", prom
     """A signer's private key opened with its passphrase; a wrong one stops before anything is written."""
     from archive.integrity.signing import open_credential
 
-    return open_credential(arc.layout.keys, key, passphrase(env=env, prompt=prompt))
+    return open_credential(arc.layout.keys, key, passphrase(env=env, prompt=prompt), arc.settings.zone)
 
 
 def progress_printer(label: str, *, enabled: bool, after: float = 1.0) -> Callable[[int, int], None]:

@@ -239,18 +239,19 @@ def update_lines(d: dict[str, Any]) -> str:
     return "\n".join([head, *notes, *(f"    {doc}" for doc in d["documents"])])
 
 
-def keys_table(rows: list[dict[str, Any]]) -> str:
+def keys_table(rows: list[dict[str, Any]], zone: tzinfo = dt.UTC) -> str:
     from archive.integrity.keys import short
 
     def certified(r: dict[str, Any]) -> str:
         if r["first_key"]:
             return "首个密钥"  # the archive's first key is its administrator's
-        return f"{r['certified_by']} {r['certified_at']}" if r["certified_by"] else ""
+        return f"{r['certified_by']} {clock.local_text(r['certified_at'], zone)}" if r["certified_by"] else ""
 
     return table(["id", "姓名", "职务", "指纹", "创建", "登记人", "角色", "认证", "可签名", "停用"],
-                 [[r["id"], r["name"], r["title"], short(r["fingerprint"]), r["created_at"], r["registered_by"] or "",
+                 [[r["id"], r["name"], r["title"], short(r["fingerprint"]), clock.local_text(r["created_at"], zone),
+                   r["registered_by"] or "",
                    vocab.KEY_ROLE[r["role"]] if r["role"] else "未认证", certified(r),
-                   "是" if r["can_sign"] else "否", r["retired_at"] or ""] for r in rows])
+                   "是" if r["can_sign"] else "否", clock.local_text(r["retired_at"], zone)] for r in rows])
 
 
 def templates_table(rows: list[dict[str, Any]]) -> str:
@@ -321,12 +322,12 @@ def schedule_text(plan: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def certificates_table(rows: list[dict[str, Any]]) -> str:
+def certificates_table(rows: list[dict[str, Any]], zone: tzinfo = dt.UTC) -> str:
     if not rows:
         return "(尚无销毁证明)"
     return table(["证明编号", "状态", "判定日期", "批准人", "监销人", "执行时间", "件数"],
                  [[r["id"], "已执行" if r["status"] == "executed" else "执行中", r["as_of"], r["approved_by"],
-                   r["witness"] or "", (r["executed_at"] or "")[:19], str(r["destroyed"])] for r in rows])
+                   r["witness"] or "", clock.local_text(r["executed_at"], zone), str(r["destroyed"])] for r in rows])
 
 
 def moved_table(d: dict[str, Any]) -> str:
@@ -341,11 +342,12 @@ def release_line(d: dict[str, Any]) -> str:
     return f"{d['number']}  已解除 {d['released']}{still}"
 
 
-def holds_table(rows: list[dict[str, Any]]) -> str:
+def holds_table(rows: list[dict[str, Any]], zone: tzinfo = dt.UTC) -> str:
     if not rows:
         return "(无法律保全)"
     return table(["编号", "保全", "原因", "设置人", "设置时间"],
-                 [[r["number"], r["hold"], r["reason"], r["placed_by"], r["placed_at"][:19]] for r in rows], {2: 30})
+                 [[r["number"], r["hold"], r["reason"], r["placed_by"], clock.local_text(r["placed_at"], zone)]
+                  for r in rows], {2: 30})
 
 
 def purge_text(d: dict[str, Any]) -> str:
