@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import KEY_PASSPHRASE, Key, audit_entries, make_key, record_dirs, set_settings, snapshot, write_case
 
+from archive.cli import main
 from archive.rules.deadlines import late_working_days
 from archive.settings import from_mapping
 
@@ -319,3 +321,38 @@ def test_an_error_about_a_time_prints_it_with_its_offset(cli: Any, tmp_path: Pat
     future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).astimezone(dt.timezone(dt.timedelta(hours=8)))
     r = cli("intake", str(write_case(tmp_path, received_at=future.isoformat(timespec="seconds"))))
     assert r.exit_code == 2 and "is in the future (now " in r.stderr and "(UTC+08:00))" in r.stderr
+
+
+# ---------------------------------------------------------------- the organisation named at init
+
+def _docx_text(path: Path) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:  # the body and the page header, which carries the organisation
+        return "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("word/") and n.endswith(".xml"))
+
+
+def test_init_org_names_the_organisation_on_every_form_from_the_first_case(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    r = CliRunner().invoke(main, ["--root", str(fresh), "init", "--org", "华东制药厂"])
+    assert r.exit_code == 0, r.output
+    assert "example organisation" not in r.stderr
+    assert 'name = "华东制药厂"' in (fresh / "archive.toml").read_text(encoding="utf-8")
+    r = CliRunner().invoke(main, ["--root", str(fresh), "intake", str(write_case(tmp_path)), "--json"])
+    assert r.exit_code == 0, r.output  # the settings init wrote are in force: no `settings apply` needed
+    for doc in json.loads(r.stdout)[0]["documents"]:
+        text = _docx_text(record_dirs(fresh)[json.loads(r.stdout)[0]["number"]] / doc)
+        assert "华东制药厂" in text and "示例医药有限公司" not in text
+
+
+def test_init_without_org_warns_that_the_example_organisation_is_in_use(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["--root", str(tmp_path / "fresh"), "init"])
+    assert r.exit_code == 0
+    assert "warning: the example organisation 示例医药有限公司 heads every form" in r.stderr
+
+
+def test_init_org_does_not_rewrite_an_existing_archive_toml(root: Path) -> None:
+    before = snapshot(root)
+    r = CliRunner().invoke(main, ["--root", str(root), "init", "--org", "另一家公司"])
+    assert r.exit_code == 2 and "names '示例医药有限公司'" in r.stderr and "settings apply" in r.stderr
+    assert snapshot(root) == before
