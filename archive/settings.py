@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 import string
@@ -16,6 +17,8 @@ from archive import vocab
 from archive.errors import SettingsError
 
 SETTINGS_FILE = "archive.toml"
+# The organisation of the shipped defaults: an archive made without `init --org` prints it on every form.
+EXAMPLE_ORGANISATION = "示例医药有限公司"
 
 
 DEFAULT_TEXT = """\
@@ -428,6 +431,19 @@ def _audit_mirror(value: str) -> Path | None:
         raise SettingsError(f"archive.toml: audit.mirror: {value!r} is not an absolute path (the mirror lives "
                             "outside the archive root)")
     return path
+
+
+def default_text(organisation: str | None = None) -> str:
+    """archive.toml as init writes it: the defaults, naming ``organisation`` (else the example one)."""
+    if organisation is None:
+        return DEFAULT_TEXT
+    if not organisation.strip() or any(ord(c) < 0x20 or c == "\x7f" for c in organisation):
+        raise SettingsError(f"--org {organisation!r}: the organisation's name must not be empty or hold control "
+                            "characters")
+    line = f'name = "{EXAMPLE_ORGANISATION}"'
+    text = DEFAULT_TEXT.replace(line, "name = " + json.dumps(organisation.strip(), ensure_ascii=False), 1)
+    assert tomllib.loads(text)["organisation"]["name"] == organisation.strip()  # a JSON string is a TOML one
+    return text
 
 
 def load(root: Path) -> Settings:

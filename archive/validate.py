@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
+from archive import vocab
 from archive.errors import InputError
 from archive.store.atomic import is_temp_name
 
@@ -165,7 +166,9 @@ def _explain(err: ValidationError) -> tuple[str, str]:
         extra = sorted(k for k in instance if k not in known)
         return _json_path([*path, extra[0] if extra else "?"]), "unknown field (not in the schema)"
     if v == "enum":
-        allowed = ", ".join(str(x) for x in value)
+        codes = [str(x) for x in value]
+        coded = vocab.vocabulary_of(codes)
+        allowed = vocab.listing(coded, codes) if coded else ", ".join(codes)
         return _json_path(path), f"{err.instance!r} is not one of: {allowed}"
     if v == "format" and value == "date-time" and isinstance(instance, str) and _is_date_time(instance.upper()):
         return _json_path(path), (f"{instance!r}: write the date-time with an upper-case T and Z "
@@ -181,6 +184,29 @@ def _explain(err: ValidationError) -> tuple[str, str]:
     if v == "type":
         return _json_path(path), f"expected {err.validator_value}, got {type(err.instance).__name__}"
     return _json_path(path), str(err.message)
+
+
+def _coded(node: dict[str, Any], value: Any) -> Any:
+    """``value`` with each coded field given by its Chinese label replaced by its code, following ``node``."""
+    if "enum" in node and isinstance(value, str):
+        known = vocab.vocabulary_of([str(x) for x in node["enum"]])
+        return (vocab.key_of(known, value) or value) if known else value
+    props = node.get("properties")
+    if isinstance(props, dict) and isinstance(value, dict):
+        return {k: _coded(props[k], v) if isinstance(props.get(k), dict) else v for k, v in value.items()}
+    items = node.get("items")
+    if isinstance(items, dict) and isinstance(value, list):
+        return [_coded(items, v) for v in value]
+    return value
+
+
+def with_codes(value: dict[str, Any], schema_name: str) -> dict[str, Any]:
+    """A parsed case or stage file whose coded fields (channel, category, satisfaction...) may each be given as
+    the code or its Chinese label ("满意" or "satisfied"): the same file with codes, which is what is stored
+    and checked. The received bytes are kept as they came (intake.json)."""
+    schema: dict[str, Any] = _validator(schema_name).schema  # type: ignore[assignment]
+    out: dict[str, Any] = _coded(schema, value)
+    return out
 
 
 def check_schema(file: str, value: dict[str, Any], schema_name: str) -> None:

@@ -56,10 +56,28 @@ def label(vocabulary: Vocabulary, key: str | None) -> str:
 
 
 def key_of(vocabulary: Vocabulary, text: str) -> str | None:
-    """The key for ``text`` given as a key or as its Chinese label (search filters accept both)."""
+    """The key for ``text`` given as a key or as its Chinese label (search filters, case and stage files and
+    command-line options accept both; the key is what is stored)."""
     if text in vocabulary:
         return text
     for key, zh in vocabulary.items():
         if text == zh or text in zh.split("/"):
             return key
     return None
+
+
+def listing(vocabulary: Vocabulary, keys: tuple[str, ...] | list[str] | None = None) -> str:
+    """``phone 电话, email 邮件, …``: what an error about a coded field offers, codes beside their labels."""
+    return ", ".join(f"{k} {vocabulary[k]}" if k in vocabulary else k for k in (keys or list(vocabulary)))
+
+
+# Vocabularies a coded field of a case or stage file may draw on; a schema enum is matched to the smallest one
+# holding all its codes (validate.py), so a field is given by its code or its label without a list per field.
+CODED: Final[tuple[Vocabulary, ...]] = (STATUS, SEVERITY, CHANNEL, CATEGORY, RESPONSIBILITY, REPLY_METHOD,
+                                        SATISFACTION, CAPA_KIND, MEANING, KEY_ROLE, HOLD_STATE, DEADLINE)
+
+
+def vocabulary_of(codes: list[str] | tuple[str, ...]) -> Vocabulary | None:
+    """The vocabulary a closed list of codes (a schema enum, a command's choices) is drawn from."""
+    fits = [v for v in CODED if all(isinstance(c, str) and c in v for c in codes)]
+    return min(fits, key=len) if fits else None

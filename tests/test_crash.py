@@ -91,9 +91,14 @@ def test_sigkill_during_update_rolls_back_or_forward(root: Path, tmp_path: Path)
     update = str(SHARED_UPDATES / "01-investigation.json")
     assert run_archive(root, "update", number, update).returncode == 0
     seen = set()
+    stages = json.loads(Path(update).read_text(encoding="utf-8"))
     for i in range(16):
+        # each correction changes the findings: content identical to the recorded version writes nothing
+        stages["investigation"]["findings"] += f"(第{i}次更正)"
+        corrected = tmp_path / f"correction-{i}.json"
+        corrected.write_text(json.dumps(stages, ensure_ascii=False), encoding="utf-8")
         proc = subprocess.Popen([ARCHIVE_BIN, "--root", str(root), "update", "--reason", f"第{i}次更正", number,
-                                 update], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 str(corrected)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.15 + i * 0.04)
         proc.send_signal(signal.SIGKILL)
         proc.wait()

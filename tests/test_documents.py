@@ -200,16 +200,21 @@ def test_closure_sets_retention_by_the_rule(root: Path, cli: Cli, tmp_path: Path
     assert row["retention_until"] == until and row["status"] == "closed"
 
 
-def test_updates_after_closure_need_reopen_with_reason(root: Path, cli: Cli) -> None:
+def test_updates_after_closure_need_reopen_with_reason(root: Path, cli: Cli, tmp_path: Path) -> None:
     number = _intake(cli, SHARED_CASES[0])
     _apply_shared_updates(cli, number)
     before = snapshot(root)
-    refused = cli("update", number, str(SHARED_UPDATES / "01-capa.json"))
+    # a changed reply (content identical to the recorded version would change nothing, and write nothing)
+    changed = json.loads((SHARED_UPDATES / "01-capa.json").read_text(encoding="utf-8"))
+    changed["response"]["content"] += "客户追加了投诉。"
+    capa = tmp_path / "01-capa-changed.json"
+    capa.write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+    refused = cli("update", number, str(capa))
     assert refused.exit_code == 2 and "is closed" in refused.stderr
-    no_reason = cli("update", "--reopen", number, str(SHARED_UPDATES / "01-capa.json"))
+    no_reason = cli("update", "--reopen", number, str(capa))
     assert no_reason.exit_code == 2 and "--reason" in no_reason.stderr, no_reason.stderr
     assert snapshot(root) == before
-    ok = cli("update", "--json", "--reopen", "--reason", "客户追加投诉", number, str(SHARED_UPDATES / "01-capa.json"))
+    ok = cli("update", "--json", "--reopen", "--reason", "客户追加投诉", number, str(capa))
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout)["status"] == "following_up"
     last = audit_entries(root)[-1]
@@ -221,10 +226,15 @@ def test_replacing_a_stage_is_a_correction_with_reason(root: Path, cli: Cli, tmp
     number = _intake(cli, SHARED_CASES[0])
     assert cli("update", number, str(SHARED_UPDATES / "01-investigation.json")).exit_code == 0
     before = snapshot(root)
-    refused = cli("update", number, str(SHARED_UPDATES / "01-investigation.json"))
+    changed = json.loads((SHARED_UPDATES / "01-investigation.json").read_text(encoding="utf-8"))
+    inv = changed["investigation"]
+    inv["records_reviewed"] = [*inv.get("records_reviewed", []), "留样观察记录"]
+    corrected = tmp_path / "01-investigation-corrected.json"
+    corrected.write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+    refused = cli("update", number, str(corrected))
     assert refused.exit_code == 2 and "needs --reason" in refused.stderr
     assert snapshot(root) == before
-    ok = cli("update", "--reason", "补充查阅记录", number, str(SHARED_UPDATES / "01-investigation.json"))
+    ok = cli("update", "--reason", "补充查阅记录", number, str(corrected))
     assert ok.exit_code == 0
     entry = audit_entries(root)[-1]
     assert entry["action"] == "correction" and entry["reason"] == "补充查阅记录"

@@ -247,7 +247,7 @@ def test_retired_key_is_refused_but_still_verifies_old_signatures(worked: Path, 
 
 def test_unknown_meaning_is_a_usage_error(worked: Path, cli: Cli, keydir: Path) -> None:
     r = cli("sign", "26110001", "--key", str(keydir / "zhangli.pem"), "--meaning", "witnessed", env=PASS)
-    assert r.exit_code == 2 and "'witnessed' is not one of 'drafted', 'reviewed', 'approved'" in r.stderr
+    assert r.exit_code == 2 and "'witnessed' is not one of: drafted 起草, reviewed 审核, approved 批准" in r.stderr
 
 
 def test_private_key_is_encrypted_0600_and_never_inside_the_root(root: Path, cli: Cli, keydir: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ import click
 from archive import vocab
 from archive.cli import text
 from archive.cli.app import main
-from archive.cli.common import MEANINGS, archive_command, credential, emit, emit_json, fail, say
+from archive.cli.common import MEANINGS, Coded, archive_command, credential, emit, emit_json, fail, say
 
 if TYPE_CHECKING:
     from archive.services.archive import Archive
@@ -41,15 +42,15 @@ def intake(arc: Archive, files: tuple[Path, ...], allow_absolute: bool, sign_as:
         done.append(outcome)
         if isinstance(outcome, IntakeFailure):
             verb = "refused" if outcome.refused else f"failed {outcome.file}:"
-            click.echo(f"archive: {verb} {outcome.error}", err=True)
+            click.echo(text.inert(f"archive: {verb} {outcome.error}"), err=True)
             return
         if outcome.calendar_unknown:
             click.echo(f"archive: {text.calendar_warning(outcome.number, outcome.calendar_unknown)}", err=True)
         if outcome.error:
-            click.echo(f"archive: {outcome.file}: {outcome.error}", err=True)
+            click.echo(text.inert(f"archive: {outcome.file}: {outcome.error}"), err=True)
         if not as_json and not lost:
             try:
-                say(text.intake_lines(outcome))
+                say(text.inert(text.intake_lines(outcome)))
             except OutputError as exc:
                 lost.append(exc)
 
@@ -76,13 +77,13 @@ def show(arc: Archive, number: str, as_json: bool) -> None:
     """One case: the complaint, stages, documents, deadlines, retention."""
     from archive.services.cases import show as do_show
 
-    emit(as_json, do_show(arc, number), text.show_text)
+    emit(as_json, do_show(arc, number), functools.partial(text.show_text, zone=arc.settings.zone))
 
 
 @archive_command(main, "list")
 @click.option("--month", metavar="YYYY-MM")
-@click.option("--status", type=click.Choice(list(vocab.STATUS)))
-@click.option("--severity", type=click.Choice(list(vocab.SEVERITY)))
+@click.option("--status", type=Coded(vocab.STATUS))
+@click.option("--severity", type=Coded(vocab.SEVERITY))
 def list_(arc: Archive, month: str | None, status: str | None, severity: str | None, as_json: bool) -> None:
     """The complaint register (投诉登记台账), filtered."""
     from archive.services.cases import list_cases

@@ -26,7 +26,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 # "settings": a write that may run while archive.toml is not yet applied (`archive settings apply` itself).
 Needs = Literal["write", "settings", "read", "root", "nothing"]
 
-MEANINGS = click.Choice(list(vocab.DOCUMENT_MEANINGS))
+class Coded(click.Choice):  # type: ignore[type-arg]
+    """A coded option (status, severity, meaning...): given as its code or its Chinese label, the code is
+    passed on; a wrong value is answered with every code beside its label."""
+
+    def __init__(self, vocabulary: vocab.Vocabulary, keys: tuple[str, ...] | list[str] | None = None) -> None:
+        self.vocabulary = vocabulary
+        super().__init__(list(keys or vocabulary))
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        key = vocab.key_of(self.vocabulary, str(value))
+        if key in self.choices:
+            return key
+        self.fail(f"{value!r} is not one of: {vocab.listing(self.vocabulary, list(map(str, self.choices)))}",
+                  param, ctx)
+
+
+MEANINGS = Coded(vocab.MEANING, vocab.DOCUMENT_MEANINGS)
 JSON_HELP = "Print one JSON document on stdout and nothing else there."
 
 
@@ -55,19 +71,26 @@ def _discard_stdout() -> None:
 
 
 def emit_json(value: Any) -> None:
-    say(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    from archive.cli.text import inert
+
+    say(inert(json.dumps(value, ensure_ascii=False, indent=2, default=str), json_text=True))
 
 
 def emit(as_json: bool, value: Any, text: Callable[[Any], str]) -> None:
-    """The command's result: JSON for programs, ``text(value)`` for people."""
+    """The command's result: JSON for programs, ``text(value)`` for people; either way with the characters a
+    terminal would act on made visible (case text is the customer's)."""
+    from archive.cli.text import inert
+
     if as_json:
         emit_json(value)
     else:
-        say(text(value))
+        say(inert(text(value)))
 
 
 def fail(message: str, code: int = 2) -> None:
-    click.echo(f"archive: {message}", err=True)
+    from archive.cli.text import inert
+
+    click.echo(f"archive: {inert(message)}", err=True)
     sys.exit(code)
 
 
@@ -147,7 +170,7 @@ def credential(arc: Archive, key: Path, *, env: str = "ARCHIVE_PASSPHRASE", prom
     """A signer's private key opened with its passphrase; a wrong one stops before anything is written."""
     from archive.integrity.signing import open_credential
 
-    return open_credential(arc.layout.keys, key, passphrase(env=env, prompt=prompt))
+    return open_credential(arc.layout.keys, key, passphrase(env=env, prompt=prompt), arc.settings.zone)
 
 
 def progress_printer(label: str, *, enabled: bool, after: float = 1.0) -> Callable[[int, int], None]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from archive import clock, vocab
 from archive.cli import text
 from archive.cli.app import main
-from archive.cli.common import MEANINGS, archive_command, credential, emit, passphrase, progress_printer
+from archive.cli.common import MEANINGS, Coded, archive_command, credential, emit, passphrase, progress_printer
 
 if TYPE_CHECKING:
     from archive.services.archive import Archive
@@ -42,14 +44,15 @@ def keys_create(arc: Archive, signer_id: str, name: str, title: str, out: Path) 
 @archive_command(keys_group, "certify", needs="write", json_output=False)
 @click.argument("signer_id", metavar="ID")
 @click.option("--key", "key", required=True, type=KEY, help="The certifying administrator's private key file.")
-@click.option("--role", type=click.Choice(["signer", "admin"]), default="signer", show_default=True,
+@click.option("--role", type=Coded(vocab.KEY_ROLE), default="signer", show_default=True,
               help="signer: may sign; admin: may also certify keys.")
 def keys_certify(arc: Archive, signer_id: str, key: Path, role: str) -> None:
     """An administrator (another person) certifies a key: only then does it sign (21 CFR 11.100(b))."""
     from archive.services.signatures import certify_key
 
     cert = certify_key(arc, signer_id, credential(arc, key), role)
-    click.echo(f"key {cert['id']} certified as {role} by {cert['certified_by']} at {cert['time']}")
+    click.echo(f"key {cert['id']} certified as {role} by {cert['certified_by']} at "
+               f"{clock.local_text(cert['time'], arc.settings.zone)}")
 
 
 @archive_command(keys_group, "list")
@@ -57,7 +60,7 @@ def keys_list(arc: Archive, as_json: bool) -> None:
     """Registered signers: who registered and who certified each key, its role, whether it signs."""
     from archive.services.signatures import list_keys
 
-    emit(as_json, list_keys(arc), text.keys_table)
+    emit(as_json, list_keys(arc), functools.partial(text.keys_table, zone=arc.settings.zone))
 
 
 @archive_command(keys_group, "retire", needs="write", json_output=False)
@@ -68,7 +71,7 @@ def keys_retire(arc: Archive, signer_id: str, reason: str) -> None:
     from archive.services.signatures import retire_key
 
     signer = retire_key(arc, signer_id, reason)
-    click.echo(f"key {signer.id} retired {signer.retired_at}")
+    click.echo(f"key {signer.id} retired {clock.local_text(signer.retired_at, arc.settings.zone)}")
 
 
 @archive_command(main, needs="write")

@@ -17,12 +17,19 @@ if TYPE_CHECKING:
 
 
 @archive_command(main, needs="root", json_output=False)
-def init(layout: Layout) -> None:
+@click.option("--org", "org", metavar="NAME", help="The organisation printed on every form (archive.toml "
+              "[organisation] name), in force from the first case.")
+def init(layout: Layout, org: str | None) -> None:
     """Create the archive layout and archive.toml (idempotent)."""
     from archive.services.archive import init as do_init
+    from archive.settings import EXAMPLE_ORGANISATION, load
 
-    created = do_init(layout, click.get_current_context().find_root().obj["actor"])
+    created = do_init(layout, click.get_current_context().find_root().obj["actor"], org)
     click.echo(f"archive root {layout.root}: " + (", ".join(created) if created else "already initialised"))
+    if load(layout.root).organisation == EXAMPLE_ORGANISATION:
+        click.echo(f"archive: warning: the example organisation {EXAMPLE_ORGANISATION} heads every form; name yours "
+                   "with `archive init --org NAME` on a new archive, or edit [organisation] name in archive.toml and "
+                   "run `archive settings apply --reason R`", err=True)
 
 
 @archive_command(main, needs="write")

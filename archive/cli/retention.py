@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,7 +66,7 @@ def retention_certificates(arc: Archive, as_json: bool) -> None:
     """Destruction certificates (销毁证明), kept permanently under certificates/."""
     from archive.services.retention import certificates
 
-    emit(as_json, certificates(arc), text.certificates_table)
+    emit(as_json, certificates(arc), functools.partial(text.certificates_table, zone=arc.settings.zone))
 
 
 @archive_command(retention, "recompute", needs="write")
@@ -103,7 +104,7 @@ def holds(arc: Archive, as_json: bool) -> None:
     """Active legal holds."""
     from archive.services.retention import holds as do_holds
 
-    emit(as_json, do_holds(arc), text.holds_table)
+    emit(as_json, do_holds(arc), functools.partial(text.holds_table, zone=arc.settings.zone))
 
 
 @archive_command(main, "purge")

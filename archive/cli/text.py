@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import json
+import re
 import unicodedata
+from datetime import tzinfo
 from typing import Any
 
-from archive import vocab
+from archive import clock, vocab
+
+# What a terminal acts on instead of printing: C0 controls but newline and tab (ESC starts the sequences that
+# set a window's title, move the cursor, rewrite the screen; CR overwrites a line), DEL, the C1 controls (U+009B
+# is a one-character CSI), and the bidirectional overrides that reorder what is shown (U+202E...).
+_ACTIVE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def inert(text: str, *, json_text: bool = False) -> str:
+    """``text`` with every character a terminal would act on made visible as its escape (``\\x1b``,
+    ``\\u202e``): customer text printed to a terminal can neither set its title nor hide or reorder what is
+    shown. ``json_text``: in JSON's own escape (``\\u001b``), so the document still parses to the same value.
+    The one function every printed case text (show, list, search, holds, errors...) goes through."""
+    def visible(m: re.Match[str]) -> str:
+        code = ord(m.group())
+        return f"\\u{code:04x}" if json_text or code > 0xFF else f"\\x{code:02x}"
+
+    return _ACTIVE.sub(visible, text)
 
 
 def _width(text: str) -> int:
@@ -56,34 +78,118 @@ def calendar_warning(number: str, years: list[int]) -> str:
             "按周一至周五计算;请在 archive.toml [calendar] 填写该年的节假日与调休工作日")
 
 
-def show_text(d: dict[str, Any]) -> str:
+@functools.cache
+def _schema(name: str) -> dict[str, Any]:
+    from importlib import resources
+
+    data: dict[str, Any] = json.loads(resources.files("archive.schemas").joinpath(name).read_text(encoding="utf-8"))
+    return data
+
+
+def _fields(node: dict[str, Any], value: dict[str, Any], zone: tzinfo, skip: tuple[str, ...] = ()) -> str:
+    """A stage's (or the complaint's) fields in the schema's order, each by its Chinese title, coded values by
+    their labels, times local: every field a case file may give is shown, those added later included."""
+    props: dict[str, Any] = node.get("properties") or {}
+    parts = []
+    for key in [*props, *(k for k in value if k not in props)]:
+        if key in skip or key not in value or value[key] in (None, "", [], {}):
+            continue
+        spec = props.get(key) or {}
+        # a stage field without a title of its own is the complaint's field of that name (triage's severity)
+        title = spec.get("title") or (_schema("case.schema.json")["properties"].get(key) or {}).get("title") or key
+        parts.append(f"{title} {_value(spec, value[key], zone)}")
+    return "  ".join(parts)
+
+
+def _value(spec: dict[str, Any], v: Any, zone: tzinfo) -> str:
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, dict):
+        return "(" + _fields(spec, v, zone) + ")"
+    if isinstance(v, list):
+        return "、".join(_value(spec.get("items") or {}, x, zone) for x in v)
+    if "enum" in spec and (coded := vocab.vocabulary_of([str(x) for x in spec["enum"]])):
+        return vocab.label(coded, str(v))
+    if spec.get("format") == "date-time":
+        return clock.local_text(str(v), zone)
+    return str(v)
+
+
+def _stage_head(d: dict[str, Any], name: str, zone: tzinfo) -> str:
+    rec = d["stages"][name]
+    head = f"【{vocab.label(vocab.STAGE, name)}】第{d['stage_versions'][name]}版  {rec.get('actor', '')} " \
+           f"{clock.local_text(rec.get('recorded_at'), zone)}"
+    if rec.get("supersedes") and rec.get("reason"):
+        head += f"  更正(替代 {rec['supersedes']}):{rec['reason']}"
+    return head
+
+
+def show_text(d: dict[str, Any], zone: tzinfo = dt.UTC) -> str:
     case = d["case"]
-    product = case.get("product", {})
+    cs, us = _schema("case.schema.json")["properties"], _schema("update.schema.json")["properties"]
+    by_key = {m["deadline"]: m for m in d.get("late", [])}
     lines = [
         f"投诉编号 {d['number']}   状态 {vocab.label(vocab.STATUS, d['status'])}   "
         f"严重程度 {vocab.label(vocab.SEVERITY, d['severity'])}   类别 {vocab.label(vocab.CATEGORY, d['category'])}",
-        f"投诉时间 {case['received_at']}   途径 {vocab.label(vocab.CHANNEL, case['channel'])}   "
-        f"接收人 {case.get('received_by', '')}",
-        f"投诉人 {case['complainant']['name']}  {case['complainant'].get('organization', '')}",
+        f"投诉时间 {clock.local_text(case['received_at'], zone)}   途径 {vocab.label(vocab.CHANNEL, case['channel'])}"
+        f"   接收人 {case.get('received_by', '')}",
+        f"紧急投诉 {'是' if d.get('urgent') else '否'}" + ("(分类时标记)" if d.get("urgent_by_triage") else ""),
+        " ".join(filter(None, ["投诉人", case["complainant"]["name"],
+                               _fields(cs["complainant"], d.get("contact") or case["complainant"], zone,
+                                       skip=("name",))])),
     ]
-    if product:
-        lines.append("产品 " + "  ".join(f"{PRODUCT_LABELS.get(k, k)} {v}" for k, v in product.items()))
+    if case.get("product"):
+        lines.append("产品 " + _fields(cs["product"], case["product"], zone))
     lines.append(f"投诉内容 {case['description']}")
     if case.get("customer_request"):
         lines.append(f"客户要求 {case['customer_request']}")
+    shown = ("received_at", "channel", "received_by", "urgent", "complainant", "product", "description",
+             "customer_request", "category", "severity", "attachments")
+    if other := _fields(_schema("case.schema.json"), case, zone, skip=shown):
+        lines.append(other)
     if d["triage_reasons"]:
         lines.append("重大投诉原因 " + ";".join(d["triage_reasons"]))
     lines.append("受理部门 " + "、".join(d["departments"]))
-    dl = d["deadlines"]
-    lines.append(f"答复期限 {dl['reply_due']}   调查期限 {dl['investigation_due']}"
-                 + (f"   8D 期限 {dl['eightd_due']}" if dl.get("eightd_due") else ""))
+    dl, before = d["deadlines"], d.get("deadlines_at_intake") or {}
+
+    def due(key: str, zh: str) -> str:
+        text = f"{zh} {dl[f'{key}_due']}"
+        if before.get(f"{key}_due") and before[f"{key}_due"] != dl[f"{key}_due"]:
+            why = "紧急投诉" if key == "reply" else "分类"
+            text += f"(原 {before[f'{key}_due']},因{why}重新计算)"
+        if key in by_key:
+            text += f" 逾期 {by_key[key]['working_days']} 个工作日"
+        return text
+
+    lines.append("   ".join([due("reply", "答复期限"), due("investigation", "调查期限")]
+                            + ([due("eightd", "8D 期限")] if dl.get("eightd_due") else [])))
     if d.get("calendar_unknown"):
         lines.append(calendar_warning(d["number"], d["calendar_unknown"]))
-    if d["stages"]:
-        lines.append("阶段 " + "、".join(f"{vocab.label(vocab.STAGE, k)} 第{d['stage_versions'][k]}版"
-                                         for k in d["stages"]))
+    for name in d["stages"]:
+        if name in ("capa", "retention"):
+            if name == "capa":
+                lines.append(_stage_head(d, name, zone))
+                for i, a in enumerate(d.get("capa") or d["stages"]["capa"]["data"], start=1):
+                    status = f"已完成 {a['done_at']}" if a.get("done_at") else "未完成"
+                    late = f" 逾期 {a['late_working_days']} 个工作日" if a.get("late_working_days") else ""
+                    rest = _fields(us["capa"]["items"], a, zone, skip=("kind", "action", "status", "done_at",
+                                                                        "late_working_days"))
+                    lines.append(f"  {i}. [{vocab.label(vocab.CAPA_KIND, a['kind'])}] {a['action']}  {rest}  "
+                                 f"状态 {status}{late}")
+            continue
+        lines.append(_stage_head(d, name, zone))
+        data = d["stages"][name].get("data") or {}
+        if name in us and isinstance(data, dict):
+            lines.append("  " + _fields(us[name], data, zone))
+        elif isinstance(data, dict) and data.get("reason"):
+            lines.append(f"  原因 {data['reason']}")
+    if d.get("closed_with_open_actions"):
+        c = d["closed_with_open_actions"]
+        lines.append(f"带未完成措施结案({len(c['actions'])} 项),理由:{c['reason'] or '(未记录)'}")
+    for f in d.get("findings", []):
+        lines.append(f"发现 {f['detail']}")
     for s in d.get("signatures", {}).values():
-        signed = ";".join(f"{vocab.label(vocab.MEANING, m)} {x['name']} {x['time'][:16].replace('T', ' ')}"
+        signed = ";".join(f"{vocab.label(vocab.MEANING, m)} {x['name']} {clock.local_text(x['time'], zone)}"
                           for m, x in s["signed"].items()) or "未签"
         missing = "、".join(vocab.label(vocab.MEANING, m) for m in s["unsigned"])
         lines.append(f"文件 {s['document']}  已签:{signed}" + (f"  待签:{missing}" if missing else "")
@@ -95,7 +201,8 @@ def show_text(d: dict[str, Any]) -> str:
     lines.append(f"保存至 {d['retention_until'] or '(结案后计算)'}"
                  + (f"({retention.get('rule_text') or retention.get('rule')})" if retention else ""))
     for h in d.get("holds", []):
-        lines.append(f"法律保全中 {h['id']}:{h['reason']}({h['placed_by']},{h['placed_at'][:10]})")
+        lines.append(f"法律保全中 {h['id']}:{h['reason']}({h['placed_by']},"
+                     f"{clock.local_text(h['placed_at'], zone)})")
     lines.append(f"位置 {d['path']}")
     return "\n".join(lines)
 
@@ -121,24 +228,30 @@ def intake_lines(r: Any) -> str:
 
 
 def update_lines(d: dict[str, Any]) -> str:
+    same = "、".join(vocab.label(vocab.STAGE, s) for s in d.get("unchanged", []))
+    if not d["stages"]:
+        return f"{d['number']}  nothing changed: {same} 与已记录的版本相同,未写入任何内容"
     head = (f"{d['number']}  {'、'.join(vocab.label(vocab.STAGE, s) for s in d['stages'])}  → "
             f"{vocab.label(vocab.STATUS, d['status'])}"
             + (f",保存至 {d['retention_until']}" if d["retention_until"] else ""))
-    return "\n".join([head, *(f"    {doc}" for doc in d["documents"])])
+    notes = ([f"    {same} 与已记录的版本相同,未写入新版本"] if same else []) + \
+        (["    CAPA 进展(完成日期),不是更正"] if d.get("progress") else [])
+    return "\n".join([head, *notes, *(f"    {doc}" for doc in d["documents"])])
 
 
-def keys_table(rows: list[dict[str, Any]]) -> str:
+def keys_table(rows: list[dict[str, Any]], zone: tzinfo = dt.UTC) -> str:
     from archive.integrity.keys import short
 
     def certified(r: dict[str, Any]) -> str:
         if r["first_key"]:
             return "首个密钥"  # the archive's first key is its administrator's
-        return f"{r['certified_by']} {r['certified_at']}" if r["certified_by"] else ""
+        return f"{r['certified_by']} {clock.local_text(r['certified_at'], zone)}" if r["certified_by"] else ""
 
     return table(["id", "姓名", "职务", "指纹", "创建", "登记人", "角色", "认证", "可签名", "停用"],
-                 [[r["id"], r["name"], r["title"], short(r["fingerprint"]), r["created_at"], r["registered_by"] or "",
+                 [[r["id"], r["name"], r["title"], short(r["fingerprint"]), clock.local_text(r["created_at"], zone),
+                   r["registered_by"] or "",
                    vocab.KEY_ROLE[r["role"]] if r["role"] else "未认证", certified(r),
-                   "是" if r["can_sign"] else "否", r["retired_at"] or ""] for r in rows])
+                   "是" if r["can_sign"] else "否", clock.local_text(r["retired_at"], zone)] for r in rows])
 
 
 def templates_table(rows: list[dict[str, Any]]) -> str:
@@ -153,6 +266,7 @@ def verify_report(report: Any) -> str:
               for w in report.warnings if w["kind"] == "approval_lapsed"]
     lines += [f"提醒 {w['where']}: 中断的写入留下的临时文件,{w['detail'].split(': ', 1)[-1]}"
               for w in report.warnings if w["kind"] == "temp_file_left"]
+    lines += [f"提醒 {w['where']}: {w['detail']}" for w in report.warnings if w["kind"] == "approver_differs"]
     if report.unfinished_change:
         lines.append("注意:留有一项被中断、未完成的更改;verify 不改动它,"
                      "下一个写命令(如 `archive rebuild`)会完成或撤销它")
@@ -208,12 +322,12 @@ def schedule_text(plan: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def certificates_table(rows: list[dict[str, Any]]) -> str:
+def certificates_table(rows: list[dict[str, Any]], zone: tzinfo = dt.UTC) -> str:
     if not rows:
         return "(尚无销毁证明)"
     return table(["证明编号", "状态", "判定日期", "批准人", "监销人", "执行时间", "件数"],
                  [[r["id"], "已执行" if r["status"] == "executed" else "执行中", r["as_of"], r["approved_by"],
-                   r["witness"] or "", (r["executed_at"] or "")[:19], str(r["destroyed"])] for r in rows])
+                   r["witness"] or "", clock.local_text(r["executed_at"], zone), str(r["destroyed"])] for r in rows])
 
 
 def moved_table(d: dict[str, Any]) -> str:
@@ -228,11 +342,12 @@ def release_line(d: dict[str, Any]) -> str:
     return f"{d['number']}  已解除 {d['released']}{still}"
 
 
-def holds_table(rows: list[dict[str, Any]]) -> str:
+def holds_table(rows: list[dict[str, Any]], zone: tzinfo = dt.UTC) -> str:
     if not rows:
         return "(无法律保全)"
     return table(["编号", "保全", "原因", "设置人", "设置时间"],
-                 [[r["number"], r["hold"], r["reason"], r["placed_by"], r["placed_at"][:19]] for r in rows], {2: 30})
+                 [[r["number"], r["hold"], r["reason"], r["placed_by"], clock.local_text(r["placed_at"], zone)]
+                  for r in rows], {2: 30})
 
 
 def purge_text(d: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ def summary(view: CaseView) -> dict[str, Any]:
     case = view.case
     complainant = case["complainant"]
     product = case.get("product", {})
-    deadlines = view.record["deadlines"]
+    deadlines = view.deadlines
     closure = view.stages.get("closure", {}).get("data", {}) if view.closed else {}
     return {
         "number": view.number,

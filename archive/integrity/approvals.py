@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from archive import vocab
-from archive.documents.render import meta_name
+from archive.documents.render import STAGE_FORMS, meta_name
 from archive.integrity.signing import carried, records
 from archive.record.grammar import document_id
 from archive.record.reader import CaseView
@@ -40,3 +40,23 @@ def status(view: CaseView) -> dict[str, dict[str, Any]]:
 
 def lapsed(view: CaseView) -> list[str]:
     return [doc_id for doc_id, s in status(view).items() if s["approval_lapsed"]]
+
+
+def approver_findings(view: CaseView) -> list[dict[str, str]]:
+    """核准人: the closure's approved_by is free text, the 批准 e-signature on the closure's form is a person's
+    act; a name that is not the signer's is a finding (show, verify warnings), never silently printed beside it.
+    Nothing is said before the form is approved."""
+    closure = view.stages.get("closure")
+    if closure is None or not isinstance(closure.get("data"), dict):
+        return []
+    named = str(closure["data"].get("approved_by") or "").strip()
+    out = []
+    for doc_id, s in status(view).items():
+        signer = s["signed"].get("approved")
+        if doc_id not in STAGE_FORMS["closure"] or signer is None:
+            continue
+        if signer["name"].strip() not in named:
+            out.append({"kind": "approver_differs", "document": s["document"], "approved_by": named,
+                        "signer": signer["name"],
+                        "detail": f"结案核准人“{named}”不是在 {s['document']} 上签署批准的 {signer['name']}"})
+    return out

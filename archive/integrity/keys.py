@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import re
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from archive import clock
+from archive.clock import local_text
 from archive.errors import ArchiveError, NotFound
 from archive.store import output
 
@@ -172,14 +174,14 @@ def open_private(path: Path, passphrase: str) -> Ed25519PrivateKey:
     return key
 
 
-def signer_for(keys_dir: Path, private: Ed25519PrivateKey, path: Path) -> Signer:
+def signer_for(keys_dir: Path, private: Ed25519PrivateKey, path: Path, zone: dt.tzinfo = dt.UTC) -> Signer:
     """The registered, unretired signer whose public key matches ``private``."""
     fp = fingerprint(private.public_key())
     signer = by_fingerprint(keys_dir).get(fp)
     if signer is None:
         raise KeyError_(f"--key {path}: this key is not registered in this archive (fingerprint {short(fp)})")
     if signer.retired_at:
-        raise KeyError_(f"--key {path}: key {signer.id} was retired on {signer.retired_at}; "
+        raise KeyError_(f"--key {path}: key {signer.id} was retired on {local_text(signer.retired_at, zone)}; "
                         "it verifies old signatures but signs nothing new")
     return signer
 

@@ -29,12 +29,12 @@ class Credential:
     signer: Signer
 
 
-def open_credential(keys_dir: Path, key_path: Path, passphrase: str) -> Credential:
+def open_credential(keys_dir: Path, key_path: Path, passphrase: str, zone: dt.tzinfo = dt.UTC) -> Credential:
     """The key opened, registered, unretired, its file the audited one, and certified: else nothing signs."""
     from archive.integrity import trust
 
     private = open_private(key_path, passphrase)
-    signer = signer_for(keys_dir, private, key_path)
+    signer = signer_for(keys_dir, private, key_path, zone)
     problem = trust.load_keys_dir(keys_dir).signing_problem(signer.id)
     if problem:
         raise KeyError_(f"--key {key_path}: {problem}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -46,13 +47,29 @@ def record_dirs(layout: Layout) -> list[Path]:
     return sorted((p for p in layout.records.glob("[0-9]*/[0-9]*/*") if p.is_dir()), key=lambda p: p.name)
 
 
-def find_record(layout: Layout, number: str) -> Path:
+def find_record(layout: Layout, number: str, zone: dt.tzinfo | None = None) -> Path:
+    """The folder of a live case; a destroyed one is answered from its tombstone (NotFound all the same: the
+    case cannot be read or changed, but the number was given and its end is on record)."""
     if not _SAFE_NUMBER.fullmatch(number):
         raise NotFound(f"{number!r} is not a case number")
     hits = [p for p in layout.records.glob(f"[0-9]*/[0-9]*/{number}") if p.is_dir()]
     if not hits:
+        tomb = next(iter(layout.records.glob(f"[0-9]*/[0-9]*/{number}{TOMBSTONE_SUFFIX}")), None)
+        if tomb is not None:
+            raise NotFound(_destroyed(number, tomb, zone))
         raise NotFound(f"case {number} not found")
     return hits[0]
+
+
+def _destroyed(number: str, tombstone: Path, zone: dt.tzinfo | None) -> str:
+    from archive import clock
+
+    try:
+        data = json.loads(tombstone.read_text(encoding="utf-8"))
+        when, cert = str(data["destroyed_at"]), str(data["certificate"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"case {number} was destroyed; its tombstone {tombstone.name} cannot be read"
+    return f"case {number} was destroyed on {clock.local_text(when, zone or dt.UTC)} under certificate {cert}"
 
 
 def tombstones(layout: Layout) -> list[Path]:

@@ -44,6 +44,19 @@ class CaseView:
         return list(triage.get("departments") or self.record["triage"]["departments"])
 
     @property
+    def urgent(self) -> bool:
+        """Urgent as received, or as a later triage decided (紧急投诉)."""
+        triage = self.stages.get("triage", {}).get("data", {})
+        return bool(triage["urgent"] if "urgent" in triage else self.case.get("urgent"))
+
+    @property
+    def deadlines(self) -> dict[str, Any]:
+        """The deadlines in force: those computed at intake, or those a later triage re-timed (it found the
+        case urgent, or not, or of another category); case.json keeps the intake's."""
+        retimed = self.stages.get("triage", {}).get("derived", {}).get("deadlines")
+        return dict(retimed or self.record["deadlines"])
+
+    @property
     def closed(self) -> bool:
         closure = self.stages.get("closure")
         if closure is None:

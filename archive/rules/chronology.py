@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from archive.clock import local_text
 from archive.errors import InputError
 
 # (stage, field) pairs a stage file dates itself by.
@@ -33,7 +34,9 @@ def moment(value: str) -> dt.datetime:
 def not_in_future(file: str, where: str, value: str, now: dt.datetime, skew: dt.timedelta) -> None:
     if "T" in value:
         if moment(value) > now + skew:
-            raise InputError(file, where, f"{value} is in the future (now {now.isoformat(timespec='minutes')})")
+            # "now" in the value's own offset: the time the person who wrote it reads on their clock
+            shown = local_text(now, moment(value).tzinfo or dt.UTC)
+            raise InputError(file, where, f"{value} is in the future (now {shown})")
     elif dt.date.fromisoformat(value) > (now + skew).date():
         raise InputError(file, where, f"{value} is in the future (today {now.date()})")
 

@@ -10,11 +10,12 @@ from typing import Any
 from archive import vocab
 from archive.errors import StateError
 from archive.record.reader import CaseView
+from archive.rules import deadlines
 from archive.rules.chronology import check_stage_dates
 from archive.rules.retention import retention_until, rule_for
 from archive.rules.triage import major_reasons
 from archive.settings import Settings
-from archive.validate import check_schema, parse_json, read_input
+from archive.validate import check_schema, parse_json, read_input, with_codes
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class PreparedUpdate:
 
 def prepare(path: Path) -> PreparedUpdate:
     name = str(path)
-    data = parse_json(name, read_input(path))
+    data = with_codes(parse_json(name, read_input(path)), "update.schema.json")
     check_schema(name, data, "update.schema.json")
     return PreparedUpdate(name, data)
 
@@ -37,10 +38,39 @@ def check_against_case(prep: PreparedUpdate, view: CaseView, now: dt.datetime, s
     check_stage_dates(prep.file, prep.data, recorded, view.case["received_at"], now, skew)
 
 
+# CAPA fields that record an action's progress once it is done: filling them in is not a correction.
+PROGRESS_FIELDS = ("done_at", "verification", "verified_by", "verified_at")
+
+
+def unchanged(prep: PreparedUpdate, view: CaseView) -> list[str]:
+    """Stages of the file whose content is exactly the recorded version's: re-applying them changes nothing."""
+    return [s for s in vocab.STAGES
+            if s in prep.data and s in view.stages and view.stages[s].get("data") == prep.data[s]]
+
+
+def capa_progress(prep: PreparedUpdate, view: CaseView) -> bool:
+    """The file only records progress on the recorded CAPA actions: the same actions, in the same order, each
+    unchanged but for progress fields (PROGRESS_FIELDS) it did not have, at least one of them newly filled.
+    Progress is no correction (no --reason) and, on a closed case, needs no reopen."""
+    if set(prep.data) != {"capa"} or "capa" not in view.stages:
+        return False
+    before, after = view.stages["capa"].get("data") or [], prep.data["capa"]
+    if len(before) != len(after) or before == after:
+        return False
+    for old, new in zip(before, after, strict=True):
+        kept = {k: v for k, v in new.items() if k not in PROGRESS_FIELDS or k in old}
+        if kept != old:
+            return False
+    return True
+
+
 def plan(prep: PreparedUpdate, view: CaseView, *, reason: str | None, reopen: bool, now: dt.datetime,
          skew: dt.timedelta = dt.timedelta(minutes=10), approvals_lapsed: list[str] | None = None) -> list[str]:
     """The stages this update writes, in handling order; refuses what the case's state does not allow."""
     stages = [s for s in vocab.STAGES if s in prep.data]
+    if not reopen and capa_progress(prep, view):
+        check_against_case(prep, view, now, skew)
+        return stages
     if reopen:
         if not view.closed:
             raise StateError(f"case {view.number} is not closed; --reopen is only for closed cases")
@@ -83,7 +113,14 @@ def derived(stage: str, data: dict[str, Any], view: CaseView, settings: Settings
         floor = "major" if major_reasons(view.case, settings) else "minor"
         if vocab.SEVERITY_RANK[wanted] < vocab.SEVERITY_RANK[floor]:
             wanted = floor
-        return {"severity": wanted}
+        out: dict[str, Any] = {"severity": wanted}
+        if "urgent" in data or "category" in data:
+            # What triage decides moves the reply (urgency) and 8D (category) deadlines: stored here, beside
+            # the stage, as case.json is written once; CaseView.deadlines reads them.
+            out["deadlines"] = deadlines.retimed(view.case, data.get("category") or view.case.get("category")
+                                                 or "other", bool(data.get("urgent", view.case.get("urgent"))),
+                                                 settings)
+        return out
     if stage == "closure":
         return retention_of(view, data["closed_at"], settings)
     return {}

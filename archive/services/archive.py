@@ -199,9 +199,17 @@ class Archive:
         self.forgotten.add(number)
 
 
-def init(layout: Layout, actor: str | None = None) -> list[str]:
+def init(layout: Layout, actor: str | None = None, organisation: str | None = None) -> list[str]:
     """Create the layout; idempotent. Returns what it created. A new archive also gets its derived stores
-    (so a missing one later is damage, not newness) and its first settings recorded as applied."""
+    (so a missing one later is damage, not newness) and its first settings recorded as applied: with
+    ``organisation`` named in them, so its first form is already headed by it. An existing archive.toml is
+    never rewritten: a different ``organisation`` there is refused (it changes by `settings apply`)."""
+    text = settings_mod.default_text(organisation)
+    if organisation is not None and layout.settings.exists():
+        current = settings_mod.load(layout.root).organisation
+        if current != organisation.strip():
+            raise StateError(f"{layout.settings}: exists and names {current!r}; change [organisation] name there "
+                             "and run `archive settings apply --reason R`")
     from archive.derived.stores import open_engine, open_register
     from archive.integrity import settings_applied
 
@@ -216,7 +224,7 @@ def init(layout: Layout, actor: str | None = None) -> list[str]:
         layout.work.mkdir(exist_ok=True)
         settings_created = not layout.settings.exists()
         if settings_created:
-            write_bytes(layout.settings, settings_mod.DEFAULT_TEXT.encode("utf-8"))
+            write_bytes(layout.settings, text.encode("utf-8"))
             created.append(layout.settings.name)
         if templates_register.install_shipped(layout.templates):
             created.append("templates/")

@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,11 +67,11 @@ class IntakeResult:
 
 def prepare(path: Path, *, allow_absolute: bool = False) -> Prepared:
     """Everything that can refuse a case file, done before the lock is taken and before any write."""
-    from archive.validate import check_attachments, check_schema, parse_json, read_input  # jsonschema: only here
+    from archive.validate import check_attachments, check_schema, parse_json, read_input, with_codes
 
     name = str(path)
     raw = read_input(path)
-    case = parse_json(name, raw)
+    case = with_codes(parse_json(name, raw), "case.schema.json")
     check_schema(name, case, "case.schema.json")
     atts = check_attachments(name, case, path.parent, allow_absolute=allow_absolute)
     return Prepared(name, raw, case, atts)
@@ -302,10 +302,13 @@ class UpdateResult:
     documents: list[str]
     status: str
     retention_until: str | None
+    unchanged: list[str] = field(default_factory=list)  # stages given again exactly as recorded: not written
+    progress: bool = False  # CAPA progress only (done dates): no correction, no reopen
 
     def as_json(self) -> dict[str, Any]:
         return {"number": self.number, "stages": self.stages, "documents": self.documents,
-                "status": self.status, "retention_until": self.retention_until}
+                "status": self.status, "retention_until": self.retention_until, "changed": bool(self.stages),
+                "unchanged": self.unchanged, "progress": self.progress}
 
 
 def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: str | None = None,
@@ -317,6 +320,14 @@ def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: st
     with arc.writing():
         record = folders.find_record(arc.layout, number)
         view = casefile.load(record)
+        same = stages.unchanged(prep, view)
+        if same and not reopen:
+            # Content already recorded is not a new version: only what differs is written, and a file that
+            # repeats every stage exactly writes nothing at all (not even an audit entry).
+            if len(same) == len(prep.data):
+                return UpdateResult(number, [], [], view.status, view.retention_until, same)
+            prep = replace(prep, data={k: v for k, v in prep.data.items() if k not in same})
+        progress = not reopen and stages.capa_progress(prep, view)
         lapsed = None
         if arc.settings.require_approvals and "closure" in prep.data:
             from archive.integrity import approvals
@@ -351,7 +362,8 @@ def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: st
             if arc.settings.pdf_at_intake:
                 written.extend(make_pdfs(arc, record, [w for w in written if w.endswith(".docx")]))
 
-        action = "reopen" if reopen else ("correction" if any(s in view.stages for s in planned) else "update")
+        action = "reopen" if reopen else "capa-progress" if progress else \
+            ("correction" if any(s in view.stages for s in planned) else "update")
         txn.change_record(arc.layout, record, number,
                           txn.Entry(arc.actor, action, number, reason, {"stages": planned, "source": prep.file}),
                           write, arc.refresh)
@@ -363,7 +375,8 @@ def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: st
             from archive.services import signatures
 
             docs.extend(signatures.sign(arc, number, cred, meaning, ids))
-    return UpdateResult(number, planned, docs, after.status, after.retention_until)
+    return UpdateResult(number, planned, docs, after.status, after.retention_until, same if not reopen else [],
+                        progress)
 
 
 def render(arc: Archive, number: str, *, pdf: bool = False, force: bool = False,
@@ -409,28 +422,49 @@ def render(arc: Archive, number: str, *, pdf: bool = False, force: bool = False,
 def calendar_unknown(arc: Archive, view: CaseView) -> list[int]:
     """Years the case's working-day deadlines fall in that the calendar does not know (asked anew, so
     overrides added to the settings since intake count)."""
-    dl = view.record["deadlines"]
+    dl = view.deadlines
     days = [dt.date.fromisoformat(view.case["received_at"][:10]),
             *(dt.date.fromisoformat(dl[k]) for k in ("reply_due", "eightd_due") if dl.get(k))]
     return deadlines.calendar_unknown(days, arc.settings)
 
 
 def show(arc: Archive, number: str) -> dict[str, Any]:
+    """The whole case: the complaint and its contact details, urgency, every stage's content (CAPA actions
+    with their status), deadlines in force and late marks, holds, signatures per document, findings. A
+    destroyed number is answered from its tombstone (NotFound, exit 1: saying when and under which certificate)."""
     from archive.integrity import approvals
 
-    view = casefile.load(folders.find_record(arc.layout, number))
+    view = casefile.load(folders.find_record(arc.layout, number, zone=arc.settings.zone))
     signatures = approvals.status(view)
+    today = clock.today(arc.settings.zone)
+    stage_data = {k: v.get("data") for k, v in view.stages.items()}
+    capa = [{**a, "status": "done" if a.get("done_at") else "open",
+             "late_working_days": deadlines.late_working_days(dt.date.fromisoformat(a["due"]),
+                                                              dt.date.fromisoformat(a["done_at"])
+                                                              if a.get("done_at") else None, today, arc.settings)}
+            for a in (stage_data.get("capa") or [])]
+    open_actions = [a for a in capa if a["status"] == "open"]
+    triage_data = stage_data.get("triage") or {}
+    in_force = view.deadlines
     return {
         "number": view.number,
         "status": view.status,
         "severity": view.severity,
         "category": view.category,
+        "urgent": view.urgent,
+        "urgent_by_triage": "urgent" in triage_data,
         "departments": view.departments,
         "triage_reasons": view.record["triage"]["reasons"],
         "case": view.case,
-        "deadlines": view.record["deadlines"],
+        "contact": view.case["complainant"],
+        "deadlines": in_force,
+        "deadlines_at_intake": view.record["deadlines"] if in_force != view.record["deadlines"] else None,
+        "late": deadlines.late_marks(in_force, stage_data, view.closed, today, arc.settings),
         "stages": view.stages,
         "stage_versions": view.stage_versions,
+        "capa": capa,
+        "closed_with_open_actions": ({"reason": view.stages["closure"].get("reason"), "actions": open_actions}
+                                     if view.closed and open_actions else None),
         "documents": view.documents,
         "attachments": view.record["attachments"],
         "retention_until": view.retention_until,
@@ -439,6 +473,7 @@ def show(arc: Archive, number: str) -> dict[str, Any]:
         "holds": view.active_holds,
         "signatures": signatures,
         "lapsed_approvals": [d for d, s in signatures.items() if s["approval_lapsed"]],
+        "findings": approvals.approver_findings(view),
         "calendar_unknown": calendar_unknown(arc, view),
         "path": str(view.path.relative_to(arc.layout.root)),
     }
@@ -464,7 +499,7 @@ def overdue(arc: Archive, as_of: dt.date | None = None) -> list[dict[str, Any]]:
         late: list[tuple[str, str, str | None]] = []
         if row["status"] != "closed":
             for key, met_by in (("reply", "response"), ("investigation", "investigation"), ("eightd", "capa")):
-                due = view.record["deadlines"].get(f"{key}_due")
+                due = view.deadlines.get(f"{key}_due")
                 if due and met_by not in view.stages:
                     late.append((key, due, None))
         capa = view.stages.get("capa", {}).get("data") or []

@@ -76,6 +76,8 @@ def verify(arc: Archive, numbers: list[str] | None = None,
             for doc_id in approvals.lapsed(view):
                 report.warnings.append({"kind": "approval_lapsed", "where": record.name,
                                         "detail": f"{doc_id}: approved before, its current content is not"})
+            for f in approvals.approver_findings(view):
+                report.warnings.append({"kind": f["kind"], "where": record.name, "detail": f["detail"]})
     if unfinished:
         report.unfinished_change = True
         report.warnings.append({"kind": "unfinished_change", "where": arc.layout.journal.name,

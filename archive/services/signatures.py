@@ -57,7 +57,8 @@ def certify_key(arc: Archive, signer_id: str, cred: Credential, role: str = "sig
         if problem:
             raise StateError(f"key {signer_id}: {problem}")
         if target.retired_at:
-            raise StateError(f"key {signer_id} was retired on {target.retired_at}; it is certified no more")
+            when = clock.local_text(target.retired_at, arc.settings.zone)
+            raise StateError(f"key {signer_id} was retired on {when}; it is certified no more")
         if t.role(admin.id) != "admin":
             raise StateError(f"key {admin.id} ({admin.name}) is not an administrator: only an administrator "
                              f"certifies keys (role {t.role(admin.id) or 'none'})")
@@ -84,7 +85,8 @@ def retire_key(arc: Archive, signer_id: str, reason: str) -> keys.Signer:
     with arc.writing():
         signer = keys.find(arc.layout.keys, signer_id)
         if signer.retired_at:
-            raise StateError(f"key {signer_id} was already retired on {signer.retired_at}")
+            raise StateError(f"key {signer_id} was already retired on "
+                             f"{clock.local_text(signer.retired_at, arc.settings.zone)}")
         data = json.dumps({"id": signer_id, "retired_at": clock.utc_now(), "reason": reason},
                           ensure_ascii=False).encode("utf-8") + b"\n"
         txn.add_files(arc.layout, {f"keys/{signer_id}.retired.json": data},
