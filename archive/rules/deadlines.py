@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from archive.rules.workdays import add_working_days, year_known
+from archive.rules.workdays import add_working_days, is_workday, year_known
 from archive.settings import Settings
 
 
@@ -36,3 +36,24 @@ def calendar_unknown(days: list[dt.date], settings: Settings) -> list[int]:
     """Years a working-day deadline fell in that neither chinese-calendar nor the settings know: counted
     Monday to Friday, which misses that year's holidays and swapped workdays. Said, never silent."""
     return sorted({d.year for d in days if not year_known(d.year, settings)})
+
+
+def working_days_late(due: dt.date, done: dt.date, settings: Settings) -> int:
+    """How many working days ``done`` is after ``due`` (0 when on time): the "(逾期 N 个工作日)" on the
+    forms and in `show`. Counted like the deadlines themselves, under the statutory calendar; a day done
+    on a weekend after a Friday due date is one day late, never zero."""
+    if done <= due:
+        return 0
+    late = 0
+    day = due
+    while day < done:
+        day += dt.timedelta(days=1)
+        if is_workday(day, settings):
+            late += 1
+    return max(late, 1)
+
+
+def reply_due_after_triage(case: dict[str, Any], triage: dict[str, Any], settings: Settings) -> dt.date:
+    """The reply due date once triage has spoken: triage may mark a case urgent after intake (same day)."""
+    merged = {**case, **({"urgent": triage["urgent"]} if "urgent" in triage else {})}
+    return reply_due(merged, settings)

@@ -180,7 +180,8 @@ def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tr
     (stage / g.CASE_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     view = casefile.load(stage)
     made = [documents.render(stage, view, doc_id, arc.layout.templates, arc.settings.organisation,
-                             now=record["intake"]["archived_at"]).docx for doc_id in documents.INTAKE_FORMS]
+                             now=record["intake"]["archived_at"], settings=arc.settings).docx
+            for doc_id in documents.INTAKE_FORMS]
     if arc.settings.pdf_at_intake:
         made += make_pdfs(arc, stage, made)
     write_manifest(stage, number)
@@ -346,7 +347,7 @@ def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: st
                 current = casefile.load(record)
             for doc_id in documents.forms_for(current, planned):
                 written.append(documents.render(record, current, doc_id, arc.layout.templates,
-                                                arc.settings.organisation, now=now).docx)
+                                                arc.settings.organisation, now=now, settings=arc.settings).docx)
             if arc.settings.pdf_at_intake:
                 written.extend(make_pdfs(arc, record, [w for w in written if w.endswith(".docx")]))
 
@@ -373,14 +374,14 @@ def render(arc: Archive, number: str, *, pdf: bool = False, force: bool = False)
         view = casefile.load(record)
         wanted = list(dict.fromkeys([*documents.INTAKE_FORMS, *view.documents, *documents.all_forms(view)]))
         stale = [d for d in wanted if force or documents.is_stale(record, view, d, arc.layout.templates,
-                                                                 arc.settings.organisation)]
+                                                                 arc.settings.organisation, arc.settings)]
         made: list[str] = []
 
         def write() -> None:
             now = clock.utc_now()
             for doc_id in stale:
                 made.append(documents.render(record, view, doc_id, arc.layout.templates,
-                                             arc.settings.organisation, now=now).docx)
+                                             arc.settings.organisation, now=now, settings=arc.settings).docx)
             if pdf:
                 latest = casefile.load(record)
                 lacking = [d for doc_id in latest.documents if (d := latest.latest_document(doc_id))
