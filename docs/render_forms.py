@@ -56,7 +56,7 @@ def main() -> None:
             old.unlink()
         for number, prefix, only in ((first, "", None), (quality, "", "eightd-report"), (full, "full-", None),
                                      (long, "capa-15", "capa-record")):
-            for pdf in render(arc, number, pdf=True):
+            for pdf in (p for p in render(arc, number, pdf=True) if p.endswith(".pdf")):
                 doc_id = Path(pdf).name.split(".v")[0]
                 if only is not None and doc_id != only:
                     continue

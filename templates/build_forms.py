@@ -82,6 +82,11 @@ def keep_with_next(table: Table, last: int | None = None) -> None:
                 par.paragraph_format.keep_with_next = True
 
 
+# Chinese text is declared zh-CN (w:eastAsia); Latin runs keep a Western language so that a lot number,
+# a part number or a name such as "Mr. Tanaka" breaks at its spaces, never inside itself.
+LATIN_LANG = "en-US"
+
+
 def zh_fonts(doc: object) -> None:
     """One Simplified Chinese face per run for Chinese and digits alike, and the language declared zh-CN."""
     parts = [doc.element, doc.styles.element]  # type: ignore[attr-defined]
@@ -95,13 +100,13 @@ def zh_fonts(doc: object) -> None:
             for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
                 fonts.set(qn(attr), face)
         for lang in part.iter(qn("w:lang")):
-            lang.set(qn("w:val"), "zh-CN")
+            lang.set(qn("w:val"), LATIN_LANG)
             lang.set(qn("w:eastAsia"), "zh-CN")
     styles = doc.styles.element  # type: ignore[attr-defined]
     rpr = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
     if rpr.find(qn("w:lang")) is None:
         lang = OxmlElement("w:lang")
-        lang.set(qn("w:val"), "zh-CN")
+        lang.set(qn("w:val"), LATIN_LANG)
         lang.set(qn("w:eastAsia"), "zh-CN")
         rpr.append(lang)
 
@@ -422,7 +427,7 @@ def eightd_report() -> object:
         ("D7 预防措施", "{{ e8.preventive }}"),
         ("D8 结案与总结", "{{ e8.summary }}"),
         *corrections("eightd"),
-    ], widths=E8_WIDTHS, tall={k: 1.4 for k in ("D1 小组成员", "D2 问题描述", "D3 临时措施", "D4 根本原因", "D5 纠正措施",
+    ], widths=E8_WIDTHS, tall={k: 1.0 for k in ("D1 小组成员", "D2 问题描述", "D3 临时措施", "D4 根本原因", "D5 纠正措施",
                               "D6 实施与验证", "D7 预防措施", "D8 结案与总结")})
     closing_row(table, E8_WIDTHS, ("D8 结案日期", "{{ e8.closed }}", "D8 批准人", APPROVER))
     return finish(doc)

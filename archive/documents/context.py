@@ -68,7 +68,7 @@ def _actions(capa: list[dict[str, Any]], kinds: tuple[str, ...]) -> str:
 
 
 # A field nobody filled prints as a line to write on by hand, never as an empty "负责人:;" or "None".
-BLANK = "＿＿＿＿"
+BLANK = "＿＿＿"
 
 # The stages each form prints, for its 更正 (correction) lines.
 FORM_STAGES: dict[str, tuple[str, ...]] = {

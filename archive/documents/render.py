@@ -36,6 +36,8 @@ def forms_for(view: CaseView, stages: list[str]) -> list[str]:
     out: list[str] = []
     for s in stages:
         out.extend(STAGE_FORMS.get(s, ()))
+    if "closure" in stages and "capa" in view.stages:
+        out.append("capa-record")  # it prints why a case closed with actions open
     if view.category == "quality" and any(s in view.stages for s in ("investigation", "capa", "closure")) \
             and any(s in stages for s in ("investigation", "capa", "response", "closure")):
         out.append(EIGHTD)

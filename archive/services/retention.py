@@ -89,7 +89,7 @@ def schedule(arc: Archive, start: str | None = None, end: str | None = None) -> 
         else:
             months.setdefault(month, []).append(_due_row(view))
     plan = [{"month": m, "count": len(rows), "by_category": dict(Counter(r["category"] for r in rows)),
-             "cases": [r["number"] for r in rows], "rows": rows} for m, rows in sorted(months.items())]
+             "cases": [r["number"] for r in rows]} for m, rows in sorted(months.items())]
     return {"from": lo, "to": hi, "months": plan, "held": held}
 
 
@@ -564,15 +564,20 @@ def write_schedule(arc: Archive, plan: dict[str, Any], out: Path, *, force: bool
             for m in plan["months"]]
     held = [[h["number"], h["due_month"], h["retention_until"], "、".join(h["holds"])] for h in plan["held"]]
     span = f"{plan['from'] or '最早'} 至 {plan['to'] or '最晚'}"
-    docx = suffix == ".docx"
-    data = _schedule_docx(arc, span, plan) if docx else _schedule_xlsx(arc, span, header, rows, held)
+    if suffix == ".docx":
+        due = {v.number: _due_row(v) for v in _views(arc)}
+        cases = [{**due[n], "month": m["month"]} for m in plan["months"] for n in m["cases"] if n in due]
+        data = _schedule_docx(arc, span, header, rows, cases, plan["held"])
+    else:
+        data = _schedule_xlsx(arc, span, header, rows, held)
     output.write(path, data, force=force)
     return out
 
 
-def _schedule_docx(arc: Archive, span: str, plan: dict[str, Any]) -> bytes:
-    """A4, the controlled header (organisation, title, page numbers) and one row per case with its 保存至;
-    held cases with the reason of each hold."""
+def _schedule_docx(arc: Archive, span: str, header: list[str], rows: list[list[Any]], cases: list[dict[str, Any]],
+                   held: list[dict[str, Any]]) -> bytes:
+    """A4, the controlled header (organisation, title, page numbers): the months with their counts by
+    category, held cases with the reason of each hold, then one row per case with its 保存至."""
     import io
 
     from docx import Document
@@ -643,14 +648,15 @@ def _schedule_docx(arc: Archive, span: str, plan: dict[str, Any]) -> bytes:
     made = zh_date(clock.today(arc.settings.zone).isoformat())
     doc.add_paragraph(f"期间:{span}    编制:{arc.actor}    编制日期:{made}")
     title("到期销毁", 12)
-    due_rows = [[str(i), r["number"], vocab.label(vocab.CATEGORY, r["category"]), zh_date(r["closed_at"]),
-                 zh_date(r["retention_until"]), m["month"]]
-                for i, (m, r) in enumerate(((m, r) for m in plan["months"] for r in m["rows"]), start=1)]
-    table(["序号", "投诉编号", "类别", "结案日期", "保存至", "到期月份"], due_rows, [1.2, 2.6, 2.6, 3.6, 3.6, 3.4])
+    table(header, [[str(v) for v in row] for row in rows], [1.8, 1.0, *([1.2] * len(vocab.CATEGORY)), 5.8])
     title("法律保全中(不销毁)", 12)
     held_rows = [[h["number"], h["due_month"], zh_date(h["retention_until"]), "、".join(h["holds"]),
-                  ";".join(h.get("hold_reasons", []))] for h in plan["held"]]
+                  ";".join(h.get("hold_reasons", []))] for h in held]
     table(["投诉编号", "到期月份", "保存至", "保全", "保全原因"], held_rows, [2.6, 2.2, 3.6, 1.6, 7.0])
+    title("到期销毁明细", 12)
+    case_rows = [[str(i), c["number"], vocab.label(vocab.CATEGORY, c["category"]), zh_date(c["closed_at"]),
+                  zh_date(c["retention_until"]), c["month"]] for i, c in enumerate(cases, start=1)]
+    table(["序号", "投诉编号", "类别", "结案日期", "保存至", "到期月份"], case_rows, [1.2, 2.6, 2.6, 3.6, 3.6, 3.4])
     doc.add_paragraph()
     doc.add_paragraph("审批:________________    日期:________________")
     buf = io.BytesIO()
