@@ -23,7 +23,7 @@ from docx.shared import Cm, Pt
 from docx.table import Table, _Cell
 
 sys.path.insert(0, str(Path(__file__).parent))
-from build_templates import (  # noqa: E402  (a sibling script, not a package)
+from build_templates import (  # a sibling script, not a package
     CJK_FONT,
     HERE,
     cell_text,
@@ -70,16 +70,6 @@ def keep_rows(table: Table, header_rows: int = 0) -> None:
         _tr_flag(row, "w:cantSplit", first=True)
         if i < header_rows:
             _tr_flag(row, "w:tblHeader")
-
-
-def keep_with_next(table: Table, last: int | None = None) -> None:
-    """Every paragraph of the table's rows (or of its ``last`` rows) keeps with what follows: the end of a
-    table and the signature block after it move to the next page together."""
-    rows = table.rows if last is None else table.rows[-last:]
-    for row in rows:
-        for cell in row.cells:
-            for par in cell.paragraphs:
-                par.paragraph_format.keep_with_next = True
 
 
 # Chinese text is declared zh-CN (w:eastAsia); Latin runs keep a Western language so that a lot number,
@@ -427,8 +417,8 @@ def eightd_report() -> object:
         ("D7 预防措施", "{{ e8.preventive }}"),
         ("D8 结案与总结", "{{ e8.summary }}"),
         *corrections("eightd"),
-    ], widths=E8_WIDTHS, tall={k: 1.0 for k in ("D1 小组成员", "D2 问题描述", "D3 临时措施", "D4 根本原因", "D5 纠正措施",
-                              "D6 实施与验证", "D7 预防措施", "D8 结案与总结")})
+    ], widths=E8_WIDTHS, tall={k: 1.0 for k in ("D1 小组成员", "D2 问题描述", "D3 临时措施", "D4 根本原因",
+                                                 "D5 纠正措施", "D6 实施与验证", "D7 预防措施", "D8 结案与总结")})
     closing_row(table, E8_WIDTHS, ("D8 结案日期", "{{ e8.closed }}", "D8 批准人", APPROVER))
     return finish(doc)
 
