@@ -10,7 +10,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 system-deps:
 	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
-	    || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	    || ! fc-list 2>/dev/null | grep -q "Noto Serif CJK SC" || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK SC"; then \
 	  echo "installing LibreOffice, CJK fonts and poppler (about 360 MB)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    --no-install-recommends libreoffice-writer-nogui fonts-noto-cjk poppler-utils >/dev/null; \

@@ -41,6 +41,12 @@ TEXT_CUT: Final = _vocab({"text": "文本超过上限", "inflate": "解压超过
 DEADLINE: Final = _vocab({"reply": "答复", "investigation": "调查", "eightd": "8D 报告", "capa": "CAPA 措施"})
 # Stages in handling order; "reopen" is written by `update --reopen`, never by a stage file.
 STAGES: Final[tuple[str, ...]] = ("triage", "investigation", "capa", "response", "follow_up", "closure", "reopen")
+# Why triage made a case major (重大投诉): the Chinese text is all a form or a screen prints.
+MAJOR_TRIGGER: Final = _vocab({"media": "媒体曝光", "regulator": "监管/消协转办", "safety_related": "涉及人身安全",
+                               "legal_action": "涉及诉讼/律师/警察", "claim_amount": "索赔金额",
+                               "people_affected": "涉及人数"})
+# A CAPA action is open until its done date is recorded.
+ACTION_STATUS: Final = _vocab({"open": "未完成", "done": "已完成"})
 STAGE: Final = _vocab({"triage": "分类与分派", "investigation": "调查", "capa": "纠正和预防措施",
                        "response": "答复客户", "follow_up": "跟踪回访", "closure": "结案", "reopen": "重新打开"})
 

@@ -1,7 +1,11 @@
-"""Render page 1 of every GL-004 form from the shipped examples into docs/forms/*.png, to look at; the
-客户抱怨处理表 (pcb-complaint) from the 05 example with every PCB field filled (below), its 第一联.
+"""Render every page of every GL-004 form into docs/forms/*.png, to look at; the 客户抱怨处理表 (pcb-complaint)
+from the 05 example with every PCB field filled (below), its 第一联 (pcb-complaint.png).
 
     .venv/bin/python docs/render_forms.py        (needs LibreOffice and pdftoppm: `make demo` installs them)
+
+ID.png is page 1 of each form from the shipped examples (ID-2.png its page 2, if any); full-ID*.png are the
+forms of tests/fixtures/forms (a B类 case that fills every optional field, corrected, closed with an action
+open); capa-15*.png a CAPA record of 15 actions (the signature block stays with the table's last rows).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from archive.services.cases import intake, prepare, render, update
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLES = PROJECT / "examples"
+FIXTURES = PROJECT / "tests" / "fixtures" / "forms"
 OUT = Path(__file__).parent / "forms"
+
 # The 客户抱怨处理表's own fields (case.schema.json and update.schema.json `pcb` objects) for the 05 example.
 PCB_CASE = {"abnormal_sample": {"provided": True, "quantity": 5, "note": "不良板随函寄回"},
             "sales_opinion": "长期客户,建议优先补货并派员拜访"}
@@ -50,6 +56,17 @@ def _pcb_example(tmp: Path) -> tuple[Path, Path]:
     return tmp / "case.json", tmp / "stages.json"
 
 
+
+def _pages(pdf: Path, name: str) -> None:
+    """Each page as NAME.png, NAME-2.png, …"""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), f"{tmp}/p"], check=True)
+        for i, page in enumerate(sorted(Path(tmp).glob("p-*.png"), key=lambda p: int(p.stem.split("-")[1])), 1):
+            target = OUT / (f"{name}.png" if i == 1 else f"{name}-{i}.png")
+            shutil.copyfile(page, target)
+            print(target)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         arc = Archive.create(Path(tmp), "质量保证部 张丽")
@@ -59,16 +76,25 @@ def main() -> None:
         quality = intake(arc, prepare(EXAMPLES / "05-electronics-quality.json")).number
         for name in ("05-investigation.json", "05-capa.json"):
             update(arc, quality, prepare_update(EXAMPLES / "updates" / name))
+        full = intake(arc, prepare(FIXTURES / "full-case.json")).number
+        for name in ("triage", "investigation", "capa", "response"):
+            update(arc, full, prepare_update(FIXTURES / f"full-{name}.json"))
+        update(arc, full, prepare_update(FIXTURES / "full-investigation-corrected.json"), reason="补充发运温度记录")
+        update(arc, full, prepare_update(FIXTURES / "full-close.json"), reason="预防措施转入年度计划跟踪")
+        long = intake(arc, prepare(EXAMPLES / "05-electronics-quality.json"), allow_duplicate=True).number
+        update(arc, long, prepare_update(EXAMPLES / "updates" / "05-investigation.json"))
+        update(arc, long, prepare_update(FIXTURES / "capa-15.json"))
         OUT.mkdir(exist_ok=True)
-        for number in (first, quality):
-            for pdf in render(arc, number, pdf=True):
+        for old in OUT.glob("*.png"):
+            old.unlink()
+        for number, prefix, only in ((first, "", None), (quality, "", "eightd-report"), (full, "full-", None),
+                                     (long, "capa-15", "capa-record")):
+            for pdf in (p for p in render(arc, number, pdf=True) if p.endswith(".pdf")):
                 doc_id = Path(pdf).name.split(".v")[0]
-                if number == quality and doc_id != "eightd-report":
+                if only is not None and doc_id != only:
                     continue
                 src = next(Path(tmp).glob(f"records/*/*/{number}")) / pdf
-                subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(src),
-                                str(OUT / doc_id)], check=True)
-                print(OUT / f"{doc_id}.png")
+                _pages(src, prefix if prefix == "capa-15" else prefix + doc_id)
         source = Path(tmp) / "pcb-example"
         source.mkdir()
         case, stages = _pcb_example(source)

@@ -5,7 +5,10 @@
 
 Uses the form builder's parts so the certificate looks like the other controlled documents. Versions:
 1 (2026-11-01) the first; 2 (2026-11-30) adds 执行人, the archivist who carried the destruction out, beside
-the approver whose signature is their own act. A shipped version, once registered, is never rebuilt in place.
+the approver whose signature is their own act; 3 (2026-11-30) has version 2's fields with the GL-004 forms'
+version 2 conventions (build_forms.py): zh-CN and one Chinese face for Chinese and digits, 模板版本 apart
+from 文件版次, rows that never split, table header rows repeated on each page, page numbers that LibreOffice
+updates in the header. A shipped version, once registered, is never rebuilt in place.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from build_templates import (  # noqa: E402  (a sibling script, not a package)
 TEMPLATE_ID = "destruction-certificate"
 TITLE = "投诉记录销毁证明"
 DOCUMENT_NUMBER = "GL-004-10"
-EFFECTIVE_BY_VERSION = {"1": EFFECTIVE, "2": "2026-11-30"}
-LATEST = "2"
+EFFECTIVE_BY_VERSION = {"1": EFFECTIVE, "2": "2026-11-30", "3": "2026-11-30"}
+LATEST = "3"
 
 
 def _relabel(doc: object) -> None:
@@ -45,6 +48,8 @@ def _relabel(doc: object) -> None:
 
 
 def certificate(version: str = LATEST) -> object:
+    if version == "3":
+        return _paper_rules(certificate("2"))
     doc = new_doc(TITLE)
     _relabel(doc)
     executor = [("执行人", "{{ executed_by }}")] if version != "1" else []
@@ -85,6 +90,28 @@ def certificate(version: str = LATEST) -> object:
         cell_text(files.rows[2].cells[i], f"{{{{ f.{key} }}}}", size=6.5)
     cell_text(files.add_row().cells[0], "{%tr endfor %}")
     return doc
+
+
+def _paper_rules(doc: object) -> object:
+    """Version 3: the forms' version 2 page and font rules on version 2's unchanged fields."""
+    from build_forms import _header_page_numbers, finish, keep_rows, relabel_versions
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    relabel_versions(doc)
+    _header_page_numbers(doc)
+    for table in doc.tables:  # type: ignore[attr-defined]
+        head = table.rows[0].cells[0].text
+        keep_rows(table, header_rows=1 if head in ("序号", "签署", "投诉编号") else 0)
+        if head == "序号":  # 结案日期 and 保存至 (2026年11月21日 at 9 pt) on one line
+            widths = (0.9, 2.0, 1.9, 3.3, 3.3, 3.9, 1.7)
+            for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
+                col.set(qn("w:w"), str(int(w * 567)))
+            for row in table.rows:
+                if len(row.cells) == len(widths):
+                    for cell, w in zip(row.cells, widths, strict=True):
+                        cell.width = Cm(w)
+    return finish(doc)
 
 
 def main(version: str = LATEST) -> None:

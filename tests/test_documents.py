@@ -50,7 +50,7 @@ def test_intake_renders_both_gl004_forms(root: Path, cli: Cli, case: Path) -> No
         Document(str(record / doc))  # opens
         assert item["number"] in _all_text(record / doc)
         meta = json.loads((record / doc.replace(".docx", ".meta.json")).read_text(encoding="utf-8"))
-        assert meta["template"]["version"] == "1" and len(meta["template"]["sha256"]) == 64
+        assert meta["template"]["version"] == "2" and len(meta["template"]["sha256"]) == 64
     assert description in _all_text(record / "documents/record-form.v1.docx")
     [entry] = [e for e in audit_entries(root) if e["action"] == "intake"]
     assert {"documents/register-form.v1.docx", "documents/record-form.v1.docx"} <= {f["path"] for f in entry["files"]}
@@ -60,8 +60,9 @@ def test_forms_carry_the_controlled_header_footer_and_page_fields(root: Path, cl
     number = _intake(cli, SHARED_CASES[0])
     doc = record_dirs(root)[number] / "documents/register-form.v1.docx"
     text = _all_text(doc)
-    for expected in ("示例医药有限公司", "客户投诉接收登记表", "GL-004-01", "版本:1", "生效日期:2026-11-01",
-                     f"投诉编号 {number}", "☑电话", "☐邮件", "2026年11月03日 10:15", "登记", "审核", "批准"):
+    for expected in ("示例医药有限公司", "客户投诉接收登记表", "GL-004-01", "模板版本:第 2 版", "生效日期:2026-11-30",
+                     "文件版次:第 1 版", f"投诉编号 {number}", "☑电话", "☐邮件", "2026年11月03日 10:15", "登记人",
+                     "起草", "审核", "批准"):
         assert expected in text, expected
     header = "".join(_xml(doc, n) for n in zipfile.ZipFile(doc).namelist() if "header" in n)
     assert "PAGE" in header and "NUMPAGES" in header
@@ -87,7 +88,7 @@ def test_hostile_text_renders_literally_everywhere(root: Path, cli: Cli, tmp_pat
 
 
 def test_tampered_template_is_refused_and_nothing_is_written(root: Path, cli: Cli, tmp_path: Path) -> None:
-    template = root / "templates" / "record-form.v1.docx"
+    template = root / "templates" / "record-form.v2.docx"
     data = bytearray(template.read_bytes())
     data[-30] ^= 0xFF
     template.write_bytes(bytes(data))
@@ -96,13 +97,13 @@ def test_tampered_template_is_refused_and_nothing_is_written(root: Path, cli: Cl
     assert result.exit_code == 2 and "differs from its registered SHA-256" in result.stderr
     assert snapshot(root) == before
     listed = json.loads(cli("templates", "list", "--json").stdout)
-    assert [t["intact"] for t in listed if t["id"] == "record-form"] == [False]
+    assert [t["intact"] for t in listed if t["id"] == "record-form"] == [True, False]  # v1 intact, v2 not
 
 
 def _new_template_version(root: Path, tmp_path: Path) -> Path:
-    doc = Document(str(root / "templates" / "record-form.v1.docx"))
-    doc.add_paragraph("第二版:增加备注栏 {{ number }}")
-    out = tmp_path / "record-form-v2.docx"
+    doc = Document(str(root / "templates" / "record-form.v2.docx"))
+    doc.add_paragraph("第三版:增加备注栏 {{ number }}")
+    out = tmp_path / "record-form-v3.docx"
     doc.save(str(out))
     return out
 
@@ -113,20 +114,20 @@ def test_new_template_version_renders_new_documents_old_ones_keep_theirs(root: P
     old_doc = record_dirs(root)[old] / "documents/record-form.v1.docx"
     old_hash = hashlib.sha256(old_doc.read_bytes()).hexdigest()
     result = cli("templates", "register", str(_new_template_version(root, tmp_path)), "--id", "record-form",
-                 "--version", "2", "--effective", "2026-11-24")
+                 "--version", "3", "--effective", "2026-11-30")
     assert result.exit_code == 0, result.output
     new = _intake(cli, SHARED_CASES[1])
     meta = json.loads((record_dirs(root)[new] / "documents/record-form.v1.meta.json").read_text())
-    assert meta["template"]["version"] == "2"
-    assert "第二版" in _all_text(record_dirs(root)[new] / "documents/record-form.v1.docx")
+    assert meta["template"]["version"] == "3"
+    assert "第三版" in _all_text(record_dirs(root)[new] / "documents/record-form.v1.docx")
     old_meta = json.loads((record_dirs(root)[old] / "documents/record-form.v1.meta.json").read_text())
-    assert old_meta["template"]["version"] == "1"
+    assert old_meta["template"]["version"] == "2"
     # Re-rendering the old case makes a new version from the new template; the old file is untouched.
     made = json.loads(cli("render", "--json", old).stdout)["documents"]
     assert made == ["documents/record-form.v2.docx"]
     assert hashlib.sha256(old_doc.read_bytes()).hexdigest() == old_hash
     versions = [t["version"] for t in json.loads(cli("templates", "list", "--json").stdout) if t["id"] == "record-form"]
-    assert versions == ["1", "2"]
+    assert versions == ["1", "2", "3"]
     assert [e["action"] for e in audit_entries(root) if e["action"] != "settings-apply"][1] == "template-register"
 
 

@@ -344,7 +344,7 @@ def test_the_schedule_counts_months_and_categories_and_shows_held_apart(cli: Cli
     due_cases = " ".join(sorted([closed["secret"], closed["plain"]]))
     doc = Document(str(tmp_path / "plan.docx"))
     assert "投诉记录销毁计划" in doc.paragraphs[0].text
-    due_table, held_table = doc.tables
+    due_table, held_table, _each_case = doc.tables  # the third: each case with its 保存至
     due_rows = [[c.text for c in row.cells] for row in due_table.rows]
     assert due_rows[0][:2] == ["月份", "件数"] and due_rows[0][-1] == "投诉编号"
     assert [(r[0], r[1], r[-1]) for r in due_rows[1:]] == [("2029-11", "2", due_cases)]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
 from conftest import Cli, write_case
 
+from archive import vocab
 from archive.rules.triage import triage
 from archive.rules.workdays import add_working_days
 from archive.settings import from_mapping
@@ -28,7 +30,9 @@ BASE = {"received_at": "2026-11-03T10:15:00+08:00", "channel": "phone", "complai
 ])
 def test_each_trigger_raises_severity_to_major_with_its_reason(extra: dict[str, object], reason: str) -> None:
     t = triage({**BASE, "severity": "minor", **extra}, SETTINGS)
-    assert t.severity == "major" and any(reason in r for r in t.reasons)
+    # The reason is printed on forms: its Chinese label, no program word.
+    assert t.severity == "major" and any(vocab.MAJOR_TRIGGER[reason] in r for r in t.reasons)
+    assert not any(re.search(r"[A-Za-z]", r) for r in t.reasons)
 
 
 def test_below_thresholds_no_trigger_and_default_minor() -> None:
@@ -83,6 +87,6 @@ def test_reasons_are_stored_and_shown(cli: Cli, tmp_path: Path) -> None:
     [item] = json.loads(cli("intake", "--json", str(path)).stdout)
     assert item["severity"] == "major"
     shown = json.loads(cli("show", "--json", item["number"]).stdout)
-    assert shown["severity"] == "major" and "legal_action" in shown["triage_reasons"][0]
+    assert shown["severity"] == "major" and "涉及诉讼" in shown["triage_reasons"][0]
     assert shown["case"]["severity"] == "minor"  # the case as received is kept as received
     assert "涉及诉讼" in cli("show", item["number"]).stdout

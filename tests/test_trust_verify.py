@@ -348,10 +348,10 @@ def _forge_template(root: Path, template_file: str, from_file: str) -> None:
 
 def test_intake_refuses_a_shipped_template_edited_with_its_register_hash(root: Path, cli: Cli,
                                                                          tmp_path: Path) -> None:
-    _forge_template(root, "register-form.v1.docx", "record-form.v1.docx")
-    assert ("unexpected_file", "templates/register-form.v1.docx") in _kinds(_verify(cli)[1])
+    _forge_template(root, "register-form.v2.docx", "record-form.v2.docx")
+    assert ("unexpected_file", "templates/register-form.v2.docx") in _kinds(_verify(cli)[1])
     listed = {t["file"]: t["intact"] for t in json.loads(cli("templates", "list", "--json").stdout)}
-    assert listed["register-form.v1.docx"] is False and listed["record-form.v1.docx"] is True
+    assert listed["register-form.v2.docx"] is False and listed["record-form.v2.docx"] is True
     result = cli("intake", str(write_case(tmp_path)))
     assert result.exit_code == 2, result.output
     assert "register-form" in result.output and "audited" in result.output
@@ -361,12 +361,12 @@ def test_intake_refuses_a_shipped_template_edited_with_its_register_hash(root: P
 def test_render_refuses_a_registered_template_edited_with_its_register_hash(root: Path, cli: Cli,
                                                                             tmp_path: Path) -> None:
     number = _intake(cli, tmp_path)
-    new = tmp_path / "record-form-v2.docx"
+    new = tmp_path / "record-form-v3.docx"
     shutil.copyfile(root / "templates" / "capa-record.v1.docx", new)
-    r = cli("templates", "register", str(new), "--id", "record-form", "--version", "2", "--effective", "2026-11-01")
+    r = cli("templates", "register", str(new), "--id", "record-form", "--version", "3", "--effective", "2026-11-01")
     assert r.exit_code == 0, r.output
     assert cli("render", "--force", number).exit_code == 0  # the audited registration renders
-    _forge_template(root, "record-form.v2.docx", "response-feedback.v1.docx")
+    _forge_template(root, "record-form.v3.docx", "response-feedback.v1.docx")
     result = cli("render", "--force", number)
     assert result.exit_code == 2, result.output
     assert "record-form" in result.output and "audited" in result.output

@@ -214,18 +214,18 @@ def test_a_year_the_calendar_does_not_know_is_warned_about(root: Path, cli: Cli,
 def test_a_template_version_is_used_only_from_its_effective_date(root: Path, cli: Cli, tmp_path: Path) -> None:
     from docx import Document
 
-    source = root / "templates" / "record-form.v1.docx"
+    source = root / "templates" / "record-form.v2.docx"
     doc = Document(str(source))
-    doc.add_paragraph("第二版")
-    v2 = tmp_path / "record-form-v2.docx"
-    doc.save(str(v2))
+    doc.add_paragraph("第三版")
+    v3 = tmp_path / "record-form-v3.docx"
+    doc.save(str(v3))
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
-    r = cli("templates", "register", str(v2), "--id", "record-form", "--version", "2", "--effective", tomorrow)
+    r = cli("templates", "register", str(v3), "--id", "record-form", "--version", "3", "--effective", tomorrow)
     assert r.exit_code == 0, r.output
     number = _intake(cli, write_case(tmp_path))
     meta = json.loads(next(root.glob(f"records/*/*/{number}/documents/record-form.v1.meta.json")).read_text())
-    assert meta["template"]["version"] == "1"
-    same = cli("templates", "register", str(source), "--id", "record-form", "--version", "3")
+    assert meta["template"]["version"] == "2"
+    same = cli("templates", "register", str(source), "--id", "record-form", "--version", "4")
     assert same.exit_code == 2 and "byte-identical" in same.stderr
 
 

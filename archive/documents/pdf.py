@@ -23,6 +23,31 @@ def soffice() -> str:
                    "apt-get install libreoffice-writer-nogui fonts-noto-cjk")
 
 
+# LibreOffice's replacement table in the private profile: the forms ask for the Windows faces 宋体/黑体 (and
+# version 1 for Times New Roman digits); where those are absent, every one of them becomes the Simplified
+# Chinese Noto face, so a PDF embeds SC glyphs only (no Japanese variant, no DejaVu digits).
+FONT_REPLACEMENTS: tuple[tuple[str, str], ...] = (
+    ("宋体", "Noto Serif CJK SC"), ("SimSun", "Noto Serif CJK SC"), ("黑体", "Noto Sans CJK SC"),
+    ("SimHei", "Noto Sans CJK SC"), ("Times New Roman", "Noto Serif CJK SC"), ("Calibri", "Noto Sans CJK SC"),
+)
+
+
+def profile_settings() -> str:
+    """registrymodifications.xcu for the private profile: the font replacement table, always applied."""
+    def pair(i: int, replace: str, substitute: str) -> str:
+        props = {"Always": "true", "OnScreenOnly": "false", "ReplaceFont": replace, "SubstituteFont": substitute}
+        inner = "".join(f'<prop oor:name="{k}" oor:op="fuse"><value>{v}</value></prop>' for k, v in props.items())
+        return (f'<item oor:path="/org.openoffice.Office.Common/Font/Substitution/FontPairs">'
+                f'<node oor:name="_{i}" oor:op="replace">{inner}</node></item>')
+
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+            'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+            '<item oor:path="/org.openoffice.Office.Common/Font/Substitution">'
+            '<prop oor:name="Replacement" oor:op="fuse"><value>true</value></prop></item>\n'
+            + "\n".join(pair(i, r, s) for i, (r, s) in enumerate(FONT_REPLACEMENTS)) + "\n</oor:items>\n")
+
+
 def convert(docs: list[Path], outdir: Path, timeout: int = 300) -> list[Path]:
     """Convert ``docs`` to PDF in one soffice run; returns the PDFs in the order given."""
     if not docs:
@@ -31,6 +56,9 @@ def convert(docs: list[Path], outdir: Path, timeout: int = 300) -> list[Path]:
     exe = soffice()
     # A private profile: two soffice runs sharing ~/.config/libreoffice block or corrupt each other.
     with tempfile.TemporaryDirectory(prefix="archive-lo-") as profile:
+        user = Path(profile) / "user"
+        user.mkdir()
+        (user / "registrymodifications.xcu").write_text(profile_settings(), encoding="utf-8")
         cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--nologo",
                "--nodefault", "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(outdir),
                *map(str, docs)]

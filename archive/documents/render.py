@@ -16,6 +16,7 @@ from archive.documents.templates import Template, checked_path, current
 from archive.record.folders import next_version
 from archive.record.grammar import DOCUMENTS_DIR
 from archive.record.reader import CaseView
+from archive.settings import Settings
 from archive.store.hashing import sha256_bytes
 
 # Which forms a case has, given the stages it holds. Intake renders the first two ([forms] set = "gl004").
@@ -26,7 +27,7 @@ PCB_FORM = "pcb-complaint"
 PCB_STAGES = ("investigation", "response", "closure")
 INTAKE_BY_SET = {"gl004": INTAKE_FORMS, "pcb": (PCB_FORM,)}
 STAGE_FORMS = {
-    "triage": ("register-form",),
+    "triage": ("register-form", "record-form"),
     "investigation": ("investigation-report",),
     "capa": ("capa-record",),
     "response": ("response-feedback",),
@@ -49,6 +50,8 @@ def forms_for(view: CaseView, stages: list[str], form_set: str = "gl004") -> lis
         out.extend(f for f in STAGE_FORMS.get(s, ()) if form_set == "gl004" or f not in INTAKE_FORMS)
     if form_set == "pcb" and any(s in PCB_STAGES for s in stages):
         out.append(PCB_FORM)
+    if "closure" in stages and "capa" in view.stages:
+        out.append("capa-record")  # it prints why a case closed with actions open
     if view.category == "quality" and any(s in view.stages for s in ("investigation", "capa", "closure")) \
             and any(s in stages for s in ("investigation", "capa", "response", "closure")):
         out.append(EIGHTD)
@@ -116,8 +119,8 @@ def used_names(template_path: Path, sha256: str) -> frozenset[str]:
 
 
 def _context(view: CaseView, template: Template, org: str,
-             signatures: dict[str, dict[str, str]] | None) -> dict[str, Any]:
-    ctx = form_context(view, org, signatures)
+             signatures: dict[str, dict[str, str]] | None, settings: Settings | None) -> dict[str, Any]:
+    ctx = form_context(view, org, signatures, settings)
     ctx["pcb"] = pcb_context(view)
     ctx["doc"] = {"number": template.document_number, "version": template.version,
                   "effective": template.effective_date}
@@ -141,24 +144,25 @@ def content_digest(ctx: dict[str, Any], names: frozenset[str]) -> str:
     return sha256_bytes(json.dumps(shown, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
 
-def digest_for(view: CaseView, doc_id: str, templates: Path, org: str) -> str:
+def digest_for(view: CaseView, doc_id: str, templates: Path, org: str, settings: Settings | None = None) -> str:
     """Content hash the document would have if rendered now from the current template."""
     template = current(templates, doc_id)
     names = used_names(checked_path(templates, template), template.sha256)
-    return content_digest(_context(view, template, org, None), names)
+    return content_digest(_context(view, template, org, None, settings), names)
 
 
 def render(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: str,
-           signatures: dict[str, dict[str, str]] | None = None, now: str | None = None) -> Rendered:
+           signatures: dict[str, dict[str, str]] | None = None, now: str | None = None,
+           settings: Settings | None = None) -> Rendered:
     """Write ``documents/{doc_id}.vN.docx`` (N new) and its meta file; never overwrites."""
     template = current(templates, doc_id)
     path = checked_path(templates, template)
     folder = record_dir / DOCUMENTS_DIR
     folder.mkdir(exist_ok=True)
     version = next_version(folder, doc_id, ".docx")
-    ctx = _context(view, template, org, signatures)
+    ctx = _context(view, template, org, signatures, settings)
     digest = content_digest(ctx, used_names(path, template.sha256))
-    ctx["version_label"] = f"v{version}"
+    ctx["version_label"] = f"第 {version} 版"
     data = render_bytes(path, template, ctx)
     name = f"{doc_id}.v{version}.docx"
     target = folder / name
@@ -174,7 +178,8 @@ def render(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: 
     return Rendered(doc_id, f"{DOCUMENTS_DIR}/{name}", f"{DOCUMENTS_DIR}/{meta_name(name)}")
 
 
-def is_stale(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: str) -> bool:
+def is_stale(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: str,
+             settings: Settings | None = None) -> bool:
     """A document needs a new version when its template version or what it prints has changed."""
     latest = view.latest_document(doc_id)
     if latest is None:
@@ -186,4 +191,4 @@ def is_stale(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org
     template = current(templates, doc_id)
     if meta["template"]["sha256"] != template.sha256:
         return True
-    return bool(meta.get("content_sha256") != digest_for(view, doc_id, templates, org))
+    return bool(meta.get("content_sha256") != digest_for(view, doc_id, templates, org, settings))

@@ -94,3 +94,4 @@ def late_marks(in_force: dict[str, Any], stages: dict[str, Any], closed: bool, t
             out.append({"deadline": key, "due": due, "done": day.isoformat() if day else None,
                         "working_days": late})
     return out
+

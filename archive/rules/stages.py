@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from archive import vocab
-from archive.errors import StateError
+from archive.errors import InputError, StateError
 from archive.record.reader import CaseView
 from archive.rules import deadlines
 from archive.rules.chronology import check_stage_dates
@@ -36,6 +36,23 @@ def check_against_case(prep: PreparedUpdate, view: CaseView, now: dt.datetime, s
     recorded = {name: dict(stage.get("data") or {}) for name, stage in view.stages.items()
                 if isinstance(stage.get("data"), dict)}
     check_stage_dates(prep.file, prep.data, recorded, view.case["received_at"], now, skew)
+    _reviewer_is_not_recorder(prep, view, recorded.get("triage", {}))
+
+
+def same_person(a: str, b: str) -> bool:
+    """'质量保证部 张丽' and '张丽' are one person: names are compared without the department before them."""
+    return a.strip() == b.strip() or a.split()[-1:] == b.split()[-1:]
+
+
+def _reviewer_is_not_recorder(prep: PreparedUpdate, view: CaseView, recorded: dict[str, Any]) -> None:
+    """记录表 GL-004-02: the QA who records a complaint and the 复核人 who reviews it are two people."""
+    triage = {**recorded, **prep.data.get("triage", {})}
+    reviewer = triage.get("reviewed_by")
+    recorder = triage.get("qa") or view.record.get("intake", {}).get("actor")
+    if reviewer and recorder and same_person(reviewer, recorder):
+        where = "$.triage.reviewed_by" if "reviewed_by" in prep.data.get("triage", {}) else "$.triage.qa"
+        raise InputError(prep.file, where, f"复核人 {reviewer} is the QA who recorded the complaint ({recorder}); "
+                                           "one person may not fill both rows of the record form (GL-004-02)")
 
 
 # CAPA fields that record an action's progress once it is done: filling them in is not a correction.

@@ -23,23 +23,31 @@ class Triage:
 
 
 def major_reasons(case: dict[str, Any], settings: Settings) -> list[str]:
+    """Why a case is major, in the Chinese a form prints (no program words: the case JSON keeps the keys)."""
+    t = vocab.MAJOR_TRIGGER
     reasons = []
     channel = case.get("channel")
-    if channel == "media":
-        reasons.append("媒体曝光 (channel: media)")
-    if channel == "regulator":
-        reasons.append("监管/消协转办 (channel: regulator)")
+    if channel in ("media", "regulator"):
+        reasons.append(t[channel])
     if case.get("safety_related"):
-        reasons.append("涉及人身安全 (safety_related)")
+        reasons.append(t["safety_related"])
     if case.get("legal_action"):
-        reasons.append("涉及诉讼/律师/警察 (legal_action)")
+        reasons.append(t["legal_action"])
     claim = case.get("claim_amount")
     if isinstance(claim, int | float) and claim >= settings.claim_amount_major:
-        reasons.append(f"索赔金额 {claim:g} 元 ≥ {settings.claim_amount_major:g} 元 (claim_amount)")
+        reasons.append(f"{t['claim_amount']} {claim:g} 元 ≥ {settings.claim_amount_major:g} 元")
     people = case.get("people_affected")
     if isinstance(people, int) and people >= settings.people_affected_major:
-        reasons.append(f"涉及人数 {people} ≥ {settings.people_affected_major} (people_affected)")
+        reasons.append(f"{t['people_affected']} {people} 人 ≥ {settings.people_affected_major} 人")
     return reasons
+
+
+# Records archived before the reasons were Chinese only end in " (program_word)": printed without it.
+_PROGRAM_SUFFIX = re.compile(r"\s*\((?:channel: )?[a-z_]+\)$")
+
+
+def printable_reason(reason: str) -> str:
+    return _PROGRAM_SUFFIX.sub("", reason)
 
 
 def _department_of(person: str) -> str | None:

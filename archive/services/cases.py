@@ -180,7 +180,7 @@ def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tr
     (stage / g.CASE_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     view = casefile.load(stage)
     made = [documents.render(stage, view, doc_id, arc.layout.templates, arc.settings.organisation,
-                             now=record["intake"]["archived_at"]).docx
+                             now=record["intake"]["archived_at"], settings=arc.settings).docx
             for doc_id in documents.intake_forms(arc.settings.form_set)]
     if arc.settings.pdf_at_intake:
         made += make_pdfs(arc, stage, made)
@@ -358,7 +358,7 @@ def update(arc: Archive, number: str, prep: stages.PreparedUpdate, *, reason: st
                 current = casefile.load(record)
             for doc_id in documents.forms_for(current, planned, arc.settings.form_set):
                 written.append(documents.render(record, current, doc_id, arc.layout.templates,
-                                                arc.settings.organisation, now=now).docx)
+                                                arc.settings.organisation, now=now, settings=arc.settings).docx)
             if arc.settings.pdf_at_intake:
                 written.extend(make_pdfs(arc, record, [w for w in written if w.endswith(".docx")]))
 
@@ -395,14 +395,14 @@ def render(arc: Archive, number: str, *, pdf: bool = False, force: bool = False,
         wanted = list(dict.fromkeys(forms or [*documents.intake_forms(form_set), *view.documents,
                                               *documents.all_forms(view, form_set)]))
         stale = [d for d in wanted if force or documents.is_stale(record, view, d, arc.layout.templates,
-                                                                 arc.settings.organisation)]
+                                                                 arc.settings.organisation, arc.settings)]
         made: list[str] = []
 
         def write() -> None:
             now = clock.utc_now()
             for doc_id in stale:
                 made.append(documents.render(record, view, doc_id, arc.layout.templates,
-                                             arc.settings.organisation, now=now).docx)
+                                             arc.settings.organisation, now=now, settings=arc.settings).docx)
             if pdf:
                 latest = casefile.load(record)
                 lacking = [d for doc_id in latest.documents if (d := latest.latest_document(doc_id))

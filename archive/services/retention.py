@@ -30,8 +30,9 @@ from archive.store.manifest import MANIFEST, read_manifest
 if TYPE_CHECKING:
     from archive.integrity.signing import Credential
 
-METHOD = ("记录文件夹(各阶段及文件各版本、PDF、附件、签名)整体删除;登记表条目以 SQLite secure_delete 覆盖删除;"
-          "全文索引条目删除并合并索引段;保留墓碑(编号、月份、类别、日期、清单校验值,不含个人信息)")
+METHOD = ("电子记录删除:记录文件夹(各阶段及文件各版本、PDF、附件、签名)整体删除;投诉登记台账中的条目删除,"
+          "原存储位置以覆盖方式清除;全文检索索引中的条目删除并整理索引;仅保留销毁登记(编号、月份、类别、日期、"
+          "文件校验值,不含个人信息)")
 BASIS = "归档销毁:根据保留期限及时销毁过期的投诉记录(ISO 15489;个人信息保护法第四十七条)"
 
 
@@ -83,7 +84,8 @@ def schedule(arc: Archive, start: str | None = None, end: str | None = None) -> 
         if (lo and month < lo) or (hi and month > hi):
             continue
         if view.active_holds:
-            held.append({**_due_row(view), "due_month": month, "holds": [h["id"] for h in view.active_holds]})
+            held.append({**_due_row(view), "due_month": month, "holds": [h["id"] for h in view.active_holds],
+                         "hold_reasons": [h["reason"] for h in view.active_holds]})
         else:
             months.setdefault(month, []).append(_due_row(view))
     plan = [{"month": m, "count": len(rows), "by_category": dict(Counter(r["category"] for r in rows)),
@@ -470,7 +472,7 @@ def _certificate_context(arc: Archive, cert: dict[str, Any]) -> dict[str, Any]:
     if cert.get("finished_by"):
         executor += f"(中断后由 {cert['finished_by']} 完成)"
     return {
-        "number": cert["id"], "org": printable(cert["organisation"]), "version_label": "v1",
+        "number": cert["id"], "org": printable(cert["organisation"]), "version_label": "第 1 版",
         "as_of": zh_date(cert["as_of"]), "approved_by": printable(cert["approved_by"]),
         "witness": printable(cert.get("witness") or "(未设监销)"), "executed_by": printable(executor),
         "planned_at": zh_datetime(_local(cert["planned_at"], arc)),
@@ -562,32 +564,100 @@ def write_schedule(arc: Archive, plan: dict[str, Any], out: Path, *, force: bool
             for m in plan["months"]]
     held = [[h["number"], h["due_month"], h["retention_until"], "、".join(h["holds"])] for h in plan["held"]]
     span = f"{plan['from'] or '最早'} 至 {plan['to'] or '最晚'}"
-    data = (_schedule_docx if suffix == ".docx" else _schedule_xlsx)(arc, span, header, rows, held)
+    if suffix == ".docx":
+        due = {v.number: _due_row(v) for v in _views(arc)}
+        cases = [{**due[n], "month": m["month"]} for m in plan["months"] for n in m["cases"] if n in due]
+        data = _schedule_docx(arc, span, header, rows, cases, plan["held"])
+    else:
+        data = _schedule_xlsx(arc, span, header, rows, held)
     output.write(path, data, force=force)
     return out
 
 
-def _schedule_docx(arc: Archive, span: str, header: list[str], rows: list[list[Any]], held: list[list[Any]]) -> bytes:
+def _schedule_docx(arc: Archive, span: str, header: list[str], rows: list[list[Any]], cases: list[dict[str, Any]],
+                   held: list[dict[str, Any]]) -> bytes:
+    """A4, the controlled header (organisation, title, page numbers): the months with their counts by
+    category, held cases with the reason of each hold, then one row per case with its 保存至."""
     import io
 
     from docx import Document
+    from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    from archive.documents.context import zh_date
 
     doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.0)
+    section.top_margin = section.bottom_margin = Cm(1.8)
     normal = doc.styles["Normal"]
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
-    doc.add_heading(f"{arc.settings.organisation} 投诉记录销毁计划", level=1)
-    doc.add_paragraph(f"期间:{span}    编制:{arc.actor}    编制日期:{clock.today(arc.settings.zone).isoformat()}")
-    held_head = ["投诉编号", "到期月份", "保存至", "保全"]
-    for title, head, body in (("到期销毁", header, rows), ("法律保全中(不销毁)", held_head, held)):
-        doc.add_heading(title, level=2)
-        table = doc.add_table(rows=1, cols=len(head))
-        table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, head, strict=True):
+    normal.font.size = Pt(10.5)
+    fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), "宋体")
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "zh-CN")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+    normal.element.get_or_add_rPr().append(lang)
+
+    def page_field(par: Any, instr: str) -> None:
+        fld = OxmlElement("w:fldSimple")
+        fld.set(qn("w:instr"), f" {instr} ")
+        run = OxmlElement("w:r")
+        text = OxmlElement("w:t")
+        text.text = "1"
+        run.append(text)
+        fld.append(run)
+        par._p.append(fld)
+
+    head = section.header.paragraphs[0]
+    head.add_run(f"{arc.settings.organisation}    投诉记录销毁计划    受控文件").font.size = Pt(9)
+    foot = section.footer.paragraphs[0]
+    foot.alignment = 1
+    foot.add_run("第 ").font.size = Pt(9)
+    page_field(foot, "PAGE")
+    foot.add_run(" 页 共 ").font.size = Pt(9)
+    page_field(foot, "NUMPAGES")
+    foot.add_run(" 页").font.size = Pt(9)
+
+    def title(text: str, size: float) -> None:
+        run = doc.add_paragraph().add_run(text)
+        run.bold = True
+        run.font.size = Pt(size)
+        run.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "黑体")
+
+    def table(head_row: list[str], body: list[list[str]], widths: list[float]) -> None:
+        t = doc.add_table(rows=1, cols=len(head_row))
+        t.style = "Table Grid"
+        t.autofit = False
+        for cell, text in zip(t.rows[0].cells, head_row, strict=True):
             cell.text = text
+        t.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
         for row in body:
-            for cell, value in zip(table.add_row().cells, row, strict=True):
-                cell.text = str(value)
+            cells = t.add_row().cells
+            for cell, value in zip(cells, row, strict=True):
+                cell.text = value
+        for row in t.rows:
+            row._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))
+            for cell, w in zip(row.cells, widths, strict=True):
+                cell.width = Cm(w)
+
+    title(f"{arc.settings.organisation} 投诉记录销毁计划", 15)
+    made = zh_date(clock.today(arc.settings.zone).isoformat())
+    doc.add_paragraph(f"期间:{span}    编制:{arc.actor}    编制日期:{made}")
+    title("到期销毁", 12)
+    table(header, [[str(v) for v in row] for row in rows], [1.8, 1.0, *([1.2] * len(vocab.CATEGORY)), 5.8])
+    title("法律保全中(不销毁)", 12)
+    held_rows = [[h["number"], h["due_month"], zh_date(h["retention_until"]), "、".join(h["holds"]),
+                  ";".join(h.get("hold_reasons", []))] for h in held]
+    table(["投诉编号", "到期月份", "保存至", "保全", "保全原因"], held_rows, [2.6, 2.2, 3.6, 1.6, 7.0])
+    title("到期销毁明细", 12)
+    case_rows = [[str(i), c["number"], vocab.label(vocab.CATEGORY, c["category"]), zh_date(c["closed_at"]),
+                  zh_date(c["retention_until"]), c["month"]] for i, c in enumerate(cases, start=1)]
+    table(["序号", "投诉编号", "类别", "结案日期", "保存至", "到期月份"], case_rows, [1.2, 2.6, 2.6, 3.6, 3.6, 3.4])
+    doc.add_paragraph()
     doc.add_paragraph("审批:________________    日期:________________")
     buf = io.BytesIO()
     doc.save(buf)

@@ -121,7 +121,8 @@ def sign(arc: Archive, number: str, cred: Credential, meaning: str, doc_ids: lis
         def write() -> None:
             now = clock.utc_now()
             for doc_id in targets:
-                digest = documents.digest_for(view, doc_id, arc.layout.templates, arc.settings.organisation)
+                digest = documents.digest_for(view, doc_id, arc.layout.templates, arc.settings.organisation,
+                                               arc.settings)
                 earlier = signing.carried(record, doc_id, digest)
                 if earlier.get(meaning, {}).get("signer") == cred.signer.id:
                     raise StateError(f"{doc_id} of case {number} is already signed by {cred.signer.id} as "
@@ -133,7 +134,7 @@ def sign(arc: Archive, number: str, cred: Credential, meaning: str, doc_ids: lis
                        "fingerprint": cred.signer.fingerprint}
                 shown = {m: signing.display(r, arc.settings.zone) for m, r in {**earlier, meaning: new}.items()}
                 rendered = documents.render(record, view, doc_id, arc.layout.templates, arc.settings.organisation,
-                                            signatures=shown, now=now)
+                                            signatures=shown, now=now, settings=arc.settings)
                 rec = signing.sign_record(cred, meaning=meaning, time=now, document=rendered.docx,
                                           sha256=sha256_file(record / rendered.docx), number=number,
                                           content_sha256=digest)
