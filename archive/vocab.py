@@ -50,6 +50,13 @@ ACTION_STATUS: Final = _vocab({"open": "未完成", "done": "已完成"})
 STAGE: Final = _vocab({"triage": "分类与分派", "investigation": "调查", "capa": "纠正和预防措施",
                        "response": "答复客户", "follow_up": "跟踪回访", "closure": "结案", "reopen": "重新打开"})
 
+# Audit actions as the dossier's audit-trail table prints them (an action not listed prints as its code).
+AUDIT_ACTION: Final = _vocab({"intake": "登记", "update": "更新阶段", "correction": "更正",
+                              "capa-progress": "CAPA 进展", "reopen": "重新打开",
+                              "render": "重新生成文件", "sign": "电子签名", "hold": "法律保全",
+                              "release": "解除保全", "retention-recompute": "重算保存期", "destroy": "销毁",
+                              "dossier": "导出检查档案"})
+
 # Form sets intake may render (archive.toml [forms] set).
 FORM_SET: Final = _vocab({"gl004": "GL-004 登记表与记录表", "pcb": "客户抱怨处理表(表14.6.3)"})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archive.cli import cases, integrity, maintenance, retention, search, settings
+from archive.cli import cases, dossier, integrity, maintenance, retention, search, settings
 from archive.cli.app import main
 
-__all__ = ["cases", "integrity", "main", "maintenance", "retention", "search", "settings"]
+__all__ = ["cases", "dossier", "integrity", "main", "maintenance", "retention", "search", "settings"]

@@ -48,8 +48,13 @@ def profile_settings() -> str:
             + "\n".join(pair(i, r, s) for i, (r, s) in enumerate(FONT_REPLACEMENTS)) + "\n</oor:items>\n")
 
 
-def convert(docs: list[Path], outdir: Path, timeout: int = 300) -> list[Path]:
-    """Convert ``docs`` to PDF in one soffice run; returns the PDFs in the order given."""
+# LibreOffice's PDF export asked for PDF/A-2b (its SelectPdfVersion 2): fonts embedded, an sRGB output intent
+# and XMP metadata naming the part and conformance.
+PDFA_2B = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
+
+
+def convert(docs: list[Path], outdir: Path, timeout: int = 300, *, pdfa: bool = False) -> list[Path]:
+    """Convert ``docs`` to PDF in one soffice run; returns the PDFs in the order given. ``pdfa``: PDF/A-2b."""
     if not docs:
         return []
     outdir.mkdir(parents=True, exist_ok=True)
@@ -60,7 +65,7 @@ def convert(docs: list[Path], outdir: Path, timeout: int = 300) -> list[Path]:
         user.mkdir()
         (user / "registrymodifications.xcu").write_text(profile_settings(), encoding="utf-8")
         cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--nologo",
-               "--nodefault", "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(outdir),
+               "--nodefault", "--convert-to", PDFA_2B if pdfa else "pdf:writer_pdf_Export", "--outdir", str(outdir),
                *map(str, docs)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
