@@ -105,6 +105,8 @@ def table(doc: Any, header: Sequence[str] | None, rows: Sequence[Sequence[str]],
     tbl = doc.add_table(rows=count, cols=len(widths))
     tbl.style = "Table Grid"
     tbl.autofit = False
+    for c, width in enumerate(widths):
+        tbl.columns[c].width = Cm(width)  # the grid LibreOffice lays out by; cell widths alone are ignored
     all_rows = ([header] if header else []) + list(rows)
     for r, values in enumerate(all_rows):
         row = tbl.rows[r]

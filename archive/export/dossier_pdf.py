@@ -313,16 +313,23 @@ def _assemble(arc: Archive, cover: Path, parts: list[CasePart], out: Path, selec
     first = PdfReader(str(cover))
     writer.append(first, import_outline=False)
     writer.set_page_label(0, len(writer.pages) - 1, style=PageLabelStyle.DECIMAL, prefix="封面-")
+    # Bookmarks are added once their pages exist: one made before its page points nowhere.
+    marks: list[tuple[str, int, list[tuple[str, int]]]] = []
     for c in parts:
         start = len(writer.pages)
-        case_item = writer.add_outline_item(title=c.title, page_number=start)
+        inside = []
         for piece in c.pieces:
             assert piece.pdf is not None
             at = len(writer.pages)
             writer.append(PdfReader(str(piece.pdf)), import_outline=False)
             if piece.bookmark:
-                writer.add_outline_item(title=piece.bookmark, page_number=at, parent=case_item)
+                inside.append((piece.bookmark, at))
         writer.set_page_label(start, len(writer.pages) - 1, style=PageLabelStyle.DECIMAL, prefix=f"{c.number}-")
+        marks.append((c.title, start, inside))
+    for case_title, start, inside in marks:
+        case_item = writer.add_outline_item(title=case_title, page_number=start)
+        for doc_title, at in inside:
+            writer.add_outline_item(title=doc_title, page_number=at, parent=case_item)
     title = f"客户投诉检查档案 {arc.settings.organisation}"
     subject = f"{selection};{len(parts)} 件:{' '.join(c.number for c in parts)}"
     created = dt.datetime.fromisoformat(exported_at.replace("Z", "+00:00"))
