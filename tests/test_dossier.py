@@ -310,3 +310,23 @@ def test_query_selects_cases_by_the_search_language(world: dict[str, Any], tmp_p
     entry = [e for e in audit_entries(world["root"]) if e["action"] == "dossier"][-1]
     assert entry["selection"]["query"] == "lot:B2026080315"
     assert _check(out) == (0, [])
+
+
+def test_the_merged_pdf_keeps_the_pdf_a_2b_identification_and_output_intent(world: dict[str, Any]) -> None:
+    reader = PdfReader(str(world["out"] / "dossier.pdf"))
+    catalog = reader.trailer["/Root"]
+    xmp = catalog["/Metadata"].get_object().get_data().decode("utf-8")
+    assert "<pdfaid:part>2</pdfaid:part>" in xmp and "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+    assert "/OutputIntents" in catalog
+
+
+def test_include_versions_adds_earlier_versions_under_the_same_bookmarks(world: dict[str, Any],
+                                                                          tmp_path: Path) -> None:
+    out = tmp_path / "versions"
+    _ok(_cli(world["root"], "dossier", "26110001", "--include-versions", "--out", str(out)))
+    latest = tmp_path / "latest"
+    _ok(_cli(world["root"], "dossier", "26110001", "--out", str(latest)))
+    with_versions, without = PdfReader(str(out / "dossier.pdf")), PdfReader(str(latest / "dossier.pdf"))
+    assert len(with_versions.pages) > len(without.pages)
+    assert len(with_versions.outline[1]) == len(without.outline[1])
+    assert any(p.name.startswith("register-form.v1") for p in (out / "bag/data/cases/26110001/pdf").iterdir())
