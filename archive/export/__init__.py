@@ -1,0 +1,1 @@
+"""What leaves the archive for a reader outside it: dossier PDFs, bags, and the signatures on them."""
