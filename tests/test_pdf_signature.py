@@ -130,6 +130,21 @@ def test_a_signer_whose_key_is_not_given_is_named_unknown(signed: Path) -> None:
     assert len(problems) == 1 and "未知签名人" in problems[0] and "zhoumin" in problems[0], problems
 
 
+def test_a_certificate_that_had_lapsed_when_the_signature_was_made_is_named(
+        cred: Credential, tmp_path: Path, known: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from archive.export import pdf_signature
+
+    # The certificate is dated by the archive clock, the signature's /M by pyhanko: a clock eleven years back
+    # gives a certificate that had lapsed when it signed.
+    monkeypatch.setattr(pdf_signature.clock, "now", lambda: dt.datetime.now(dt.UTC) - dt.timedelta(days=11 * 366))
+    dst = tmp_path / "lapsed.pdf"
+    sign_pdf(blank_pdf(tmp_path / "plain.pdf"), dst, cred, reason="r", location="l")
+    problems = check_pdf(dst, known)
+    assert len(problems) == 1 and "证书不成立" in problems[0], problems
+
+
 def test_a_pdf_without_a_signature_is_named(tmp_path: Path, known: dict[str, str]) -> None:
     problems = check_pdf(blank_pdf(tmp_path / "plain.pdf"), known)
     assert problems and "没有签名" in problems[0], problems

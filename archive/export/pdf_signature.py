@@ -38,6 +38,7 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.authority import CertTrustAnchor
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from archive import clock
@@ -147,7 +148,10 @@ def trust_context(embedded: Any, public_keys: dict[str, str]) -> ValidationConte
     """A validation context that trusts the signature's own certificate exactly when its key is a given one,
     judged at the time the signature claims (no fetching: the check runs offline)."""
     cert = embedded.signer_cert
-    roots = [cert] if _registered(_raw_public(cert), public_keys) else []
+    # A trust anchor's own validity period is not checked unless asked for: a self-issued certificate used
+    # outside its dates would otherwise pass.
+    roots = ([CertTrustAnchor(cert, derive_default_quals_from_cert=True)]
+             if _registered(_raw_public(cert), public_keys) else [])
     when = embedded.self_reported_timestamp
     return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail",
                              moment=when if isinstance(when, dt.datetime) else None)
@@ -155,8 +159,7 @@ def trust_context(embedded: Any, public_keys: dict[str, str]) -> ValidationConte
 
 def _who(embedded: Any) -> str:
     subject = embedded.signer_cert.subject.native
-    uid = subject.get("user_id") or subject.get("0.9.2342.19200300.100.1.1") or "?"
-    return f"{subject.get('common_name', '?')} ({uid})"
+    return f"{subject.get('common_name', '?')} ({subject.get('user_id', '?')})"
 
 
 def check_pdf(path: Path, public_keys: dict[str, str]) -> list[str]:
@@ -166,7 +169,7 @@ def check_pdf(path: Path, public_keys: dict[str, str]) -> list[str]:
         with path.open("rb") as f, _quiet():
             sigs = list(PdfFileReader(f, strict=False).embedded_signatures)
             return _check(sigs, public_keys) if sigs else [f"{path.name}: 没有签名 (the PDF carries no signature)"]
-    except (OSError, PyhankoPdfError, ValueError) as exc:
+    except Exception as exc:  # whatever the file holds, the answer is a finding, never a crash
         return [f"{path.name}: 无法读取 (not a readable PDF): {exc}"]
 
 
