@@ -93,7 +93,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         _ok(_cli(root, "purge", "--as-of", "2029-11-06", "--approved-by", "质量部经理 黄涛", "--execute"))
     out = base / "out"
     r = _ok(_cli(root, "dossier", "26110001", "26110002", "26110003", "--out", str(out), "--json"))
-    yield {"root": root, "out": out, "base": base, "result": json.loads(r.stdout)}
+    yield {"root": root, "out": out, "base": base, "result": json.loads(r.stdout), "zhang": zhang}
 
 
 def _copy(world: dict[str, Any], tmp_path: Path) -> Path:
@@ -258,7 +258,7 @@ def test_check_names_a_changed_pdf(world: dict[str, Any], tmp_path: Path) -> Non
 def test_an_unsigned_pdf_has_no_pdf_signature_findings(world: dict[str, Any]) -> None:
     from archive.export.check import _pdf_signature_findings
 
-    assert _pdf_signature_findings(world["out"]) == []
+    assert _pdf_signature_findings(world["out"], {}, None) == []
 
 
 @pytest.mark.parametrize("args, message", [
@@ -330,3 +330,63 @@ def test_include_versions_adds_earlier_versions_under_the_same_bookmarks(world: 
     assert len(with_versions.pages) > len(without.pages)
     assert len(with_versions.outline[1]) == len(without.outline[1])
     assert any(p.name.startswith("register-form.v1") for p in (out / "bag/data/cases/26110001/pdf").iterdir())
+
+
+# ---------------------------------------------------------------- the PDF signature (--sign-as)
+
+def _signed(world: dict[str, Any], tmp_path: Path) -> Path:
+    out = tmp_path / "signed"
+    zhang = world["zhang"]
+    _ok(_cli(world["root"], "dossier", "26110001", "--out", str(out), "--sign-as", str(zhang.pem), "--json",
+             actor=zhang.actor, env=PASS))
+    return out
+
+
+def test_a_signed_dossier_pdf_validates_with_pyhanko_and_checks_clean(world: dict[str, Any], tmp_path: Path) -> None:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    from archive.export.pdf_signature import trust_context
+
+    out = _signed(world, tmp_path)
+    assert _check(out) == (0, [])
+    info = json.loads((out / "bag" / "data" / "dossier.json").read_text(encoding="utf-8"))
+    assert info["pdf"]["signed_by"] == "zhangli"
+    bag_key = json.loads((out / "bag" / "data" / "keys" / "zhangli.json").read_text(encoding="utf-8"))
+    with (out / "dossier.pdf").open("rb") as fh:
+        [sig] = PdfFileReader(fh).embedded_signatures
+        status = validate_pdf_signature(sig, trust_context(sig, {bag_key["fingerprint"]: bag_key["public_key"]}))
+    assert status.intact and status.valid and status.trusted
+    assert "张丽" in status.signing_cert.subject.human_friendly
+
+
+def test_a_signed_dossier_changed_after_export_is_named(world: dict[str, Any], tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    out = _signed(world, tmp_path)
+    pdf = out / "dossier.pdf"
+    writer = PdfWriter(str(pdf), incremental=True)
+    writer.add_metadata({"/Subject": "改过的主题"})
+    with pdf.open("wb") as fh:
+        writer.write(fh)
+    code, findings = _check(out)
+    assert code == 1
+    kinds = {(f["kind"], f["where"]) for f in findings}
+    assert ("pdf_signature_invalid", "dossier.pdf") in kinds and ("file_changed", "dossier.pdf") in kinds
+
+
+def test_a_signed_dossier_whose_signature_was_stripped_is_named(world: dict[str, Any], tmp_path: Path) -> None:
+    out = _signed(world, tmp_path)
+    unsigned = tmp_path / "unsigned"
+    _ok(_cli(world["root"], "dossier", "26110001", "--out", str(unsigned)))
+    shutil.copyfile(unsigned / "dossier.pdf", out / "dossier.pdf")  # the same pages, no signature
+    code, findings = _check(out)
+    assert code == 1
+    assert any(f["kind"] == "pdf_signature_invalid" and "zhangli" in f["detail"] for f in findings), findings
+
+
+def test_sign_as_needs_the_key_owner_acting(world: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "x"
+    r = _cli(world["root"], "dossier", "26110001", "--out", str(out), "--sign-as", str(world["zhang"].pem),
+             actor="质量部 别人", env=PASS)
+    assert r.exit_code == 2 and "张丽" in r.stderr and not out.exists()

@@ -79,21 +79,14 @@ def dossier(numbers: tuple[str, ...], query: str | None, out: Path, include_vers
     from archive.services.dossier import export
 
     arc = open_archive("write")
-    sign = None
+    cred = None
     if sign_as is not None:
         from archive.cli.common import credential
 
         cred = credential(arc, sign_as)
         arc.acting_as(cred.signer.name, cred.signer.title, cred.signer.id,
                       "the dossier's PDF signature is its key owner's act")
-        sign = _pdf_signer(cred)
-    result = export(arc, list(numbers), query, out, include_versions=include_versions, sign=sign,
+    result = export(arc, list(numbers), query, out, include_versions=include_versions, signer=cred,
                     progress=progress_printer("dossier", enabled=not as_json, after=0.0))
     emit(as_json, result, lambda r: f"dossier of {len(r['cases'])} case(s): {r['pdf']} and {r['bag']}")
 
-
-def _pdf_signer(cred: Any) -> Any:
-    """Where the lead connects archive.export.pdf_signature.sign_pdf (helper padessig)."""
-    from archive.errors import StateError
-
-    raise StateError("--sign-as: PDF signatures are not available in this build; nothing was written")

@@ -120,23 +120,21 @@ def _check_record(record: Path, where: str, number: str, signers: dict[str, keys
             report.add("signature_invalid", at, f"{rec.get('document')} is not the file that was signed")
 
 
-def _pdf_signature_findings(folder: Path) -> list[Finding]:
-    """The dossier PDF's own signature (PAdES): [] when the PDF carries none. A signature present but not
-    checked by this build is a finding, never a silent pass."""
-    from pypdf import PdfReader
-
+def _pdf_signature_findings(folder: Path, signers: dict[str, keys.Signer], signed_by: str | None) -> list[Finding]:
+    """The dossier PDF's own signature (PAdES), validated by pyhanko against the public keys in the bag only.
+    A PDF the export signed (``signed_by`` in the bag's description) must still carry a valid signature; an
+    unsigned export carries none."""
+    from archive.export.pdf_signature import check_pdf
     from archive.services.dossier import PDF_NAME
 
-    try:
-        reader = PdfReader(str(folder / PDF_NAME))
-        fields = reader.get_fields() or {}
-    except Exception:  # a damaged PDF: its SHA-256 check names it
-        return []
-    signed = [name for name, f in fields.items() if f.get("/FT") == "/Sig" and f.get("/V") is not None]
-    if not signed:
-        return []
-    return [Finding("pdf_signature_invalid", PDF_NAME, f"PDF signature {name!r} present; this build cannot check it")
-            for name in signed]
+    pdf = folder / PDF_NAME
+    if not pdf.is_file():
+        return []  # named as missing already
+    problems = check_pdf(pdf, {s.fingerprint: s.public_key for s in signers.values()})
+    if any("没有签名" in p for p in problems):  # no signature at all
+        return [] if signed_by is None else [Finding("pdf_signature_invalid", PDF_NAME, f"the export was signed by "
+                                                      f"{signed_by}, but the PDF carries no signature now")]
+    return [Finding("pdf_signature_invalid", PDF_NAME, p) for p in problems]
 
 
 def check(folder: Path) -> CheckReport:
@@ -169,9 +167,10 @@ def check(folder: Path) -> CheckReport:
         report.add("file_missing", PDF_NAME, "the dossier PDF is not in the folder")
     elif pdf_sha and sha256_file(pdf) != pdf_sha:
         report.add("file_changed", PDF_NAME, "SHA-256 differs from the one the bag recorded")
-    for f in _pdf_signature_findings(folder):
-        report.add(f.kind, f.where, f.detail)
     signers = _bag_keys(data)
+    signed_by = info.get("pdf", {}).get("signed_by") if isinstance(info.get("pdf"), dict) else None
+    for f in _pdf_signature_findings(folder, signers, signed_by):
+        report.add(f.kind, f.where, f.detail)
     listed = [str(c.get("number")) for c in info.get("cases", [])]
     present = sorted(p.name for p in (data / CASES_DIR).iterdir() if p.is_dir()) if (data / CASES_DIR).is_dir() else []
     for number in sorted(set(listed) | set(present)):

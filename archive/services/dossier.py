@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive import clock
 from archive.errors import InputError, NotFound
@@ -24,6 +24,9 @@ from archive.record.grammar import TOMBSTONE_SUFFIX
 from archive.services.archive import Archive
 from archive.store import audit, txn
 from archive.store.hashing import sha256_file
+
+if TYPE_CHECKING:
+    from archive.integrity.signing import Credential
 
 PDF_NAME = "dossier.pdf"
 BAG_NAME = "bag"
@@ -36,7 +39,6 @@ RECORD_DIR, PDF_DIR, AUDIT_FILE = "record", "pdf", "audit.jsonl"
 TOMBSTONE_FILE, CERTIFICATE_DIR = "tombstone.json", "certificate"
 
 Progress = Callable[[int, int], None]
-Sign = Callable[[Path], None]
 
 
 @dataclass
@@ -134,8 +136,10 @@ def last_checkpoint(arc: Archive) -> dict[str, Any] | None:
     return best
 
 
-def _gather(arc: Archive, cases: list[Selected], payload: Path) -> tuple[list[Gathered], dict[str, Any]]:
-    """Copy each case into the bag's payload; what the audit log says of them; the chain's head."""
+def _gather(arc: Archive, cases: list[Selected], payload: Path, pdf_signer: str | None
+            ) -> tuple[list[Gathered], dict[str, Any]]:
+    """Copy each case into the bag's payload; what the audit log says of them; the chain's head; the public
+    keys of everyone who signed (records, the last checkpoint, the dossier PDF itself)."""
     from archive.integrity import certificate
 
     gathered = []
@@ -164,6 +168,8 @@ def _gather(arc: Archive, cases: list[Selected], payload: Path) -> tuple[list[Ga
         signers = {s for g in gathered for s in g.signers}
         if chain["checkpoint"]:
             signers.add(str(chain["checkpoint"].get("signer")))
+        if pdf_signer:
+            signers.add(pdf_signer)
         (payload / KEYS_DIR).mkdir()
         for sid in sorted(signers):
             for name in (f"{sid}.json", f"{sid}.certified.json"):
@@ -191,9 +197,10 @@ def signature_rows(arc: Archive, record: Path) -> list[dict[str, Any]]:
 
 
 def export(arc: Archive, numbers: list[str], query: str | None, out: Path, *, include_versions: bool = False,
-           sign: Sign | None = None, progress: Progress | None = None) -> dict[str, Any]:
-    """Build the dossier at ``out``; returns {"pdf", "bag", "cases"}. ``sign``: given the finished PDF's
-    path, leaves it signed at that path (before the bag records its SHA-256)."""
+           signer: Credential | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Build the dossier at ``out``; returns {"pdf", "bag", "cases"}. ``signer``: the finished PDF is signed
+    (PAdES, pyhanko) with that person's registered key, last, before the bag records its SHA-256; their
+    public key goes into the bag so `dossier check` verifies it with nothing but the folder."""
     from archive.export import bag
     from archive.export.dossier_pdf import build
 
@@ -207,20 +214,24 @@ def export(arc: Archive, numbers: list[str], query: str | None, out: Path, *, in
             work.mkdir()
             payload = work / BAG_NAME
             payload.mkdir()
-            gathered, chain = _gather(arc, cases, payload)
+            gathered, chain = _gather(arc, cases, payload, signer.signer.id if signer else None)
             if progress:
                 progress(1, 4)
             pdf_path = work / PDF_NAME
             build(arc, gathered, chain, pdf_path, work / "pages", selection=selection, exported_at=now,
                   include_versions=include_versions, progress=progress)
             shutil.rmtree(work / "pages")
-            if sign is not None:
-                sign(pdf_path)
+            if signer is not None:
+                from archive.export.pdf_signature import sign_pdf
+
+                sign_pdf(pdf_path, pdf_path, signer, reason=f"检查档案导出:{selection}",
+                         location=arc.settings.organisation, replace=True)
             info: dict[str, Any] = {
                     "organisation": arc.settings.organisation, "exported_by": arc.actor, "exported_at": now,
                     "selection": {"numbers": numbers, "query": query, "text": selection},
                     "cases": [{"number": g.number, "destroyed": g.destroyed} for g in gathered],
-                    "pdf": {"name": PDF_NAME, "sha256": sha256_file(pdf_path)}, "audit": chain}
+                    "pdf": {"name": PDF_NAME, "sha256": sha256_file(pdf_path),
+                            "signed_by": signer.signer.id if signer else None}, "audit": chain}
             (payload / INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
             bag.make(payload, {"External-Identifier": f"dossier {now}",
                                "Source-Organization": arc.settings.organisation,
