@@ -390,3 +390,15 @@ def test_sign_as_needs_the_key_owner_acting(world: dict[str, Any], tmp_path: Pat
     r = _cli(world["root"], "dossier", "26110001", "--out", str(out), "--sign-as", str(world["zhang"].pem),
              actor="质量部 别人", env=PASS)
     assert r.exit_code == 2 and "张丽" in r.stderr and not out.exists()
+
+
+def test_customer_text_with_control_characters_exports(root: Path, tmp_path: Path) -> None:
+    """Text Word cannot hold (an escape sequence a customer pasted) prints as spaces; the bag keeps it exactly."""
+    case = write_case(tmp_path, "esc.json", description="空调噪音\u001b]0;PWNED\u0007夜间无法入睡")
+    _ok(_cli(root, "intake", str(case)))
+    out = tmp_path / "out"
+    _ok(_cli(root, "dossier", "26110001", "--out", str(out)))
+    assert "空调噪音 ]0;PWNED 夜间无法入睡" in _pdf_text(out / "dossier.pdf")
+    kept = json.loads((out / "bag/data/cases/26110001/record/intake.json").read_text(encoding="utf-8"))
+    assert kept["description"] == "空调噪音\u001b]0;PWNED\u0007夜间无法入睡"
+    assert _check(out) == (0, [])

@@ -37,7 +37,9 @@ def _fonts(run: Any, face: str) -> None:
 
 
 def write(par: Any, text: str, *, size: float = 10.5, bold: bool = False, face: str = TEXT_FONT) -> None:
-    run = par.add_run(text)
+    from archive.documents.context import printable
+
+    run = par.add_run(printable(text))  # customer text may hold control characters Word cannot hold
     run.font.size = Pt(size)
     run.font.bold = bold
     _fonts(run, face)
