@@ -25,13 +25,14 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 DEMO_KEYS ?= demo-keys
+DEMO_DOSSIER ?= demo-dossier
 # Demo passphrase only: real signers type theirs at the prompt.
 demo: export ARCHIVE_PASSPHRASE = demo-passphrase-not-for-production
 # Who acts when a line names nobody (archive.toml [audit] require_actor).
 demo: export ARCHIVE_ACTOR = 质量保证部 张丽
 
 demo: system-deps venv
-	rm -rf $(DEMO_ROOT) $(DEMO_KEYS)
+	rm -rf $(DEMO_ROOT) $(DEMO_KEYS) $(DEMO_DOSSIER)
 	mkdir -p $(DEMO_KEYS)
 	$(BIN)/archive --root $(DEMO_ROOT) init
 	# The first key is the administrator's; each signer makes their own key, the administrator certifies it.
@@ -65,6 +66,9 @@ demo: system-deps venv
 	$(BIN)/archive --root $(DEMO_ROOT) purge --as-of 2029-11-22 --approved-by "质量部经理 黄涛"
 	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部经理 黄涛" seal --key $(DEMO_KEYS)/huangtao.pem
 	$(BIN)/archive --root $(DEMO_ROOT) verify
+	# The inspector's dossier: one signed, bookmarked PDF and a BagIt bag, checked with nothing but the folder.
+	$(BIN)/archive --root $(DEMO_ROOT) --actor "质量部经理 黄涛" dossier 26110001 26110005 --out $(DEMO_DOSSIER) --sign-as $(DEMO_KEYS)/huangtao.pem
+	$(BIN)/archive dossier check $(DEMO_DOSSIER)
 
 lint: venv
 	$(BIN)/ruff check archive tests bench
@@ -93,4 +97,4 @@ bench: venv
 	$(BIN)/python bench/search.py --cases 20000 --cases 100000
 
 clean:
-	rm -rf $(VENV) $(DEMO_ROOT) $(DEMO_KEYS) build *.egg-info mutants
+	rm -rf $(VENV) $(DEMO_ROOT) $(DEMO_KEYS) $(DEMO_DOSSIER) build *.egg-info mutants
