@@ -26,7 +26,7 @@ def search(arc: Archive, query: tuple[str, ...], limit: int, sort: str, as_json:
     kept until then), hold:true."""
     from archive.services.search import search as do_search
 
-    emit(as_json, do_search(arc, " ".join(query), limit=limit, sort=sort), text.search_hits)
+    emit(as_json, do_search(arc, query, limit=limit, sort=sort), text.search_hits)
 
 
 @archive_command(main)

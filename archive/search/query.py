@@ -8,7 +8,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-import shlex
 from dataclasses import dataclass, field
 
 from archive import vocab
@@ -69,21 +68,64 @@ def _iso(day: int) -> str:
     return f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
 
 
-def parse(text: str) -> Query:
+_QUOTES = {'"': '"', "\u201c": "\u201d", "\u300c": "\u300d", "\u300e": "\u300f"}  # "…" “…” 「…」 『…』
+_CJK_CHAR = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]"
+_CJK_GAP = re.compile(rf"(?<={_CJK_CHAR})\s+(?={_CJK_CHAR})")
+
+
+def _phrase(text: str) -> str:
+    """People type spaces inside a Chinese phrase (外包装 破损); between CJK characters they mean nothing."""
+    return _CJK_GAP.sub("", " ".join(text.split()))
+
+
+def split(text: str | list[str] | tuple[str, ...]) -> list[tuple[str, bool]]:
+    """The query's own syntax: words split on any space (ASCII or full-width U+3000), a phrase only inside
+    "…", “…”, 「…」 or 『…』. Several arguments are one query joined by spaces, so a shell's quoting makes no
+    difference; an apostrophe is a letter (O'Brien), and a quote left open runs to the end, not an error.
+    Each item is (text, quoted); a filter's value may be quoted too (customer:"华东 医药")."""
+    if not isinstance(text, str):
+        text = " ".join(text)
+    out: list[tuple[str, bool]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        while i < n and not text[i].isspace() and text[i] not in _QUOTES:
+            i += 1
+        prefix = text[start:i]
+        if i < n and text[i] in _QUOTES and (not prefix or _FIELD.match(prefix)):
+            close = _QUOTES[text[i]]
+            end = text.find(close, i + 1)
+            end = n if end < 0 else end
+            body = _phrase(text[i + 1:end])
+            i = end + 1
+            if prefix:
+                out.append((prefix + body, False))
+            elif body:
+                out.append((body, True))
+            continue
+        if i < n and text[i] in _QUOTES:  # a quote inside a word (5"): part of the word
+            i += 1
+            while i < n and not text[i].isspace() and text[i] not in _QUOTES:
+                i += 1
+        out.append((text[start:i], False))
+    return out
+
+
+def parse(text: str | list[str] | tuple[str, ...]) -> Query:
+    if not isinstance(text, str):
+        text = " ".join(text)
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"query too long: {len(text)} characters, at most {MAX_QUERY_CHARS}; search for a few "
                          "distinctive words or a short \"phrase\"")
-    try:
-        parts = shlex.split(text, posix=True)
-    except ValueError as exc:
-        raise QueryError(f"query {text!r}: {exc} (a quote is not closed)") from None
     q = Query()
-    quoted = set(re.findall(r'"([^"]*)"', text))
-    for part in parts:
+    for part, quoted in split(text):
         if not part.strip():
             continue
         m = _FIELD.match(part)
-        if m and part not in quoted:
+        if m and not quoted:
             name, value = m.group(1), m.group(2).strip()
             if name not in FILTERS:
                 raise QueryError(f"unknown filter {name}: (filters: {', '.join(f + ':' for f in FILTERS)})")
@@ -107,7 +149,7 @@ def parse(text: str) -> Query:
                 q.text_filters.setdefault(name, []).append(value)
             else:
                 q.terms.setdefault(name, []).append(value.lower() if name in ENUMS else value)
-        elif part in quoted:
+        elif quoted:
             q.phrases.append(part)
         else:
             q.words.append(part)
