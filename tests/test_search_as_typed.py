@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from archive.cli import main
 
+C = "26100001"  # c.json, received in October: digits beside Chinese, a line break, a lot named only in its text
+
 
 class Arc:
     def __init__(self, root: Path) -> None:
@@ -108,3 +110,37 @@ def test_any_text_is_hits_or_one_clean_line(arc: Arc, query: str) -> None:
         assert len(lines) == 1 and lines[0].startswith("archive: "), result.stderr
         assert "damaged" not in lines[0] and "Traceback" not in result.output
         assert "quot" not in lines[0] or "\"" in query
+
+
+# 3. digits beside Chinese
+
+@pytest.mark.parametrize("query", ["12盒", "9箱", "35元", "10月20日", "0.25g", "共12盒", "每粒0.25g"])
+def test_digits_next_to_chinese_are_found(arc: Arc, query: str) -> None:
+    assert arc.numbers(query) == [C]
+
+
+def test_text_split_across_a_line_break_is_found_as_one_phrase(arc: Arc) -> None:
+    assert arc.numbers('"外包装受压"') == [C]
+
+
+# 9. the index carries its format version
+
+def test_an_index_of_an_older_format_or_none_names_rebuild(tmp_path: Path) -> None:
+    from archive.search.engines import whoosh
+
+    root = tmp_path / "root"
+    root.mkdir()
+    a = Arc(root)
+    assert a("init").exit_code == 0
+    assert a("intake", str(write_case(tmp_path))).exit_code == 0
+    marker = root / "index" / whoosh.FORMAT_FILE
+    assert marker.read_text().strip() == str(whoosh.FORMAT_VERSION)
+    marker.write_text("1\n")
+    result = a("search", "破损")
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "older format" in result.stderr and "archive rebuild" in result.stderr
+    marker.unlink()
+    result = a("search", "破损")
+    assert result.exit_code == 2 and "archive rebuild" in result.stderr
+    assert a("rebuild").exit_code == 0
+    assert a("search", "破损").exit_code == 0

@@ -27,13 +27,22 @@ class Tok:
     extra: bool  # shares the position of a main token; left out of phrase queries
 
 
+_LINE_IN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]*[\r\n][\s]*(?=[{_CJK}])")
+
+
 def normalise(text: str) -> str:
     """NFKC folds full-width letters and digits (Ｂ２０２６ → B2026) as Chinese IMEs type them."""
     return unicodedata.normalize("NFKC", text)
 
 
+def join_lines(text: str) -> str:
+    """A line break between two CJK characters is where a form, PDF or letter wrapped, not a word boundary:
+    外包装\n受压 is the phrase 外包装受压 (Chinese has no spaces to lose)."""
+    return _LINE_IN_CJK.sub("", text)
+
+
 def tokens(text: str) -> Iterator[Tok]:
-    text = normalise(text)
+    text = join_lines(normalise(text))
     pos = 0
     for m in _RUN.finditer(text):
         if m.group(1):
@@ -44,6 +53,10 @@ def tokens(text: str) -> Iterator[Tok]:
                 continue
             for i in range(len(run) - 1):
                 yield Tok(run[i:i + 2], pos, base + i, base + i + 2, False)
+                if i == 0:
+                    # The first character alone too: a query's lone character after digits (12盒, 10月20日)
+                    # must find 12盒装 at the same position as the run's first bigram.
+                    yield Tok(run[0], pos, base, base + 1, True)
                 pos += 1
             yield Tok(run[-1], pos - 1, base + len(run) - 1, base + len(run), True)
         else:
@@ -65,7 +78,7 @@ GRAM_SIZES = (3, 4)
 
 
 def cjk_runs(text: str) -> list[str]:
-    return [m.group(1) for m in _RUN.finditer(normalise(text)) if m.group(1)]
+    return [m.group(1) for m in _RUN.finditer(join_lines(normalise(text))) if m.group(1)]
 
 
 def grams(text: str) -> set[str]:
