@@ -144,3 +144,19 @@ def test_an_index_of_an_older_format_or_none_names_rebuild(tmp_path: Path) -> No
     assert result.exit_code == 2 and "archive rebuild" in result.stderr
     assert a("rebuild").exit_code == 0
     assert a("search", "破损").exit_code == 0
+
+
+# 4. a plain date means that day
+
+def test_a_plain_date_finds_the_cases_received_or_mentioning_that_day_not_a_lot_holding_its_digits(arc: Arc) -> None:
+    assert sorted(arc.numbers("2026-11-03")) == ["26110001", "26110003"]  # received that day; names it in its text
+    assert sorted(arc.numbers("2026年11月3日")) == ["26110001", "26110003"]
+    assert arc.numbers("2026-11-05") == ["26110002"]  # its lot 03-2026-11 holds no date
+
+
+def test_a_date_in_a_stage_is_indexed_as_a_day() -> None:
+    from archive.search.analysis import dates_in
+
+    assert dates_in("回复于2026-11-07T10:00:00+08:00,2026年11月9日回访,2026/11/10 再访") == {
+        "20261107", "20261109", "20261110"}
+    assert dates_in("批号03-2026-11,2026-13-01") == set()

@@ -74,6 +74,32 @@ def tokens(text: str) -> Iterator[Tok]:
             pos += 1
 
 
+_DATE = re.compile(r"(?<![0-9])(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|年(\d{1,2})月(\d{1,2})[日号]?)(?![0-9])")
+
+
+def dates_in(text: str) -> set[str]:
+    """Every calendar day written in ``text`` (2026-11-03, 2026/11/3, 2026.11.03, 2026年11月3日) as YYYYMMDD: a
+    date typed alone finds the cases received, answered or mentioning that day, never a lot number's digits."""
+    import datetime as dt
+
+    out: set[str] = set()
+    for m in _DATE.finditer(normalise(text)):
+        month, day = (m.group(3), m.group(4)) if m.group(2) else (m.group(5), m.group(6))
+        try:
+            out.add(f"{dt.date(int(m.group(1)), int(month), int(day)):%Y%m%d}")
+        except ValueError:
+            continue
+    return out
+
+
+def as_day(word: str) -> str | None:
+    """The day a query word is, when it is nothing but a date."""
+    days = dates_in(word)
+    if len(days) != 1 or not _DATE.fullmatch(normalise(word).strip()):
+        return None
+    return days.pop()
+
+
 GRAM_SIZES = (3, 4)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from archive import vocab
 from archive.errors import ArchiveError
+from archive.search.analysis import as_day
 
 FILTERS = ("lot", "severity", "status", "category", "channel", "customer", "received", "number", "hold", "retention")
 ENUMS = {
@@ -38,16 +39,19 @@ class Query:
     terms: dict[str, list[str]] = field(default_factory=dict)  # exact-value filters (ANDed)
     text_filters: dict[str, list[str]] = field(default_factory=dict)  # customer: words in a name field
     received: tuple[int, int] | None = None  # yyyymmdd bounds, inclusive
+    days: list[str] = field(default_factory=list)  # a date typed alone: YYYYMMDD received, acted on or mentioned
+    dates: list[str] = field(default_factory=list)  # ... as typed, to mark where the text mentions it
     retention: tuple[str, str] | None = None  # retention_until bounds as ISO dates, inclusive (closed cases only)
 
     @property
     def empty(self) -> bool:
-        return not (self.words or self.phrases or self.terms or self.text_filters or self.received
+        return not (self.words or self.phrases or self.days or self.terms or self.text_filters or self.received
                     or self.retention)
 
     def literals(self) -> list[str]:
         """What a highlight should mark."""
-        return self.words + self.phrases + self.text_filters.get("customer", []) + self.terms.get("lot", [])
+        return (self.words + self.phrases + self.dates + self.text_filters.get("customer", [])
+                + self.terms.get("lot", []))
 
 
 def _day(text: str, end: bool, name: str = "received") -> int:
@@ -151,6 +155,9 @@ def parse(text: str | list[str] | tuple[str, ...]) -> Query:
                 q.terms.setdefault(name, []).append(value.lower() if name in ENUMS else value)
         elif quoted:
             q.phrases.append(part)
+        elif (day := as_day(part)) is not None:
+            q.days.append(day)
+            q.dates.append(part)
         else:
             q.words.append(part)
     if q.empty:

@@ -30,7 +30,7 @@ MERGE_EVERY = 10
 _SEPARATORS = re.compile(r"[-_./]")
 # What analysis.tokens and schema() write. Raise it whenever either changes what a document becomes in the
 # index; an index with another version (or none: written before versions) is refused, naming `archive rebuild`.
-#   2: a CJK run's first character alone (12盒), CJK characters joined across a line break
+#   2: a CJK run's first character alone (12盒), CJK characters joined across a line break, the days field
 FORMAT_VERSION = 2
 FORMAT_FILE = "FORMAT"
 
@@ -43,6 +43,7 @@ def schema() -> Schema:
         received_at=STORED(),
         received_day=ID(),  # YYYYMMDD and YYYYMM as terms: date filters become a few term lookups
         received_month=ID(),
+        days=KEYWORD(),  # YYYYMMDD of every day received, acted on or mentioned: a plain date query
         channel=ID(stored=True),
         category=ID(stored=True),
         severity=ID(stored=True),
@@ -104,6 +105,7 @@ def _text_query(field: str, text: str, gram_field: str | None = None) -> wq.Quer
 def translate(q: Query) -> wq.Query:
     """Words rank the hits (BM25); filters only admit them, so they are not scored."""
     parts: list[wq.Query] = [_text_query("content", w, "grams") for w in q.words + q.phrases]
+    parts += [wq.Term("days", d) for d in q.days]
     filters: list[wq.Query] = []
     for name, values in q.terms.items():
         for v in values:
@@ -199,7 +201,8 @@ class SearchIndex:
     @staticmethod
     def _with_grams(doc: dict[str, Any]) -> dict[str, Any]:
         day = str(doc["received"])
-        return {**doc, "received_day": day, "received_month": day[:6], "grams": " ".join(sorted(grams(doc["content"]))),
+        return {"days": day, **doc, "received_day": day, "received_month": day[:6],
+                "grams": " ".join(sorted(grams(doc["content"]))),
                 "name_grams": " ".join(sorted(grams(doc["complainant"] + "\n" + doc["organisation"])))}
 
     def update(self, docs: Iterable[dict[str, Any]]) -> None:
