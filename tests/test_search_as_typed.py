@@ -160,3 +160,36 @@ def test_a_date_in_a_stage_is_indexed_as_a_day() -> None:
     assert dates_in("回复于2026-11-07T10:00:00+08:00,2026年11月9日回访,2026/11/10 再访") == {
         "20261107", "20261109", "20261110"}
     assert dates_in("批号03-2026-11,2026-13-01") == set()
+
+
+# 5. filters take the Chinese labels the tables print
+
+@pytest.mark.parametrize(("chinese", "code"), [
+    ("status:已登记", "status:registered"), ("severity:轻微", "severity:minor"),
+    ("category:产品质量", "category:quality"), ("channel:传真", "channel:fax"),
+    ("received:2026年11月", "received:2026-11"),
+    ("received:2026年11月3日..2026年11月5日", "received:2026-11-03..2026-11-05")])
+def test_filters_take_chinese_values_as_well_as_codes(arc: Arc, chinese: str, code: str) -> None:
+    assert arc.numbers(code)
+    assert arc.numbers(chinese) == arc.numbers(code)
+
+
+def test_severity_major_is_taken_as_zhongyao() -> None:
+    from archive.search.query import parse
+
+    assert parse("severity:重要 hold:保全中").terms == {"severity": ["major"], "hold": ["true"]}
+
+
+def test_a_wrong_filter_value_is_answered_with_the_chinese_labels_too(arc: Arc) -> None:
+    result = arc("search", "status:完成")
+    assert result.exit_code == 2 and "closed 已结案" in result.stderr and "registered 已登记" in result.stderr
+
+
+def test_list_takes_a_chinese_status_and_month_and_prints_a_total(arc: Arc) -> None:
+    chinese = arc("list", "--status", "已登记", "--month", "2026年11月")
+    assert chinese.exit_code == 0, chinese.output
+    assert chinese.stdout == arc("list", "--status", "registered", "--month", "2026-11").stdout
+    assert chinese.stdout.rstrip().splitlines()[-1] == "共 3 件"
+    assert arc("list").stdout.rstrip().splitlines()[-1] == "共 4 件"
+    wrong = arc("list", "--month", "十一月")
+    assert wrong.exit_code == 2 and "2026年11月" in wrong.stderr

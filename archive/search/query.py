@@ -15,13 +15,23 @@ from archive.errors import ArchiveError
 from archive.search.analysis import as_day
 
 FILTERS = ("lot", "severity", "status", "category", "channel", "customer", "received", "number", "hold", "retention")
-ENUMS = {
-    "severity": tuple(vocab.SEVERITY),
-    "status": tuple(vocab.STATUS),
-    "category": tuple(vocab.CATEGORY),
-    "channel": tuple(vocab.CHANNEL),
-    "hold": ("true", "false"),
+ENUMS: dict[str, vocab.Vocabulary] = {
+    "severity": vocab.SEVERITY,
+    "status": vocab.STATUS,
+    "category": vocab.CATEGORY,
+    "channel": vocab.CHANNEL,
+    "hold": vocab.HOLD_FILTER,
 }
+_CN_DATE = re.compile(r"^(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})[日号]?)?)?$")
+
+
+def iso_date(text: str) -> str:
+    """2026年11月3日 → 2026-11-03, 2026年11月 → 2026-11, 2026年 → 2026, as the tables print them; other text as is."""
+    m = _CN_DATE.match(text.strip())
+    if not m:
+        return text
+    year, month, day = m.groups()
+    return year + (f"-{int(month):02d}" if month else "") + (f"-{int(day):02d}" if day else "")
 _FIELD = re.compile(r"^([a-z_]+):(.*)$", re.S)
 # An archivist's query is a few words; a pasted page would become thousands of index lookups (and ran the
 # engine out of stack, reported as a damaged index), so it is refused by its length instead.
@@ -55,6 +65,7 @@ class Query:
 
 
 def _day(text: str, end: bool, name: str = "received") -> int:
+    text = iso_date(text)
     try:
         if re.fullmatch(r"\d{4}", text):
             d = dt.date(int(text), 12 if end else 1, 31 if end else 1)
@@ -64,7 +75,8 @@ def _day(text: str, end: bool, name: str = "received") -> int:
         else:
             d = dt.date.fromisoformat(text)
     except ValueError:
-        raise QueryError(f"{name}:{text}: use YYYY, YYYY-MM, YYYY-MM-DD or a range A..B") from None
+        raise QueryError(f"{name}:{text}: use YYYY, YYYY-MM, YYYY-MM-DD (or 2026年11月3日) or a range A..B"
+                         ) from None
     return d.year * 10000 + d.month * 100 + d.day
 
 
@@ -135,8 +147,11 @@ def parse(text: str | list[str] | tuple[str, ...]) -> Query:
                 raise QueryError(f"unknown filter {name}: (filters: {', '.join(f + ':' for f in FILTERS)})")
             if not value:
                 raise QueryError(f"{name}: needs a value")
-            if name in ENUMS and value.lower() not in ENUMS[name]:
-                raise QueryError(f"{name}:{value}: use one of {', '.join(ENUMS[name])}")
+            if name in ENUMS:
+                code = vocab.key_of(ENUMS[name], value.lower()) or vocab.key_of(ENUMS[name], value)
+                if code is None:
+                    raise QueryError(f"{name}:{value}: use one of {vocab.listing(ENUMS[name])}")
+                value = code
             if name == "received":
                 lo, _, hi = value.partition("..")
                 q.received = (_day(lo, False), _day(hi or lo, True))
@@ -152,7 +167,7 @@ def parse(text: str | list[str] | tuple[str, ...]) -> Query:
             elif name == "customer":
                 q.text_filters.setdefault(name, []).append(value)
             else:
-                q.terms.setdefault(name, []).append(value.lower() if name in ENUMS else value)
+                q.terms.setdefault(name, []).append(value)
         elif quoted:
             q.phrases.append(part)
         elif (day := as_day(part)) is not None:
