@@ -82,14 +82,14 @@ def show(arc: Archive, number: str, as_json: bool) -> None:
 
 def _month(value: str | None) -> str | None:
     """The month as the register stores it; 2026年11月 is how the tables print it, so it is taken too."""
-    from archive.errors import InputError
+    from archive.errors import StateError  # what list_cases refuses a month with
     from archive.search.query import iso_date
 
     if value is None:
         return None
     month = iso_date(value)
     if not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
-        raise InputError(f"--month: {value!r} is not YYYY-MM or YYYY年M月 (2026-11, 2026年11月)")
+        raise StateError(f"--month: {value!r} is not YYYY-MM or YYYY年M月 (2026-11, 2026年11月)")
     return month
 
 
