@@ -193,3 +193,15 @@ def test_list_takes_a_chinese_status_and_month_and_prints_a_total(arc: Arc) -> N
     assert arc("list").stdout.rstrip().splitlines()[-1] == "共 4 件"
     wrong = arc("list", "--month", "十一月")
     assert wrong.exit_code == 2 and "2026年11月" in wrong.stderr
+
+
+# 7. what lot: matches, and the plain query finds a lot named only in the text
+
+def test_help_says_what_lot_matches(arc: Arc) -> None:
+    out = " ".join(arc("search", "--help").stdout.split())
+    assert "lot:B2026080315 matches the case's product lot field only" in out
+
+
+def test_the_plain_query_finds_a_lot_named_only_in_the_text_and_ranks_the_lot_first(arc: Arc) -> None:
+    assert arc.numbers("lot:B2026080315") == ["26110001"]
+    assert arc.numbers("B2026080315")[:2] == ["26110001", C]
