@@ -36,6 +36,8 @@ DOCUMENT_MEANINGS: Final = ("drafted", "reviewed", "approved")
 # What a certified key may do: sign, or also certify other people's keys (21 CFR 11.100(b)).
 KEY_ROLE: Final = _vocab({"signer": "签名人", "admin": "管理员"})
 HOLD_STATE: Final = _vocab({"active": "法律保全中", "released": "已解除"})
+# The search filter hold: whether a case is under a legal hold now.
+HOLD_FILTER: Final = _vocab({"true": "保全中", "false": "未保全"})
 # Why an attachment's kept text is shorter than the attachment ([search] settings cap extraction).
 TEXT_CUT: Final = _vocab({"text": "文本超过上限", "inflate": "解压超过上限", "time": "提取超时"})
 DEADLINE: Final = _vocab({"reply": "答复", "investigation": "调查", "eightd": "8D 报告", "capa": "CAPA 措施"})

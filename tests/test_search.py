@@ -90,7 +90,7 @@ def test_sort_by_date(shared: Cli) -> None:
         "26110006", "26110005", "26110004", "26110003", "26110002", "26110001"]
 
 
-@pytest.mark.parametrize("query", ['"unclosed', "foo:bar", "severity:huge", "received:2026-13", "received:",
+@pytest.mark.parametrize("query", ["foo:bar", "severity:huge", "received:2026-13", "received:",
                                    "received:2026-12..2026-01"])
 def test_query_errors_are_one_line_exit_2(shared: Cli, query: str) -> None:
     result = shared("search", query)

@@ -80,15 +80,28 @@ def show(arc: Archive, number: str, as_json: bool) -> None:
     emit(as_json, do_show(arc, number), functools.partial(text.show_text, zone=arc.settings.zone))
 
 
+def _month(value: str | None) -> str | None:
+    """The month as the register stores it; 2026年11月 is how the tables print it, so it is taken too."""
+    from archive.errors import StateError  # what list_cases refuses a month with
+    from archive.search.query import iso_date
+
+    if value is None:
+        return None
+    month = iso_date(value)
+    if not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
+        raise StateError(f"--month: {value!r} is not YYYY-MM or YYYY年M月 (2026-11, 2026年11月)")
+    return month
+
+
 @archive_command(main, "list")
-@click.option("--month", metavar="YYYY-MM")
+@click.option("--month", metavar="YYYY-MM", help="Received in this month: 2026-11 or 2026年11月.")
 @click.option("--status", type=Coded(vocab.STATUS))
 @click.option("--severity", type=Coded(vocab.SEVERITY))
 def list_(arc: Archive, month: str | None, status: str | None, severity: str | None, as_json: bool) -> None:
     """The complaint register (投诉登记台账), filtered."""
     from archive.services.cases import list_cases
 
-    emit(as_json, list_cases(arc, month=month, status=status, severity=severity), text.register_table)
+    emit(as_json, list_cases(arc, month=_month(month), status=status, severity=severity), text.register_table)
 
 
 @archive_command(main, needs="write")

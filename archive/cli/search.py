@@ -21,12 +21,17 @@ if TYPE_CHECKING:
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True,
               help="Order of the hits.")
 def search(arc: Archive, query: tuple[str, ...], limit: int, sort: str, as_json: bool) -> None:
-    """Full-text search: words ANDed, "quoted phrases", filters lot: severity: status: category: channel:
-    customer: received:2026-11 or received:2026-01..2026-06, retention:2029 or retention:..2029-12 (closed cases
-    kept until then), hold:true."""
+    """Full-text search. Words (split on spaces) must all occur; "a phrase", “a phrase” or 「a phrase」 must
+    occur as written; a date alone (2026-11-03) finds the cases received, acted on or mentioning that day.
+
+    Filters: lot:B2026080315 matches the case's product lot field only (a lot named only in the text is found
+    by the plain query B2026080315, the case with that lot ranked first); severity: status: category:
+    channel: take the code or the Chinese label (status:已结案, severity:重要); customer:华东;
+    received:2026-11, received:2026年11月 or received:2026-01..2026-06; retention:2029 or retention:..2029-12
+    (closed cases kept until then); hold:true."""
     from archive.services.search import search as do_search
 
-    emit(as_json, do_search(arc, " ".join(query), limit=limit, sort=sort), text.search_hits)
+    emit(as_json, do_search(arc, query, limit=limit, sort=sort), text.search_hits)
 
 
 @archive_command(main)

@@ -66,7 +66,7 @@ def register_table(rows: list[dict[str, Any]]) -> str:
              "、".join(filter(None, [vocab.HOLD_STATE["active"] if r["hold"] else "",
                                      "批准失效" if r.get("lapsed_approvals") else ""]))] for r in rows]
     return table(["编号", "投诉时间", "投诉人", "产品", "批号", "严重程度", "状态", "答复期限", "保存至", "提示"],
-                 body, {2: 16, 3: 18})
+                 body, {2: 16, 3: 18}) + f"\n共 {len(rows)} 件"
 
 
 PRODUCT_LABELS = {"name": "品名", "spec": "规格", "lot": "批号", "part_no": "料号", "order_no": "订单编号",

@@ -68,6 +68,11 @@ class IndexDamaged(ArchiveError):
     """The full-text index cannot be read; it is derived, so `archive rebuild` recreates it."""
 
 
+class IndexOutdated(IndexDamaged):
+    """The index was written by an older analysis than this version searches with: its answers would be
+    wrong without an error, so it is refused until `archive rebuild` writes it anew."""
+
+
 @contextmanager
 def index_guard() -> Iterator[None]:
     """Whoosh reports a damaged segment as whatever its reader trips on (EOFError, struct.error, zlib.error,

@@ -27,13 +27,22 @@ class Tok:
     extra: bool  # shares the position of a main token; left out of phrase queries
 
 
+_LINE_IN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]*[\r\n][\s]*(?=[{_CJK}])")
+
+
 def normalise(text: str) -> str:
     """NFKC folds full-width letters and digits (Ｂ２０２６ → B2026) as Chinese IMEs type them."""
     return unicodedata.normalize("NFKC", text)
 
 
+def join_lines(text: str) -> str:
+    """A line break between two CJK characters is where a form, PDF or letter wrapped, not a word boundary:
+    外包装\n受压 is the phrase 外包装受压 (Chinese has no spaces to lose)."""
+    return _LINE_IN_CJK.sub("", text)
+
+
 def tokens(text: str) -> Iterator[Tok]:
-    text = normalise(text)
+    text = join_lines(normalise(text))
     pos = 0
     for m in _RUN.finditer(text):
         if m.group(1):
@@ -44,6 +53,10 @@ def tokens(text: str) -> Iterator[Tok]:
                 continue
             for i in range(len(run) - 1):
                 yield Tok(run[i:i + 2], pos, base + i, base + i + 2, False)
+                if i == 0:
+                    # The first character alone too: a query's lone character after digits (12盒, 10月20日)
+                    # must find 12盒装 at the same position as the run's first bigram.
+                    yield Tok(run[0], pos, base, base + 1, True)
                 pos += 1
             yield Tok(run[-1], pos - 1, base + len(run) - 1, base + len(run), True)
         else:
@@ -61,11 +74,37 @@ def tokens(text: str) -> Iterator[Tok]:
             pos += 1
 
 
+_DATE = re.compile(r"(?<![0-9])(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|年(\d{1,2})月(\d{1,2})[日号]?)(?![0-9])")
+
+
+def dates_in(text: str) -> set[str]:
+    """Every calendar day written in ``text`` (2026-11-03, 2026/11/3, 2026.11.03, 2026年11月3日) as YYYYMMDD: a
+    date typed alone finds the cases received, answered or mentioning that day, never a lot number's digits."""
+    import datetime as dt
+
+    out: set[str] = set()
+    for m in _DATE.finditer(normalise(text)):
+        month, day = (m.group(3), m.group(4)) if m.group(2) else (m.group(5), m.group(6))
+        try:
+            out.add(f"{dt.date(int(m.group(1)), int(month), int(day)):%Y%m%d}")
+        except ValueError:
+            continue
+    return out
+
+
+def as_day(word: str) -> str | None:
+    """The day a query word is, when it is nothing but a date."""
+    days = dates_in(word)
+    if len(days) != 1 or not _DATE.fullmatch(normalise(word).strip()):
+        return None
+    return days.pop()
+
+
 GRAM_SIZES = (3, 4)
 
 
 def cjk_runs(text: str) -> list[str]:
-    return [m.group(1) for m in _RUN.finditer(normalise(text)) if m.group(1)]
+    return [m.group(1) for m in _RUN.finditer(join_lines(normalise(text))) if m.group(1)]
 
 
 def grams(text: str) -> set[str]:

@@ -194,10 +194,28 @@ def _stage_texts(view: CaseView) -> list[str]:
     return out
 
 
+def _stage_days(view: CaseView) -> set[str]:
+    """When something was done in a stage (replied_at, visited_at, done_at...): a date typed alone finds it.
+    Deadlines (due) are not days anything happened, so they are left out."""
+    from archive.search.analysis import dates_in
+
+    out: set[str] = set()
+    for stage in view.stages.values():
+        data = stage.get("data")
+        for item in data if isinstance(data, list) else [data]:
+            if isinstance(item, dict):
+                for key, value in item.items():
+                    if key.endswith("_at") and isinstance(value, str):
+                        out |= dates_in(value[:10])
+    return out
+
+
 def document(view: CaseView, limits: TextLimits | None = None) -> dict[str, Any]:
     """The index document of a case. Each text is indexed up to ``field_chars`` and the case's whole text up
     to ``case_chars``: a description of megabytes costs the index no more than the cap (the case JSON keeps
     it all), so intake stays fast and the index small."""
+    from archive.search.analysis import dates_in
+
     limits = limits or TextLimits()
     case = view.case
     c = case["complainant"]
@@ -232,5 +250,7 @@ def document(view: CaseView, limits: TextLimits | None = None) -> dict[str, Any]
         "retention_until": view.retention_until or "",
         "hold": bool(view.hold),
         "content": content,
+        # Days the case was received, acted on in a stage, or mentioned in its text, as YYYYMMDD terms.
+        "days": " ".join(sorted({received.replace("-", "")} | _stage_days(view) | dates_in(content))),
         "stamp": sha256_file(view.path / MANIFEST),
     }

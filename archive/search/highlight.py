@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from archive.search.analysis import normalise
+from archive.search.analysis import join_lines, normalise
 
 MARK_OPEN, MARK_CLOSE = "«", "»"
 
 
 def snippets(text: str, literals: list[str], width: int = 18, limit: int = 3) -> list[str]:
-    flat = normalise(" ".join(text.split()))
+    flat = normalise(" ".join(join_lines(text).split()))
     low = flat.lower()
     spans: list[tuple[int, int]] = []
     for lit in sorted({normalise(x).lower() for x in literals if x.strip()}, key=len, reverse=True):

@@ -10,7 +10,9 @@ from archive.record import reader as casefile
 from archive.services.archive import Archive
 
 
-def search(arc: Archive, text: str, limit: int = 10, sort: str = "relevance") -> dict[str, Any]:
+def search(arc: Archive, text: str | list[str] | tuple[str, ...], limit: int = 10, sort: str = "relevance"
+           ) -> dict[str, Any]:
+    """``text`` is the query as one string or as several (a shell's arguments): the same answer either way."""
     from archive.search.query import parse
 
     query = parse(text)

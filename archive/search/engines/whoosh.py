@@ -17,7 +17,7 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from archive.derived.stores import IndexDamaged
+from archive.derived.stores import IndexDamaged, IndexOutdated
 from archive.search.analysis import covering_grams, grams, is_single_cjk_run, normalise, query_terms
 from archive.search.engines.whoosh_analyzer import analyzer
 from archive.search.highlight import snippets
@@ -28,6 +28,11 @@ SIMILAR_FLOOR = 0.2
 TIE_MARGIN = 40
 MERGE_EVERY = 10
 _SEPARATORS = re.compile(r"[-_./]")
+# What analysis.tokens and schema() write. Raise it whenever either changes what a document becomes in the
+# index; an index with another version (or none: written before versions) is refused, naming `archive rebuild`.
+#   2: a CJK run's first character alone (12盒), CJK characters joined across a line break, the days field
+FORMAT_VERSION = 2
+FORMAT_FILE = "FORMAT"
 
 
 def schema() -> Schema:
@@ -38,6 +43,7 @@ def schema() -> Schema:
         received_at=STORED(),
         received_day=ID(),  # YYYYMMDD and YYYYMM as terms: date filters become a few term lookups
         received_month=ID(),
+        days=KEYWORD(),  # YYYYMMDD of every day received, acted on or mentioned: a plain date query
         channel=ID(stored=True),
         category=ID(stored=True),
         severity=ID(stored=True),
@@ -99,6 +105,7 @@ def _text_query(field: str, text: str, gram_field: str | None = None) -> wq.Quer
 def translate(q: Query) -> wq.Query:
     """Words rank the hits (BM25); filters only admit them, so they are not scored."""
     parts: list[wq.Query] = [_text_query("content", w, "grams") for w in q.words + q.phrases]
+    parts += [wq.Term("days", d) for d in q.days]
     filters: list[wq.Query] = []
     for name, values in q.terms.items():
         for v in values:
@@ -147,6 +154,10 @@ def _date_range(lo: int, hi: int) -> wq.Query:
     return terms[0] if len(terms) == 1 else wq.Or(terms)
 
 
+def _write_format(folder: Path) -> None:
+    (folder / FORMAT_FILE).write_text(f"{FORMAT_VERSION}\n", encoding="utf-8")
+
+
 class SearchIndex:
     def __init__(self, folder: Path, *, required: bool = False) -> None:
         self.folder = folder
@@ -155,6 +166,7 @@ class SearchIndex:
 
     def _open(self, create: bool = False) -> Any:
         if windex.exists_in(str(self.folder), indexname=INDEX_NAME):
+            self._check_format(self.folder)
             return windex.open_dir(str(self.folder), indexname=INDEX_NAME)
         if self.required:
             raise IndexDamaged(f"the search index is missing ({self.folder.name}/ has no table of contents); "
@@ -165,7 +177,22 @@ class SearchIndex:
 
     def create(self) -> Any:
         self.folder.mkdir(parents=True, exist_ok=True)
-        return windex.create_in(str(self.folder), schema(), indexname=INDEX_NAME)
+        ix = windex.create_in(str(self.folder), schema(), indexname=INDEX_NAME)
+        _write_format(self.folder)
+        return ix
+
+    @staticmethod
+    def _check_format(folder: Path) -> None:
+        try:
+            found = (folder / FORMAT_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            found = "1"
+        except OSError as exc:
+            raise IndexDamaged(f"the search index's format cannot be read ({exc.strerror or exc}); "
+                               "run `archive rebuild` to recreate it from the records") from None
+        if found != str(FORMAT_VERSION):
+            raise IndexOutdated(f"the search index is of an older format (version {found}; this version of "
+                                f"archive reads {FORMAT_VERSION}); run `archive rebuild` to recreate it")
 
     @property
     def exists(self) -> bool:
@@ -174,7 +201,8 @@ class SearchIndex:
     @staticmethod
     def _with_grams(doc: dict[str, Any]) -> dict[str, Any]:
         day = str(doc["received"])
-        return {**doc, "received_day": day, "received_month": day[:6], "grams": " ".join(sorted(grams(doc["content"]))),
+        return {"days": day, **doc, "received_day": day, "received_month": day[:6],
+                "grams": " ".join(sorted(grams(doc["content"]))),
                 "name_grams": " ".join(sorted(grams(doc["complainant"] + "\n" + doc["organisation"])))}
 
     def update(self, docs: Iterable[dict[str, Any]]) -> None:
@@ -222,6 +250,7 @@ class SearchIndex:
             if progress:
                 progress(count)
         writer.commit(optimize=True)
+        _write_format(fresh)
         old = self.folder.with_name(self.folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if self.folder.exists():
