@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,39 @@ def intake(arc: Archive, files: tuple[Path, ...], allow_absolute: bool, sign_as:
     codes = [r.exit_code for r in done if r.exit_code]
     if codes:
         sys.exit(max(codes))
+
+
+@archive_command(main, "import", needs="write")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--pdf/--no-pdf", default=False, show_default=True,
+              help="Make the PDFs now; by default they are made later, in batches, by `archive render --pdf`.")
+@click.option("--allow-absolute", is_flag=True, help="Allow absolute attachment paths.")
+@click.option("--allow-duplicate", is_flag=True,
+              help="Archive a file or complaint even when the same one was archived before.")
+def import_(arc: Archive, folder: Path, pdf: bool, allow_absolute: bool, allow_duplicate: bool,
+            as_json: bool) -> None:
+    """Take in every *.json case file under FOLDER (a tree, in path order) as one bulk intake: each case
+    archived on its own, the index committed per batch; a summary of what was archived and each refused
+    file with its reason (exit 2 if any was refused)."""
+    from archive.services.cases import import_tree
+
+    summary = import_tree(arc, folder, pdf=pdf, allow_absolute=allow_absolute, allow_duplicate=allow_duplicate,
+                          progress=_progress_bar(enabled=not as_json))
+    emit(as_json, summary.as_json(), lambda _d: text.inert(text.import_summary(summary)))
+    if summary.exit_code:
+        sys.exit(summary.exit_code)
+
+
+def _progress_bar(*, enabled: bool, width: int = 30) -> Callable[[int, int], None]:
+    """A bar on stderr, only on a terminal (a log or a pipe gets the summary alone)."""
+    tty = enabled and sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        if tty and total:
+            filled = width * done // total
+            click.echo(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", err=True, nl=done == total)
+
+    return show
 
 
 @archive_command(main)
