@@ -157,3 +157,37 @@ def test_a_bulk_run_killed_mid_batch_leaves_every_case_findable_or_named_and_the
         assert len(_found(root, word)) == 1, name
     _serials_consecutive(root)
     assert run_archive(root, "verify").returncode == 0
+
+
+def test_pdfs_left_by_an_import_are_made_afterwards_in_one_libreoffice_run(root: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from archive.cli.app import main
+    from archive.documents import pdf
+
+    _cases(tmp_path / "paper", 3)
+    done = run_archive(root, "import", "--json", str(tmp_path / "paper"))
+    numbers = [a["number"] for a in json.loads(done.stdout)["archived"]]
+    runs: list[int] = []
+    real = pdf.convert
+
+    def counting(docs: list[Path], *args: object, **kw: object) -> list[Path]:
+        runs.append(len(docs))
+        return real(docs, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pdf, "convert", counting)
+    result = CliRunner().invoke(main, ["--root", str(root), "render", "--pdf", "--json", *numbers])
+    assert result.exit_code == 0, result.output
+    assert runs == [6], "the two forms of three cases in one LibreOffice run"
+    made = json.loads(result.output)
+    assert [r["number"] for r in made] == numbers
+    for r in made:
+        folder = record_dirs(root)[r["number"]]
+        assert sorted(r["documents"]) == sorted(p.relative_to(folder).as_posix()
+                                                for p in folder.glob("documents/*.pdf"))
+        assert len(r["documents"]) == 2
+    assert [e["number"] for e in audit_entries(root) if e["action"] == "render"] == numbers
+    code, report = _index_check(root)
+    assert code == 0 and not any(report.values()), report
+    assert run_archive(root, "verify").returncode == 0

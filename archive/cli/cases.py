@@ -147,19 +147,30 @@ def update(arc: Archive, number: str, file: Path, reason: str | None, reopen: bo
 
 
 @archive_command(main, needs="write")
-@click.argument("number")
-@click.option("--pdf", is_flag=True, help="Also make the PDF of each latest document that lacks one.")
+@click.argument("numbers", metavar="NUMBER...", nargs=-1, required=True)
+@click.option("--pdf", is_flag=True, help="Also make the PDF of each latest document that lacks one (several "
+              "cases: 50 to a LibreOffice run).")
 @click.option("--force", is_flag=True, help="Render every document again as a new version.")
 @click.option("--form", "forms", multiple=True, metavar="ID",
               help="Only this form (repeatable), of either set: register-form, record-form, investigation-report, "
                    "capa-record, response-feedback, eightd-report, pcb-complaint (客户抱怨处理表).")
-def render(arc: Archive, number: str, pdf: bool, force: bool, forms: tuple[str, ...], as_json: bool) -> None:
-    """Render a case's documents from the current template versions (new versions; nothing overwritten)."""
+def render(arc: Archive, numbers: tuple[str, ...], pdf: bool, force: bool, forms: tuple[str, ...],
+           as_json: bool) -> None:
+    """Render cases' documents from the current template versions (new versions; nothing overwritten).
+    Several numbers (with --json: a list, one entry per case) convert their PDFs in batches."""
     from archive.services.cases import render as do_render
+    from archive.services.cases import render_many
 
-    made = do_render(arc, number, pdf=pdf, force=force, forms=list(forms) or None)
-    emit(as_json, {"number": number, "documents": made},
-         lambda d: "\n".join(d["documents"]) or f"{number}: documents are current")
+    def lines(d: dict[str, Any]) -> str:
+        return "\n".join(d["documents"]) or f"{d['number']}: documents are current"
+
+    if len(numbers) == 1:
+        made = do_render(arc, numbers[0], pdf=pdf, force=force, forms=list(forms) or None)
+        emit(as_json, {"number": numbers[0], "documents": made}, lines)
+        return
+    results = render_many(arc, list(numbers), pdf=pdf, force=force, forms=list(forms) or None)
+    emit(as_json, [{"number": n, "documents": made} for n, made in results.items()],
+         lambda rows: "\n".join(lines(r) for r in rows))
 
 
 def _date(option: str, value: str | None) -> dt.date | None:
