@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,39 @@ def intake(arc: Archive, files: tuple[Path, ...], allow_absolute: bool, sign_as:
         sys.exit(max(codes))
 
 
+@archive_command(main, "import", needs="write")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--pdf/--no-pdf", default=False, show_default=True,
+              help="Make the PDFs now; by default they are made later, in batches, by `archive render --pdf`.")
+@click.option("--allow-absolute", is_flag=True, help="Allow absolute attachment paths.")
+@click.option("--allow-duplicate", is_flag=True,
+              help="Archive a file or complaint even when the same one was archived before.")
+def import_(arc: Archive, folder: Path, pdf: bool, allow_absolute: bool, allow_duplicate: bool,
+            as_json: bool) -> None:
+    """Take in every *.json case file under FOLDER (a tree, in path order) as one bulk intake: each case
+    archived on its own, the index committed per batch; a summary of what was archived and each refused
+    file with its reason (exit 2 if any was refused)."""
+    from archive.services.cases import import_tree
+
+    summary = import_tree(arc, folder, pdf=pdf, allow_absolute=allow_absolute, allow_duplicate=allow_duplicate,
+                          progress=_progress_bar(enabled=not as_json))
+    emit(as_json, summary.as_json(), lambda _d: text.inert(text.import_summary(summary)))
+    if summary.exit_code:
+        sys.exit(summary.exit_code)
+
+
+def _progress_bar(*, enabled: bool, width: int = 30) -> Callable[[int, int], None]:
+    """A bar on stderr, only on a terminal (a log or a pipe gets the summary alone)."""
+    tty = enabled and sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        if tty and total:
+            filled = width * done // total
+            click.echo(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", err=True, nl=done == total)
+
+    return show
+
+
 @archive_command(main)
 @click.argument("number")
 def show(arc: Archive, number: str, as_json: bool) -> None:
@@ -126,19 +160,30 @@ def update(arc: Archive, number: str, file: Path, reason: str | None, reopen: bo
 
 
 @archive_command(main, needs="write")
-@click.argument("number")
-@click.option("--pdf", is_flag=True, help="Also make the PDF of each latest document that lacks one.")
+@click.argument("numbers", metavar="NUMBER...", nargs=-1, required=True)
+@click.option("--pdf", is_flag=True, help="Also make the PDF of each latest document that lacks one (several "
+              "cases: 50 to a LibreOffice run).")
 @click.option("--force", is_flag=True, help="Render every document again as a new version.")
 @click.option("--form", "forms", multiple=True, metavar="ID",
               help="Only this form (repeatable), of either set: register-form, record-form, investigation-report, "
                    "capa-record, response-feedback, eightd-report, pcb-complaint (客户抱怨处理表).")
-def render(arc: Archive, number: str, pdf: bool, force: bool, forms: tuple[str, ...], as_json: bool) -> None:
-    """Render a case's documents from the current template versions (new versions; nothing overwritten)."""
+def render(arc: Archive, numbers: tuple[str, ...], pdf: bool, force: bool, forms: tuple[str, ...],
+           as_json: bool) -> None:
+    """Render cases' documents from the current template versions (new versions; nothing overwritten).
+    Several numbers (with --json: a list, one entry per case) convert their PDFs in batches."""
     from archive.services.cases import render as do_render
+    from archive.services.cases import render_many
 
-    made = do_render(arc, number, pdf=pdf, force=force, forms=list(forms) or None)
-    emit(as_json, {"number": number, "documents": made},
-         lambda d: "\n".join(d["documents"]) or f"{number}: documents are current")
+    def lines(d: dict[str, Any]) -> str:
+        return "\n".join(d["documents"]) or f"{d['number']}: documents are current"
+
+    if len(numbers) == 1:
+        made = do_render(arc, numbers[0], pdf=pdf, force=force, forms=list(forms) or None)
+        emit(as_json, {"number": numbers[0], "documents": made}, lines)
+        return
+    results = render_many(arc, list(numbers), pdf=pdf, force=force, forms=list(forms) or None)
+    emit(as_json, [{"number": n, "documents": made} for n, made in results.items()],
+         lambda rows: "\n".join(lines(r) for r in rows))
 
 
 def _date(option: str, value: str | None) -> dt.date | None:

@@ -227,6 +227,20 @@ def intake_lines(r: Any) -> str:
     return "\n".join(lines)
 
 
+def import_summary(s: Any) -> str:
+    """What an import did: the count archived (with any case that stands but has an error), then each refused
+    file with its one-line reason."""
+    archived = s.archived
+    lines = [f"archived {len(archived)} cases from {s.folder}"
+             + (f": {archived[0].number} … {archived[-1].number}" if len(archived) > 1
+                else f": {archived[0].number}" if archived else "")]
+    lines += [f"  {r.number}  {r.file}: {r.error}" for r in archived if r.error]
+    if s.refused:
+        lines.append(f"refused {len(s.refused)} files:")
+        lines += [f"  {r.file}: {r.reason}" for r in s.refused]
+    return "\n".join(lines)
+
+
 def update_lines(d: dict[str, Any]) -> str:
     same = "、".join(vocab.label(vocab.STAGE, s) for s in d.get("unchanged", []))
     if not d["stages"]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from archive import settings as settings_mod
 from archive.documents import templates as templates_register
-from archive.errors import NotFound, StateError, StorageError
+from archive.errors import AfterCommitError, ArchiveError, NotFound, StateError, StorageError
 from archive.record import folders
 from archive.record import reader as casefile
 from archive.settings import Settings
@@ -66,6 +66,9 @@ class Archive:
     forgotten: set[str] = field(default_factory=set)
     # The exact bytes of archive.toml these settings came from: a write runs only on the applied version.
     settings_bytes: bytes | None = None
+    # In a bulk intake, refresh() notes each case in .index-pending instead of committing the index per case;
+    # flush_index() (or the next writer) indexes them all with one writer.
+    defer_index: bool = False
 
     @classmethod
     def open(cls, root: str | Path | None, actor: str | None = None, *, write: bool = False,
@@ -156,6 +159,8 @@ class Archive:
                 self.refuse_unapplied_settings()
             if derived_needed:
                 self.refuse_missing_derived()
+                if not self.defer_index:
+                    self.index_pending()
             yield
 
     @contextmanager
@@ -185,9 +190,58 @@ class Archive:
         self.forgotten.discard(number)
         view = casefile.load(path)
         self.register.upsert(row_of(view))
+        if self.defer_index:
+            # Noted durably before the change's journal is removed: a kill from here on leaves the case to
+            # the next writer's index_pending(), and `archive index check` names it missing until then.
+            # An OSError here is after the commit point: txn names the case and `archive rebuild`.
+            with self.layout.index_pending.open("a", encoding="utf-8") as fh:
+                fh.write(number + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            return
         with index_guard():
             self.engine.update([document(view, TextLimits.of(self.settings))])
 
+    def flush_index(self) -> list[str]:
+        """Index the cases a bulk intake published since the last flush, under the lock, with one writer."""
+        with exclusive(self.layout.lock):
+            return self.index_pending()
+
+    def index_pending(self) -> list[str]:
+        """Bring the index in line with every case noted in .index-pending (by a bulk intake, perhaps killed),
+        in one commit; the note goes only once the index holds them. A failure leaves the cases to
+        `archive rebuild` (index check names them), as a failed per-case refresh does."""
+        from archive.derived.stores import index_guard
+        from archive.search.extract import TextLimits, document
+
+        pending = self.layout.index_pending
+        if not pending.exists():
+            return []
+        numbers = list(dict.fromkeys(line.strip() for line in pending.read_text(encoding="utf-8").splitlines()
+                                     if line.strip()))
+        try:
+            docs, gone = [], []
+            limits = TextLimits.of(self.settings)
+            for number in numbers:
+                try:
+                    path = folders.find_record(self.layout, number)
+                except NotFound:
+                    path = None
+                if path is None:
+                    gone.append(number)
+                else:
+                    docs.append(document(casefile.load(path), limits))
+            with index_guard():
+                if docs:
+                    self.engine.update(docs)
+                if gone:
+                    self.engine.delete(*gone)
+        except (ArchiveError, OSError) as exc:
+            pending.unlink(missing_ok=True)
+            raise AfterCommitError(f"cases {', '.join(numbers)} are archived, but the index was not updated "
+                                   f"({exc}); run `archive rebuild`") from None
+        pending.unlink()
+        return numbers
 
     def forget(self, number: str) -> None:
         """A case about to be destroyed leaves the register and the index first: never findable once gone."""

@@ -94,7 +94,7 @@ def _allocate(arc: Archive, received_at: str) -> str:
     return pattern.format(period, serial)
 
 
-def intake(arc: Archive, prepared: Prepared, *, allow_duplicate: bool = False) -> IntakeResult:
+def intake(arc: Archive, prepared: Prepared, *, allow_duplicate: bool = False, pdf: bool | None = None) -> IntakeResult:
     from archive.rules.chronology import not_before_earliest, not_in_future
 
     case = prepared.case
@@ -111,7 +111,8 @@ def intake(arc: Archive, prepared: Prepared, *, allow_duplicate: bool = False) -
         stage = txn.staging_dir(arc.layout, txn.new_op_id())
         try:
             with txn.before_commit(f"{prepared.file}: case not archived"):
-                documents_made = _build_record(arc, stage, number, prepared, tri.as_json(), dl)
+                documents_made = _build_record(arc, stage, number, prepared, tri.as_json(), dl,
+                                               arc.settings.pdf_at_intake if pdf is None else pdf)
         except BaseException:
             # Nothing was published and no number used: the staging folder is all there is to undo.
             shutil.rmtree(stage, ignore_errors=True)
@@ -159,7 +160,7 @@ def _destroyed_intake(arc: Archive, digest: str) -> tuple[str, str] | None:
 
 
 def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tri: dict[str, Any],
-                  dl: dict[str, Any]) -> list[str]:
+                  dl: dict[str, Any], pdf: bool) -> list[str]:
     case = prepared.case
     (stage / g.INTAKE_FILE).write_bytes(prepared.raw)
     attachments = []
@@ -182,7 +183,7 @@ def _build_record(arc: Archive, stage: Path, number: str, prepared: Prepared, tr
     made = [documents.render(stage, view, doc_id, arc.layout.templates, arc.settings.organisation,
                              now=record["intake"]["archived_at"], settings=arc.settings).docx
             for doc_id in documents.intake_forms(arc.settings.form_set)]
-    if arc.settings.pdf_at_intake:
+    if pdf:
         made += make_pdfs(arc, stage, made)
     write_manifest(stage, number)
     return made
@@ -196,6 +197,11 @@ class IntakeFailure:
     error: str
     exit_code: int
     refused: bool  # bad input (InputError) rather than a state or disk failure
+
+    @property
+    def reason(self) -> str:
+        """The error without the file name it starts with (the summary names the file beside it)."""
+        return self.error.removeprefix(f"{self.file}: ")
 
     def as_json(self) -> dict[str, Any]:
         return {"number": None, "file": self.file, "documents": [], "error": self.error}
@@ -235,35 +241,78 @@ def _copy_attachment(src: Attachment, dest: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+INDEX_BATCH = 100  # cases per index commit in a bulk intake: one Whoosh writer each, not one per case
+
+
 def intake_files(arc: Archive, paths: list[Path], *, allow_absolute: bool = False, cred: Credential | None = None,
                  meaning: str = "drafted", report: Callable[[IntakeResult | IntakeFailure], None] | None = None,
-                 allow_duplicate: bool = False) -> list[IntakeResult | IntakeFailure]:
+                 allow_duplicate: bool = False, similar: bool = True, pdf: bool | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> list[IntakeResult | IntakeFailure]:
     """Each file accepted or not on its own, one result per file in order: a case archived (signed with
     ``cred`` and compared with earlier complaints), or why not. A failure of one file (bad input, a state
     such as a month without serials, a disk error) does not stop the others; a case that committed but whose
-    signing or comparison failed is a result with its number and ``error``. ``report`` hears each result as
-    it is made."""
-    from archive.services import search, signatures
+    signing or comparison failed is a result with its number and ``error``.
+
+    Several files are a bulk intake: each case is still its own journaled change, but the index is committed
+    once per INDEX_BATCH cases (the cases waiting are noted in .index-pending, which the next writer finishes
+    should this run be killed). ``report`` hears each result once its batch is indexed; ``progress`` hears
+    every file as it is done. ``pdf`` overrides [documents] pdf for this run."""
+    from archive.services import signatures
 
     if cred is not None:  # before anything is archived: the signer must be the person acting
         arc.acting_as(cred.signer.name, cred.signer.title, cred.signer.id)
     results: list[IntakeResult | IntakeFailure] = []
-    for path in paths:
-        outcome: IntakeResult | IntakeFailure
-        try:
-            prepared = prepare(path, allow_absolute=allow_absolute)
+    batch: list[IntakeResult | IntakeFailure] = []
+    bulk = len(paths) > 1
+    arc.defer_index = bulk
+    try:
+        for done, path in enumerate(paths, 1):
+            outcome: IntakeResult | IntakeFailure
             try:
-                outcome = intake(arc, prepared, allow_duplicate=allow_duplicate)
-            finally:
-                prepared.close()
-        except (ArchiveError, OSError) as exc:
-            text, code = _failure_text(exc)
-            outcome = IntakeFailure(str(path), text, code, isinstance(exc, InputError))
-        if isinstance(outcome, IntakeResult) and outcome.error is None:
-            try:
-                if cred is not None:
+                prepared = prepare(path, allow_absolute=allow_absolute)
+                try:
+                    outcome = intake(arc, prepared, allow_duplicate=allow_duplicate, pdf=pdf)
+                finally:
+                    prepared.close()
+            except (ArchiveError, OSError) as exc:
+                text, code = _failure_text(exc)
+                outcome = IntakeFailure(str(path), text, code, isinstance(exc, InputError))
+            if isinstance(outcome, IntakeResult) and outcome.error is None and cred is not None:
+                try:
                     outcome.documents.extend(signatures.sign(arc, outcome.number, cred, meaning,
                                                              list(documents.intake_forms(arc.settings.form_set))))
+                except (ArchiveError, OSError) as exc:
+                    text, code = _failure_text(exc)
+                    outcome.error, outcome.exit_code = f"case {outcome.number} archived, but: {text}", code
+            batch.append(outcome)
+            if progress is not None:
+                progress(done, len(paths))
+            if len(batch) >= INDEX_BATCH:
+                _finish_batch(arc, batch, bulk, similar, results, report)
+        _finish_batch(arc, batch, bulk, similar, results, report)
+    finally:
+        arc.defer_index = False
+    return results
+
+
+def _finish_batch(arc: Archive, batch: list[IntakeResult | IntakeFailure], bulk: bool, similar: bool,
+                  results: list[IntakeResult | IntakeFailure],
+                  report: Callable[[IntakeResult | IntakeFailure], None] | None) -> None:
+    """Commit the batch's index entries, then compare each case with earlier ones (the index now holds the
+    batch, so a case is compared with those taken in just before it) and report."""
+    from archive.services import search
+
+    archived = [r for r in batch if isinstance(r, IntakeResult) and r.error is None]
+    if bulk and batch:
+        try:
+            arc.flush_index()
+        except (ArchiveError, OSError) as exc:
+            text, code = _failure_text(exc)
+            for r in archived:
+                r.error, r.exit_code = f"case {r.number} archived, but: {text}", code
+    for outcome in batch:
+        if similar and isinstance(outcome, IntakeResult) and outcome.error is None:
+            try:
                 outcome.similar = search.similar(arc, outcome.number, limit=3, earlier_only=True)
             except (ArchiveError, OSError) as exc:
                 text, code = _failure_text(exc)
@@ -271,7 +320,49 @@ def intake_files(arc: Archive, paths: list[Path], *, allow_absolute: bool = Fals
         results.append(outcome)
         if report is not None:
             report(outcome)
-    return results
+    batch.clear()
+
+
+@dataclass
+class ImportSummary:
+    """`archive import`: what was archived, and each file refused with its reason."""
+
+    folder: str
+    results: list[IntakeResult | IntakeFailure]
+
+    @property
+    def archived(self) -> list[IntakeResult]:
+        return [r for r in self.results if isinstance(r, IntakeResult)]
+
+    @property
+    def refused(self) -> list[IntakeFailure]:
+        return [r for r in self.results if isinstance(r, IntakeFailure)]
+
+    @property
+    def exit_code(self) -> int:
+        return max((r.exit_code for r in self.results), default=0)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"folder": self.folder, "archived": [r.as_json() for r in self.archived],
+                "refused": [{"file": r.file, "reason": r.reason} for r in self.refused]}
+
+
+def case_files(folder: Path) -> list[Path]:
+    """Every *.json under ``folder`` in path order (so numbers follow the tree), hidden folders left out."""
+    if not folder.is_dir():
+        raise InputError(str(folder), "$", "not a folder; `archive import` takes a folder of case files "
+                                           "(`archive intake` takes files)")
+    return sorted(p for p in folder.rglob("*.json")
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def import_tree(arc: Archive, folder: Path, *, pdf: bool = False, allow_absolute: bool = False,
+                allow_duplicate: bool = False, progress: Callable[[int, int], None] | None = None) -> ImportSummary:
+    """A folder tree of case files taken in as one bulk intake, without PDFs unless asked (`archive render
+    --pdf` makes them later) and without the per-case comparison with earlier complaints."""
+    results = intake_files(arc, case_files(folder), allow_absolute=allow_absolute, allow_duplicate=allow_duplicate,
+                           similar=False, pdf=pdf, progress=progress)
+    return ImportSummary(str(folder), results)
 
 
 def make_pdfs(arc: Archive, record_dir: Path, docx: list[str]) -> list[str]:
@@ -414,6 +505,71 @@ def render(arc: Archive, number: str, *, pdf: bool = False, force: bool = False,
             txn.change_record(arc.layout, record, number,
                               txn.Entry(arc.actor, "render", number, extra={"documents": stale, "pdf": pdf}),
                               write, arc.refresh)
+    return made
+
+
+PDF_BATCH = 50  # cases per LibreOffice run: a start costs ~1 s, a document ~0.3 s
+
+
+def render_many(arc: Archive, numbers: list[str], *, pdf: bool = False, force: bool = False,
+                forms: list[str] | None = None) -> dict[str, list[str]]:
+    """`render` for several cases (e.g. the PDFs an import left for later): documents brought up to date case
+    by case, then with ``pdf`` the missing PDFs of PDF_BATCH cases converted in one LibreOffice run, each
+    case's PDFs added as its own change (a `render` audit entry), the index committed once per run."""
+    made = {n: render(arc, n, pdf=False, force=force, forms=forms) for n in dict.fromkeys(numbers)}
+    if pdf:
+        todo = list(made)
+        for start in range(0, len(todo), PDF_BATCH):
+            for number, pdfs in _pdf_batch(arc, todo[start:start + PDF_BATCH], forms).items():
+                made[number] += pdfs
+    return made
+
+
+def _pdf_batch(arc: Archive, numbers: list[str], forms: list[str] | None) -> dict[str, list[str]]:
+    from archive.documents import pdf
+
+    out = arc.layout.work / f"pdf-{txn.new_op_id()}"
+    made: dict[str, list[str]] = {}
+    arc.defer_index = True
+    try:
+        with arc.writing():
+            wanted: list[tuple[str, Path, str]] = []
+            for number in numbers:
+                record = folders.find_record(arc.layout, number)
+                view = casefile.load(record)
+                wanted += [(number, record, d) for doc_id in view.documents if (d := view.latest_document(doc_id))
+                           and (not forms or doc_id in forms)
+                           and not (record / (d.removesuffix(".docx") + ".pdf")).exists()]
+            with txn.before_commit("PDF conversion"):
+                (out / "in").mkdir(parents=True)
+                # Every case has a register-form.v1.docx: a numbered link gives each a name of its own in the run.
+                links = [out / "in" / f"{i:05d}-{Path(rel).name}" for i, (_n, _r, rel) in enumerate(wanted)]
+                for link, (_n, record, rel) in zip(links, wanted, strict=True):
+                    shutil.copyfile(record / rel, link)
+            produced = pdf.convert(links, out / "pdf", timeout=arc.settings.pdf_timeout)
+            for number in numbers:
+                mine = [(rel, p) for (n, _r, rel), p in zip(wanted, produced, strict=True) if n == number]
+                made[number] = []
+                if not mine:
+                    continue
+                record = next(r for n, r, _rel in wanted if n == number)
+
+                def write(record: Path = record, mine: list[tuple[str, Path]] = mine,
+                          into: list[str] = made[number]) -> None:
+                    for rel, p in mine:
+                        target = record / (rel.removesuffix(".docx") + ".pdf")
+                        if target.exists():
+                            raise StateError(f"{target}: already exists; a rendered file is never replaced")
+                        os.replace(p, target)
+                        into.append(str(target.relative_to(record)))
+
+                txn.change_record(arc.layout, record, number,
+                                  txn.Entry(arc.actor, "render", number, extra={"documents": [], "pdf": True}),
+                                  write, arc.refresh)
+            arc.index_pending()
+    finally:
+        arc.defer_index = False
+        shutil.rmtree(out, ignore_errors=True)
     return made
 
 

@@ -34,6 +34,7 @@ def rebuild(arc: Archive, progress: Callable[[int, int], None] | None = None) ->
             limits = TextLimits.of(arc.settings)
             indexed = arc.engine.rebuild((document(casefile.load(p), limits) for p in dirs),
                                          (lambda done: progress(done, len(dirs))) if progress else None)
+            arc.layout.index_pending.unlink(missing_ok=True)  # the rebuilt index holds every case
     return {"register_rows": count, "indexed": indexed}
 
 

@@ -72,6 +72,11 @@ class Layout:
         return self.root / ".lock"
 
     @property
+    def index_pending(self) -> Path:
+        """Cases a bulk intake published whose index entries are not yet committed (derived bookkeeping)."""
+        return self.root / ".index-pending"
+
+    @property
     def journal(self) -> Path:
         return self.root / ".journal.json"
 
