@@ -12,6 +12,8 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from archive.search.fold import fold
+
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 _RUN = re.compile(rf"([{_CJK}]+)|([0-9A-Za-z\u00c0-\u024f]+(?:[-_./][0-9A-Za-z\u00c0-\u024f]+)*)")
 _PARTS = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+")
@@ -41,8 +43,15 @@ def join_lines(text: str) -> str:
     return _LINE_IN_CJK.sub("", text)
 
 
+def searchable(text: str) -> str:
+    """Text as the index holds it and a query is looked up, the one place both pass: full-width folded,
+    lines joined inside Chinese, traditional characters folded to simplified (破損 → 破损; see fold.py).
+    Offsets into it are offsets into normalise(text): folding keeps the length."""
+    return fold(join_lines(normalise(text)))
+
+
 def tokens(text: str) -> Iterator[Tok]:
-    text = join_lines(normalise(text))
+    text = searchable(text)
     pos = 0
     for m in _RUN.finditer(text):
         if m.group(1):
@@ -104,7 +113,7 @@ GRAM_SIZES = (3, 4)
 
 
 def cjk_runs(text: str) -> list[str]:
-    return [m.group(1) for m in _RUN.finditer(join_lines(normalise(text))) if m.group(1)]
+    return [m.group(1) for m in _RUN.finditer(searchable(text)) if m.group(1)]
 
 
 def grams(text: str) -> set[str]:

@@ -18,8 +18,17 @@ from whoosh import sorting
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from archive.derived.stores import IndexDamaged, IndexOutdated
-from archive.search.analysis import covering_grams, grams, is_single_cjk_run, normalise, query_terms
+from archive.search.analysis import (
+    covering_grams,
+    grams,
+    is_single_cjk_run,
+    join_lines,
+    normalise,
+    query_terms,
+    searchable,
+)
 from archive.search.engines.whoosh_analyzer import analyzer
+from archive.search.fold import is_latin_name, name_keys, spellings
 from archive.search.highlight import snippets
 from archive.search.query import Query, QueryError
 
@@ -31,7 +40,8 @@ _SEPARATORS = re.compile(r"[-_./]")
 # What analysis.tokens and schema() write. Raise it whenever either changes what a document becomes in the
 # index; an index with another version (or none: written before versions) is refused, naming `archive rebuild`.
 #   2: a CJK run's first character alone (12盒), CJK characters joined across a line break, the days field
-FORMAT_VERSION = 2
+#   3: traditional characters folded to simplified; the name_keys field (pinyin and initials of the names)
+FORMAT_VERSION = 3
 FORMAT_FILE = "FORMAT"
 
 
@@ -60,6 +70,8 @@ def schema() -> Schema:
         # 3- and 4-grams of the CJK text, and of the names, without positions: see analysis.grams.
         grams=KEYWORD(scorable=True),
         name_grams=KEYWORD(scorable=True),
+        # The complainant's and organisation's names in pinyin and by initials (wangjianguo, wjg): customer:.
+        name_keys=KEYWORD(lowercase=True),
         stamp=ID(stored=True),
     )
 
@@ -81,7 +93,7 @@ class Hit:
 def _text_query(field: str, text: str, gram_field: str | None = None) -> wq.Query:
     """A word or phrase as the index holds it: one term, or its terms adjacent and in order."""
     if gram_field and is_single_cjk_run(text):
-        run = normalise(text).strip()
+        run = searchable(text).strip()
         if 3 <= len(run) <= 4:
             return wq.Term(gram_field, run)
         if len(run) > 4:
@@ -119,7 +131,10 @@ def translate(q: Query) -> wq.Query:
         if is_single_cjk_run(v) and len(normalise(v).strip()) > 2:
             filters.append(_text_query("complainant", v, "name_grams"))
         else:
-            filters.append(wq.Or([_text_query("complainant", v), _text_query("organisation", v)]))
+            either = [_text_query("complainant", v), _text_query("organisation", v)]
+            if is_latin_name(v):
+                either.append(wq.Term("name_keys", v.lower()))
+            filters.append(wq.Or(either))
     if q.received:
         filters.append(_date_range(*q.received))
     if q.retention:
@@ -203,7 +218,8 @@ class SearchIndex:
         day = str(doc["received"])
         return {"days": day, **doc, "received_day": day, "received_month": day[:6],
                 "grams": " ".join(sorted(grams(doc["content"]))),
-                "name_grams": " ".join(sorted(grams(doc["complainant"] + "\n" + doc["organisation"])))}
+                "name_grams": " ".join(sorted(grams(doc["complainant"] + "\n" + doc["organisation"]))),
+                "name_keys": " ".join(sorted(name_keys(doc["complainant"]) | name_keys(doc["organisation"])))}
 
     def update(self, docs: Iterable[dict[str, Any]]) -> None:
         # Whoosh names new segments with the global `random` generator. A caller that seeded it (hypothesis
@@ -322,5 +338,8 @@ class SearchIndex:
 
     @staticmethod
     def _hit(r: Any, score: float, literals: list[str]) -> Hit:
+        if literals:
+            # A word typed traditional (破損) is marked where the text spells it simplified (破损), and back.
+            literals = literals + spellings(normalise(" ".join(join_lines(r["content"]).split())), literals)
         return Hit(r["number"], round(float(score), 4), snippets(r["content"], literals) if literals else [],
                    r["received_at"], r["complainant"], r["product"], r["status"])

@@ -1,0 +1,93 @@
+"""What people also type: traditional characters for simplified ones, and names by pinyin or initials.
+
+Folding is character by character, and every character to exactly one: a query word then folds exactly as the
+same characters fold inside any text (OpenCC's phrase rules would fold 乾 alone to 干 but keep 乾隆, so a
+query for part of a phrase could miss it), and offsets in the folded text are offsets in the original, which
+is what highlights mark.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from functools import cache, lru_cache
+from typing import Any
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A name with many polyphonic characters would index every combination of readings; past this many the
+# first (most common) reading of each character is kept instead.
+MAX_READINGS = 8
+
+
+class _T2S(dict[int, int]):
+    """A str.translate table filled on first sight of each character: translate runs in C, OpenCC is asked
+    once per distinct character in the life of the process."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import opencc
+
+        self._cc: Any = opencc.OpenCC("t2s")
+
+    def __missing__(self, code: int) -> int:
+        ch = chr(code)
+        out = self._cc.convert(ch) if _HAN.match(ch) else ch
+        folded = ord(out) if len(out) == 1 else code  # never change the text's length
+        self[code] = folded
+        return folded
+
+
+@cache
+def _table() -> _T2S:
+    return _T2S()
+
+
+def fold(text: str) -> str:
+    """Traditional Chinese to simplified (破損 → 破损), the same length as ``text``; other text unchanged."""
+    if not _HAN.search(text):
+        return text
+    return text.translate(_table())
+
+
+def spellings(flat: str, literals: list[str]) -> list[str]:
+    """How each literal is spelled in ``flat`` when it is spelled there another way (破損 written 破损): the
+    highlight marks the text as written, not as folded."""
+    low = fold(flat).lower()
+    out: list[str] = []
+    for lit in literals:
+        key = fold(unicodedata.normalize("NFKC", lit)).lower()
+        if not key.strip():
+            continue
+        start = low.find(key)
+        while start >= 0 and len(out) < 20:
+            if (spelled := flat[start:start + len(key)]).lower() != lit.lower() and spelled not in out:
+                out.append(spelled)
+            start = low.find(key, start + len(key))
+    return out
+
+
+@lru_cache(maxsize=4096)  # ~0.2 ms a name in pypinyin, and the same customers complain again
+def name_keys(name: str) -> frozenset[str]:
+    """A Chinese name as people type it in Latin letters: the full pinyin without tones (wangjianguo) and the
+    initials (wjg), for every combination of a polyphonic character's readings up to MAX_READINGS."""
+    from pypinyin import Style, pinyin
+
+    han = "".join(_HAN.findall(fold(name)))
+    if not han:
+        return frozenset()
+    out: set[str] = set()
+    for style, joiner in ((Style.NORMAL, ""), (Style.FIRST_LETTER, "")):
+        readings = [sorted(set(r), key=r.index) for r in pinyin(han, style=style, heteronym=True, errors="ignore")]
+        combos = 1
+        for r in readings:
+            combos *= len(r)
+        if combos > MAX_READINGS:
+            readings = [r[:1] for r in readings]
+        out.update(joiner.join(c).lower() for c in itertools.product(*readings))
+    return frozenset(k for k in out if k.isascii() and k.isalpha())
+
+
+def is_latin_name(text: str) -> bool:
+    """A customer: value that may be a name typed in pinyin or by its initials."""
+    return text.isascii() and text.isalpha()
