@@ -81,7 +81,7 @@ def test_traditional_customer_name_found_simplified(arc: Arc) -> None:
     assert arc.numbers("customer:台湾医疗") == [TRAD]
 
 
-@pytest.mark.parametrize("typed", ["wangjianguo", "wjg", "WangJianguo", "WJG"])
+@pytest.mark.parametrize("typed", ["wangjianguo", "wjg", "WangJianguo", "WJG", '"Wang Jianguo"'])
 def test_customer_by_pinyin_or_initials(arc: Arc, typed: str) -> None:
     assert arc.numbers(f"customer:{typed}") == [SIMPLE]
 

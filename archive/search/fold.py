@@ -88,6 +88,8 @@ def name_keys(name: str) -> frozenset[str]:
     return frozenset(k for k in out if k.isascii() and k.isalpha())
 
 
-def is_latin_name(text: str) -> bool:
-    """A customer: value that may be a name typed in pinyin or by its initials."""
-    return text.isascii() and text.isalpha()
+def latin_key(text: str) -> str | None:
+    """The name_keys term a customer: value is when it is a name typed in pinyin or by its initials, spaces
+    and case as people type them (Wang Jianguo, WJG); None for anything else."""
+    key = "".join(text.split()).lower()
+    return key if key.isascii() and key.isalpha() else None

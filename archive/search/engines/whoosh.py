@@ -28,7 +28,7 @@ from archive.search.analysis import (
     searchable,
 )
 from archive.search.engines.whoosh_analyzer import analyzer
-from archive.search.fold import is_latin_name, name_keys, spellings
+from archive.search.fold import latin_key, name_keys, spellings
 from archive.search.highlight import snippets
 from archive.search.query import Query, QueryError
 
@@ -132,8 +132,8 @@ def translate(q: Query) -> wq.Query:
             filters.append(_text_query("complainant", v, "name_grams"))
         else:
             either = [_text_query("complainant", v), _text_query("organisation", v)]
-            if is_latin_name(v):
-                either.append(wq.Term("name_keys", v.lower()))
+            if (key := latin_key(v)) is not None:
+                either.append(wq.Term("name_keys", key))
             filters.append(wq.Or(either))
     if q.received:
         filters.append(_date_range(*q.received))
