@@ -20,7 +20,7 @@ from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from archive.derived.stores import IndexDamaged, IndexOutdated
 from archive.search.analysis import covering_grams, grams, is_single_cjk_run, normalise, query_terms
 from archive.search.engines.whoosh_analyzer import analyzer
-from archive.search.highlight import snippets
+from archive.search.highlight import labelled
 from archive.search.query import Query, QueryError
 
 INDEX_NAME = "cases"
@@ -31,7 +31,8 @@ _SEPARATORS = re.compile(r"[-_./]")
 # What analysis.tokens and schema() write. Raise it whenever either changes what a document becomes in the
 # index; an index with another version (or none: written before versions) is refused, naming `archive rebuild`.
 #   2: a CJK run's first character alone (12盒), CJK characters joined across a line break, the days field
-FORMAT_VERSION = 2
+#   3: passages, the labelled text people wrote, stored for highlights
+FORMAT_VERSION = 3
 FORMAT_FILE = "FORMAT"
 
 
@@ -57,6 +58,7 @@ def schema() -> Schema:
         retention_until=ID(stored=True),
         hold=BOOLEAN(stored=True),
         content=TEXT(analyzer=text, stored=True),
+        passages=STORED(),  # [label, text] pairs: highlights show these, never the content field's codes
         # 3- and 4-grams of the CJK text, and of the names, without positions: see analysis.grams.
         grams=KEYWORD(scorable=True),
         name_grams=KEYWORD(scorable=True),
@@ -322,5 +324,5 @@ class SearchIndex:
 
     @staticmethod
     def _hit(r: Any, score: float, literals: list[str]) -> Hit:
-        return Hit(r["number"], round(float(score), 4), snippets(r["content"], literals) if literals else [],
+        return Hit(r["number"], round(float(score), 4), labelled(r["passages"], literals) if literals else [],
                    r["received_at"], r["complainant"], r["product"], r["status"])
