@@ -1,4 +1,4 @@
-"""Relevance set: 66 queries over 238 varied cases; recall@3 and MRR for each analyzer tried.
+"""Relevance set: 65 queries over 238 varied cases; recall@3 and MRR for each analyzer tried.
 
     python bench/relevance.py
 
