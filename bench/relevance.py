@@ -1,4 +1,4 @@
-"""Relevance set: 44 queries over 240 varied cases; recall@3 and MRR for each analyzer tried.
+"""Relevance set: 65 queries over 238 varied cases; recall@3 and MRR for each analyzer tried.
 
     python bench/relevance.py
 
@@ -65,6 +65,17 @@ TARGETS: dict[str, tuple[str, dict[str, Any]]] = {
     "docxatt": ("见附件报告", {"attachments": [{"path": "report.docx"}]}),
     "march": ("包装内有霉斑", {"received_at": "2026-03-05T09:00:00+08:00"}),
     "hotel": ("退房时被多收迷你吧费用", {"category": "billing", "channel": "web"}),
+    # What issue 19 found missing: words apart, digits beside Chinese, dates, names with ' and -, line breaks.
+    "condenser": ("空调冷凝器表面锈迹斑斑,安装三天后开始漏水", {}),
+    "handle": ("酒店房间门把手安装不牢,入住当晚就松脱", {"category": "service"}),
+    "digits": ("收到货物共12盒,其中9箱外包装挤压变形,每粒0.25g的规格标示错误,10月20日发现,要求退款35元",
+               {"product": {"name": "维生素E软胶囊", "lot": "VE-7781"}}),
+    "received": ("快递延误五天才送达", {"received_at": "2026-11-18T09:30:00+08:00", "category": "delivery"}),
+    "mentioned": ("客户称于2026年11月2日购买的口罩有刺鼻气味", {"product": {"name": "口罩", "lot": "M-2611"}}),
+    "obrien": ("Infusion pump alarm keeps sounding", {"complainant": {"name": "Sean O'Brien",
+                                                                     "organization": "Jean-Luc Medical"}}),
+    "wrapped": ("仓库检查发现包装盒受\n潮发霉,纸箱\n变软", {}),
+    "wrapatt": ("见附件质量函", {"attachments": [{"path": "letter2.txt"}]}),
 }
 
 QUERIES: list[tuple[str, str, str]] = [  # (kind, query, target)
@@ -87,6 +98,16 @@ QUERIES: list[tuple[str, str, str]] = [  # (kind, query, target)
     ("filter", "lot:LOT-A17-0093", "lota"), ("filter", "黑点 severity:critical", "lota"),
     ("filter", "霉斑 received:2026-03", "march"), ("filter", "customer:Kowalski", "schmidt"),
     ("filter", "迷你吧 category:billing", "hotel"), ("filter", "锈蚀 category:quality", "rust"),
+    ("words apart", "冷凝器 漏水", "condenser"), ("words apart", "门把手 松脱", "handle"),
+    ("words apart", "外包装 退款", "digits"), ("words apart", "挤压 规格", "digits"),
+    ("digits+CJK", "12盒", "digits"), ("digits+CJK", "9箱", "digits"), ("digits+CJK", "35元", "digits"),
+    ("digits+CJK", "10月20日", "digits"), ("digits+CJK", "0.25g", "digits"),
+    ("date", "2026-11-18", "received"), ("date", "2026年11月18日", "received"), ("date", "2026-11-02", "mentioned"),
+    ("date", "2026/11/2", "mentioned"),
+    ("name ' -", "O'Brien", "obrien"), ("name ' -", "o'brien", "obrien"), ("name ' -", "Jean-Luc", "obrien"),
+    ("name ' -", "customer:O'Brien", "obrien"),
+    ("line break", "受潮发霉", "wrapped"), ("line break", '"包装盒受潮发霉"', "wrapped"),
+    ("line break", "纸箱变软", "wrapped"), ("line break", "封口工艺", "wrapatt"),
 ]
 
 
@@ -105,6 +126,7 @@ def build(root: Path) -> dict[str, str]:
     for p in write_cases(src / "gen", 200, seed=11):
         intake(arc, prepare(p))
     (src / "letter.txt").write_text("品质异常联络单\n贵司产品批次存在偏差,请于五日内回复。", encoding="utf-8")
+    (src / "letter2.txt").write_text("请贵司对本批产品的封口\n工艺进行复核,并回复整改计划。", encoding="utf-8")
     shutil.copy(SHARED_PDF / "huadong-complaint-letter.pdf", src / "huadong-complaint-letter.pdf")
     from docx import Document
 

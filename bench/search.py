@@ -49,7 +49,9 @@ def doc(i: int, rng: random.Random) -> dict[str, Any]:
             "status": "registered", "complainant": c["complainant"]["name"],
             "organisation": c["complainant"]["organization"], "product": p["name"], "lot": p["lot"],
             "identifiers": f"{p['lot']} {p['order_no']}", "departments": "质量部", "retention_until": "",
-            "hold": False, "content": text, "stamp": ""}
+            "hold": False, "content": text, "stamp": "",
+            "passages": [["投诉内容", c["description"]], ["客户要求", c["customer_request"]],
+                         ["投诉人", c["complainant"]["name"]], ["投诉单位", c["complainant"]["organization"]]]}
 
 
 def pct(values: list[float], q: int) -> float:

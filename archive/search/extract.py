@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import time
 import zipfile
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -176,6 +179,77 @@ def kept_text(view: CaseView, att: dict[str, Any], limits: TextLimits) -> str:
     return text
 
 
+@functools.cache
+def _titles(schema: str) -> dict[str, Any]:
+    """The Chinese titles the case and update schemas give their fields: what the forms print, so what a
+    highlight is labelled with. Nested: a field's title under "", its properties' under their names."""
+
+    def walk(node: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"": node.get("title", "")}
+        for key, sub in (node.get("items", node).get("properties") or {}).items():  # an array: its items' fields
+            out[key] = walk(sub)
+        return out
+
+    return walk(json.loads(resources.files("archive.schemas").joinpath(schema).read_text(encoding="utf-8")))
+
+
+def _title(schema: str, *path: str) -> str:
+    node = _titles(schema)
+    for key in path:
+        node = node.get(key, {})
+    return str(node.get("", "")) or path[-1]
+
+
+def _attachments(view: CaseView, limits: TextLimits) -> list[tuple[str, str, str]]:
+    """Each attachment's file name, title and text, read once for both the content and the passages."""
+    return [(Path(att["file"]).name, att.get("title") or "", kept_text(view, att, limits))
+            for att in view.record["attachments"]]
+
+
+def passages(view: CaseView, limits: TextLimits | None = None,
+             attachments: list[tuple[str, str, str]] | None = None) -> list[list[str]]:
+    """The text people wrote, each as [label, text]: what a highlight may show. Codes (channel, category,
+    severity, a stage's method or responsibility) and what the rules derived (triage reasons) are searchable
+    through the content field but are no one's words, so they are never shown as a match."""
+    limits = limits or TextLimits()
+    case, cap = view.case, limits.field_chars
+    c, p = case["complainant"], case.get("product", {})
+    out: list[list[str]] = []
+
+    def add(label: str, text: Any) -> None:
+        if isinstance(text, list):
+            text = "、".join(x for x in text if isinstance(x, str))
+        if isinstance(text, str) and text.strip():
+            out.append([label, text[:cap]])
+
+    for key in ("description", "customer_request", "received_by"):
+        add(_title("case.schema.json", key), case.get(key))
+    for key in ("name", "organization", "address"):
+        add(_title("case.schema.json", "complainant", key), c.get(key))
+    for key in ("name", "spec", "lot", "part_no", "order_no"):
+        add(_title("case.schema.json", "product", key), p.get(key))
+    for name, stage in view.stages.items():
+        data = stage.get("data")
+        for item in data if isinstance(data, list) else [data]:
+            if not isinstance(item, dict):
+                continue
+            for key, value in item.items():
+                if key not in CODED and not key.endswith("_at"):
+                    add(_title("update.schema.json", name, key), value)
+    attachment = _title("case.schema.json", "attachments")
+    for file, title, text in _attachments(view, limits) if attachments is None else attachments:
+        add(attachment, file)
+        add(f"{attachment} {file}", title)
+        add(f"{attachment} {file}", text)
+    kept, size = [], 0
+    for label, text in out:  # the index keeps no more of them than of the content field
+        if size >= limits.case_chars:
+            break
+        kept.append([label, text[:limits.case_chars - size]])
+        size += len(kept[-1][1])
+    return kept
+
+
 def _stage_texts(view: CaseView) -> list[str]:
     out: list[str] = []
     for name, stage in view.stages.items():
@@ -221,9 +295,8 @@ def document(view: CaseView, limits: TextLimits | None = None) -> dict[str, Any]
     c = case["complainant"]
     p = case.get("product", {})
     identifiers = [view.number, p.get("lot"), p.get("order_no"), p.get("part_no")]
-    attachments = []
-    for att in view.record["attachments"]:
-        attachments += [att.get("title") or "", Path(att["file"]).name, kept_text(view, att, limits)]
+    files = _attachments(view, limits)
+    attachments = [t for file, title, text in files for t in (title, file, text)]
     texts = [view.number, case["description"], case.get("customer_request", ""), c["name"],
              c.get("organization", ""), c.get("address", ""), case.get("received_by", ""),
              p.get("name", ""), p.get("spec", ""), *(x for x in identifiers if x),
@@ -250,6 +323,7 @@ def document(view: CaseView, limits: TextLimits | None = None) -> dict[str, Any]
         "retention_until": view.retention_until or "",
         "hold": bool(view.hold),
         "content": content,
+        "passages": passages(view, limits, files),
         # Days the case was received, acted on in a stage, or mentioned in its text, as YYYYMMDD terms.
         "days": " ".join(sorted({received.replace("-", "")} | _stage_days(view) | dates_in(content))),
         "stamp": sha256_file(view.path / MANIFEST),

@@ -25,3 +25,13 @@ def snippets(text: str, literals: list[str], width: int = 18, limit: int = 3) ->
         out.append(("…" if left else "") + flat[left:s] + MARK_OPEN + flat[s:e] + MARK_CLOSE + flat[e:right]
                    + ("…" if right < len(flat) else ""))
     return out
+
+
+def labelled(passages: list[list[str]], literals: list[str], limit: int = 3) -> list[str]:
+    """Snippets of the text people wrote, each after its field's label (投诉内容: …«破损»…): one from each
+    field that matched before a second from any, so the fields a case matched in all show."""
+    per_field = [[f"{label}: {s}" for s in snippets(text, literals, limit=limit)] for label, text in passages]
+    out: list[str] = []
+    for rank in range(limit):
+        out += [found[rank] for found in per_field if len(found) > rank]
+    return out[:limit]

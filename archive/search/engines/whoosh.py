@@ -29,7 +29,7 @@ from archive.search.analysis import (
 )
 from archive.search.engines.whoosh_analyzer import analyzer
 from archive.search.fold import latin_key, name_keys, spellings
-from archive.search.highlight import snippets
+from archive.search.highlight import labelled
 from archive.search.query import Query, QueryError
 
 INDEX_NAME = "cases"
@@ -41,7 +41,8 @@ _SEPARATORS = re.compile(r"[-_./]")
 # index; an index with another version (or none: written before versions) is refused, naming `archive rebuild`.
 #   2: a CJK run's first character alone (12盒), CJK characters joined across a line break, the days field
 #   3: traditional characters folded to simplified; the name_keys field (pinyin and initials of the names)
-FORMAT_VERSION = 3
+#   4: passages, the labelled text people wrote, stored for highlights
+FORMAT_VERSION = 4
 FORMAT_FILE = "FORMAT"
 
 
@@ -67,6 +68,7 @@ def schema() -> Schema:
         retention_until=ID(stored=True),
         hold=BOOLEAN(stored=True),
         content=TEXT(analyzer=text, stored=True),
+        passages=STORED(),  # [label, text] pairs: highlights show these, never the content field's codes
         # 3- and 4-grams of the CJK text, and of the names, without positions: see analysis.grams.
         grams=KEYWORD(scorable=True),
         name_grams=KEYWORD(scorable=True),
@@ -340,6 +342,7 @@ class SearchIndex:
     def _hit(r: Any, score: float, literals: list[str]) -> Hit:
         if literals:
             # A word typed traditional (破損) is marked where the text spells it simplified (破损), and back.
-            literals = literals + spellings(normalise(" ".join(join_lines(r["content"]).split())), literals)
-        return Hit(r["number"], round(float(score), 4), snippets(r["content"], literals) if literals else [],
+            written = " ".join(text for _label, text in r["passages"])
+            literals = literals + spellings(normalise(" ".join(join_lines(written).split())), literals)
+        return Hit(r["number"], round(float(score), 4), labelled(r["passages"], literals) if literals else [],
                    r["received_at"], r["complainant"], r["product"], r["status"])
