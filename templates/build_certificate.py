@@ -13,7 +13,6 @@ updates in the header. A shipped version, once registered, is never rebuilt in p
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
@@ -22,11 +21,11 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 sys.path.insert(0, str(Path(__file__).parent))
 from build_templates import (  # noqa: E402  (a sibling script, not a package)
     EFFECTIVE,
-    HERE,
     cell_text,
     grid,
     kv_table,
     new_doc,
+    register_new_version,
     section_title,
     tall_row,
 )
@@ -115,21 +114,8 @@ def _paper_rules(doc: object) -> object:
 
 
 def main(version: str = LATEST) -> None:
-    path = HERE / f"{TEMPLATE_ID}.v{version}.docx"
-    register = HERE / "templates.toml"
-    text = register.read_text(encoding="utf-8")
-    if f'file = "{path.name}"' in text:
-        raise SystemExit(f"{path.name} is registered already: a shipped version is never rebuilt in place")
-    doc = certificate(version)
-    doc.core_properties.title = TITLE  # type: ignore[attr-defined]
-    doc.core_properties.subject = f"{DOCUMENT_NUMBER} v{version}"  # type: ignore[attr-defined]
-    doc.save(str(path))  # type: ignore[attr-defined]
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    entry = "\n".join(["[[template]]", f'id = "{TEMPLATE_ID}"', f'title = "{TITLE}"',
-                       f'document_number = "{DOCUMENT_NUMBER}"', f'version = "{version}"',
-                       f'effective_date = "{EFFECTIVE_BY_VERSION[version]}"', f'file = "{path.name}"',
-                       f'sha256 = "{digest}"', ""])
-    register.write_text(text.rstrip("\n") + "\n\n" + entry, encoding="utf-8")
+    register_new_version(certificate(version), TEMPLATE_ID, TITLE, DOCUMENT_NUMBER, version,
+                         EFFECTIVE_BY_VERSION[version], f"{DOCUMENT_NUMBER} v{version}")
 
 
 if __name__ == "__main__":

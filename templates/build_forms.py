@@ -11,7 +11,6 @@ before it. A shipped version, once registered, is never rebuilt in place.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,10 +24,10 @@ from docx.table import Table, _Cell
 sys.path.insert(0, str(Path(__file__).parent))
 from build_templates import (  # a sibling script, not a package
     CJK_FONT,
-    HERE,
     cell_text,
     grid,
     new_doc,
+    register_new_version,
     set_run_font,
     tall_row,
     write,
@@ -433,28 +432,10 @@ FORMS: dict[str, tuple[str, str, Callable[[], object]]] = {
 }
 
 
-def build(tid: str, path: Path) -> str:
-    title, docno, make = FORMS[tid]
-    doc = make()
-    doc.core_properties.title = title  # type: ignore[attr-defined]
-    doc.core_properties.subject = f"{docno} 第 {VERSION} 版"  # type: ignore[attr-defined]
-    doc.save(str(path))  # type: ignore[attr-defined]
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def main(only: Sequence[str] = ()) -> None:
-    register = HERE / "templates.toml"
     for tid in only or FORMS:
-        title, docno, _ = FORMS[tid]
-        path = HERE / f"{tid}.v{VERSION}.docx"
-        text = register.read_text(encoding="utf-8")
-        if f'file = "{path.name}"' in text:
-            raise SystemExit(f"{path.name} is registered already: a shipped version is never rebuilt in place")
-        digest = build(tid, path)
-        entry = "\n".join(["[[template]]", f'id = "{tid}"', f'title = "{title}"', f'document_number = "{docno}"',
-                           f'version = "{VERSION}"', f'effective_date = "{EFFECTIVE}"', f'file = "{path.name}"',
-                           f'sha256 = "{digest}"', ""])
-        register.write_text(text.rstrip("\n") + "\n\n" + entry, encoding="utf-8")
+        title, docno, make = FORMS[tid]
+        register_new_version(make(), tid, title, docno, VERSION, EFFECTIVE, f"{docno} 第 {VERSION} 版")
 
 
 if __name__ == "__main__":

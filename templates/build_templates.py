@@ -359,6 +359,27 @@ FORMS: dict[str, tuple[str, str, Callable[[], object]]] = {
 }
 
 
+
+def register_new_version(doc: object, template_id: str, title: str, document_number: str, version: str,
+                         effective: str, subject: str) -> str:
+    """Save ``doc`` as TEMPLATE_ID.vVERSION.docx and append its entry (with its SHA-256) to templates.toml.
+    A registered version is never rebuilt in place: a changed form is a new version."""
+    path = HERE / f"{template_id}.v{version}.docx"
+    register = HERE / "templates.toml"
+    text = register.read_text(encoding="utf-8")
+    if f'file = "{path.name}"' in text:
+        raise SystemExit(f"{path.name} is registered already: a shipped version is never rebuilt in place")
+    doc.core_properties.title = title  # type: ignore[attr-defined]
+    doc.core_properties.subject = subject  # type: ignore[attr-defined]
+    doc.save(str(path))  # type: ignore[attr-defined]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    entry = "\n".join(["[[template]]", f'id = "{template_id}"', f'title = "{title}"',
+                       f'document_number = "{document_number}"', f'version = "{version}"',
+                       f'effective_date = "{effective}"', f'file = "{path.name}"', f'sha256 = "{digest}"', ""])
+    register.write_text(text.rstrip("\n") + "\n\n" + entry, encoding="utf-8")
+    return digest
+
+
 def main() -> None:
     lines = ["# Controlled template register. One [[template]] per version; rendering refuses a file whose",
              "# SHA-256 differs from its entry. Add versions with `archive templates register`.", ""]
