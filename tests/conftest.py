@@ -201,3 +201,24 @@ def set_settings(root: Path, edit: str | Callable[[str], str], reason: str = "te
     result = CliRunner().invoke(main, ["--root", str(root), "--actor", "测试员 tester", "settings", "apply",
                                        "--reason", reason])
     assert result.exit_code == 0, result.output
+
+
+class SearchRoot:
+    """An archive root searched through the CLI, as a module-scoped fixture holds it (search tests)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __call__(self, *args: str) -> Any:
+        return CliRunner().invoke(main, ["--root", str(self.root), "--actor", "tester", *args],
+                                  catch_exceptions=False)
+
+    def search(self, *query: str) -> dict[str, Any]:
+        result = self("search", "--json", "--", *query)
+        assert result.exit_code == 0, result.output
+        data: dict[str, Any] = json.loads(result.stdout)
+        return data
+
+    def numbers(self, *query: str) -> list[str]:
+        """Hit numbers in rank order."""
+        return [h["number"] for h in self.search(*query)["hits"]]

@@ -3,37 +3,17 @@ Chinese, plain dates, Chinese filter values, labelled highlights, the lot, the r
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from conftest import write_case
+from conftest import SearchRoot, write_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from archive.cli import main
 
 C = "26100001"  # c.json, received in October: digits beside Chinese, a line break, a lot named only in its text
 
 
-class Arc:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def __call__(self, *args: str) -> Any:
-        return CliRunner().invoke(main, ["--root", str(self.root), "--actor", "tester", *args],
-                                  catch_exceptions=False)
-
-    def search(self, *query: str) -> dict[str, Any]:
-        result = self("search", "--json", "--", *query)
-        assert result.exit_code == 0, result.output
-        data: dict[str, Any] = json.loads(result.stdout)
-        return data
-
-    def numbers(self, *query: str) -> list[str]:
-        return [h["number"] for h in self.search(*query)["hits"]]
+Arc = SearchRoot
 
 
 @pytest.fixture(scope="module")
