@@ -209,3 +209,13 @@ def _doc(number: str, text: str) -> dict[str, object]:
             "organisation": "华东医药", "product": "阿莫西林胶囊", "lot": "B2026080315", "identifiers": number,
             "departments": "质量部", "retention_until": "", "hold": False, "content": text,
             "passages": [["投诉内容", text]], "days": "20261103", "stamp": f"stamp-{number}"}
+
+
+def test_rebuild_with_tantivy_clears_the_note_of_cases_a_bulk_intake_left_unindexed(root: Path, cli: Cli,
+                                                                                   tmp_path: Path) -> None:
+    use_engine(root, "tantivy")
+    assert cli("intake", str(write_case(tmp_path))).exit_code == 0
+    (root / ".index-pending").write_text("26110001\n", encoding="utf-8")
+    assert cli("rebuild").exit_code == 0
+    assert not (root / ".index-pending").exists()
+    assert cli("index", "check").exit_code == 0 and _numbers(cli, "破损") == ["26110001"]
