@@ -11,10 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 import time
-import weakref
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +33,7 @@ SIMILAR_TERMS = 24
 # Bytes of memory the writer fills before it writes a segment: one intake's few documents, or a whole rebuild.
 WRITER_HEAP = 20_000_000
 REBUILD_HEAP = 200_000_000
+OPEN_ATTEMPTS = 3
 WRITER_WAIT = 120.0  # seconds; the archive lock already serialises writers, this is a backstop
 # What a hit shows, stored apart from the rest of the document, so a hit decodes only these.
 SHOWN = ("number", "received_at", "complainant", "product", "status", "passages", "stamp")
@@ -166,16 +164,23 @@ class SearchIndex:
             if not create:
                 return None
             self.create()
-        try:
-            st = (self.folder / "meta.json").stat()
-            seen = (st.st_ino, st.st_mtime_ns, st.st_size)
-            if self._ix is None or seen != self._seen:
-                self._ix = tantivy.Index.open(str(self._readable()))
-                self._ix.config_reader("manual")
-                self._seen = seen
-        except (OSError, ValueError) as exc:
-            raise _damaged(exc) from None
-        return self._ix
+        attempts = OPEN_ATTEMPTS
+        while True:
+            try:
+                st = (self.folder / "meta.json").stat()
+                seen = (st.st_ino, st.st_mtime_ns, st.st_size)
+                if self._ix is None or seen != self._seen:
+                    self._ix = tantivy.Index.open(str(self._readable()))
+                    self._ix.config_reader("manual")
+                    self._seen = seen
+                return self._ix
+            except (OSError, ValueError) as exc:
+                # A writer's commit may remove the files of the segments it merged between our reading
+                # meta.json and opening them: the next attempt reads the new meta.json.
+                attempts -= 1
+                if not attempts:
+                    raise _damaged(exc) from None
+                time.sleep(0.05)
 
     def _readable(self) -> Path:
         """tantivy locks a file in the index folder to read it. A copy on read-only media (a backup, an
@@ -183,6 +188,10 @@ class SearchIndex:
         lock = self.folder / _LOCKS[0]
         if os.access(lock, os.W_OK) and not os.statvfs(self.folder).f_flag & os.ST_RDONLY:
             return self.folder
+        import shutil
+        import tempfile
+        import weakref
+
         shadow = Path(tempfile.mkdtemp(prefix="archive-index-"))
         weakref.finalize(self, shutil.rmtree, shadow, ignore_errors=True)
         for f in self.folder.iterdir():
