@@ -42,9 +42,10 @@ QUERIES = ["破损", "压痕", "异物", "漏液", "结块", "说明书缺页", 
            "PO-12345", "12345", "破损 异物", "制动异响 换货", "破损 severity:major", "漏液 category:quality",
            "received:2026-03", "受潮 received:2026-01..2026-06", "customer:华东", "customer:Tanaka 破损",
            "空调无法制冷", "服务态度冷淡", "颜色异常发黄", "标签印刷模糊", "B20260315", "要求退货并赔偿"]
-# Goals of issue 19: in-process p95 at 100,000 cases (tantivy), `archive search` over `archive --version`.
+# Goals of issue 19: in-process p95 at 100,000 cases (tantivy); `archive search` over `archive --version`, Whoosh's
+# at 20,000 cases, tantivy's at any size.
 P95_GOAL_MS = {"tantivy": 10.0}
-WALL_GOAL = {"whoosh": 3.0, "tantivy": 2.0}
+WALL_GOAL = {"whoosh": (3.0, 20_000), "tantivy": (2.0, None)}
 
 
 def doc(i: int, rng: random.Random) -> dict[str, Any]:
@@ -154,6 +155,8 @@ def run_size(n: int, work: Path) -> list[str]:
         p95_mark = "" if p95_goal is None or n < 100_000 else \
             f" {'✓' if p95 <= p95_goal else '✗'} (goal p95 ≤ {p95_goal:g} ms)"
         ratio = search_wall / version_wall
+        goal, at = WALL_GOAL[engine]
+        wall_mark = "" if at is not None and n != at else f" {'✓' if ratio <= goal else '✗'} (goal ≤ {goal:g}×)"
         rows[engine] = [
             f"| index build, {n:,} cases, {engine} | {n / t_build:,.0f} docs/s, {du(root / 'index'):.0f} MB "
             f"| the analysis alone: {n / t_analysis:,.0f} docs/s | {t_build / t_analysis:.1f}× its time |",
@@ -161,8 +164,7 @@ def run_size(n: int, work: Path) -> list[str]:
             f"| SQLite FTS5 trigram {pct(fts_ms, 50):.2f} / {pct(fts_ms, 95):.2f} ms "
             f"| p95 {p95 / pct(fts_ms, 95):.2f}× |",
             f"| `archive search` wall, {n:,} cases, {engine} | {search_wall:.0f} ms | `archive --version` "
-            f"{version_wall:.0f} ms | {ratio:.1f}× {'✓' if ratio <= WALL_GOAL[engine] else '✗'} "
-            f"(goal ≤ {WALL_GOAL[engine]:g}×) |",
+            f"{version_wall:.0f} ms | {ratio:.1f}×{wall_mark} |",
         ]
         shutil.rmtree(root, ignore_errors=True)
     return [row for measure in zip(*rows.values(), strict=True) for row in measure]  # the engines side by side
