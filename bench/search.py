@@ -140,6 +140,7 @@ def run_size(n: int, work: Path) -> list[str]:
     fts_ms = timed(fts5(docs, work / f"fts{n}.sqlite"), QUERIES)
     version_wall = wall([BIN, "--version"])
     rows: dict[str, list[str]] = {}
+    answers: dict[str, list[tuple[int, list[str]]]] = {}
     for engine in ENGINES:
         root = work / f"{engine}{n}"
         make_root(root, engine)
@@ -148,6 +149,8 @@ def run_size(n: int, work: Path) -> list[str]:
         index.rebuild(iter(docs))
         t_build = time.perf_counter() - t0
         index = Archive.open(root).engine
+        answers[engine] = [(total, [h.number for h in hits]) for q in QUERIES for sort in ("relevance", "date")
+                           for hits, total in [index.search(parse(q), limit=10, sort=sort)]]
         ms = timed(lambda q, index=index: index.search(parse(q), limit=10), QUERIES)
         search_wall = statistics.median(wall([BIN, "--root", str(root), "search", q], 3) for q in QUERIES[:8])
         p95 = pct(ms, 95)
@@ -167,7 +170,15 @@ def run_size(n: int, work: Path) -> list[str]:
             f"{version_wall:.0f} ms | {ratio:.1f}×{wall_mark} |",
         ]
         shutil.rmtree(root, ignore_errors=True)
-    return [row for measure in zip(*rows.values(), strict=True) for row in measure]  # the engines side by side
+    pairs = list(zip(*answers.values(), strict=True))
+    by_date, by_score = pairs[1::2], pairs[0::2]
+    agree = (f"| the same answers, {n:,} cases, tantivy against Whoosh | totals equal for "
+             f"{sum(a[0] == b[0] for a, b in pairs)} of {len(pairs)} pages; date-sorted pages equal "
+             f"{sum(a == b for a, b in by_date)} of {len(by_date)}; relevance pages: the same 10 cases "
+             f"{sum(set(a[1]) == set(b[1]) for a, b in by_score)}, in the same order "
+             f"{sum(a == b for a, b in by_score)} of {len(by_score)} | Whoosh's answers | |")
+    # the engines side by side
+    return [row for measure in zip(*rows.values(), strict=True) for row in measure] + [agree]
 
 
 def main() -> None:
