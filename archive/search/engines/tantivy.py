@@ -204,8 +204,8 @@ class SearchIndex:
         while True:
             try:
                 return ix.writer(heap_size=heap, num_threads=1)
-            except ValueError:
-                if time.monotonic() > deadline:
+            except ValueError as exc:
+                if "LockBusy" not in str(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)  # another writer (a process outside the archive lock) holds the index
 
