@@ -3,11 +3,11 @@
 A QA reviewer looking for like complaints looks for the same batch, part or order first, then the same
 customer (written longer or shorter: 江南市第二人民医院 and its 药剂科), the same product, then like words.
 The first three are exact keys: `index_fields` makes them for every case's index document, `likeness` asks
-for them from one case. An engine answers a Likeness with four lookups (`Lookup`: document frequency, document
-count, the documents holding any of some keys, the best documents for some words) and `rank` weighs what they
-found, so every engine ranks alike and only the lookups are its own.
+for them from one case. An engine answers a Likeness with three lookups (`Lookup`: document frequency,
+document count, and the best documents for some keys and words) and `rank` weighs what they found, so every
+engine ranks alike and only the lookups are its own.
 
-Index fields (whitespace-separated exact terms, no analysis):
+Index fields (KEY_FIELDS: whitespace-separated exact terms, no analysis, stored so `rank` can name the reasons):
     id_keys         the lot, part and order numbers, and identifier-shaped words of the complaint's text
     customer_keys   the organisation's and the complainant's names, whole
     customer_parts  every run of at least MIN_NAME_CHARS characters of those names (and each name whole)
@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from archive import vocab
@@ -42,8 +42,8 @@ MIN_KEY_WORDS = 8
 FLOOR = 0.2
 # A word in more than this share of the complaints tells none of them apart (客户, 反映, 要求…).
 COMMON_SHARE = 0.5
-TEXT_CANDIDATES = 50
-KEY_CANDIDATES = 200  # per key clause, newest first
+CANDIDATES = 50  # beyond ``limit``: those received after ``before``, and ties, are sorted out of these
+KEY_FIELDS = ("id_keys", "customer_keys", "customer_parts", "product_key")
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
@@ -164,7 +164,7 @@ def likeness(number: str, case: dict[str, Any], text: str) -> Likeness:
     product = case.get("product", {}).get("name")
     if isinstance(product, str) and name_key(product):
         clauses.append(Clause("product", f"{label['product']} {product}", (("product_key", name_key(product)),)))
-    for name in _customers(case):
+    for name in filter(name_key, _customers(case)):
         # Theirs holds ours (their parts hold our whole name), or ours holds theirs (our parts are their name).
         shorter = sorted(p for p in name_parts(name) if len(p.replace("_", "")) >= MIN_NAME_CHARS)
         terms = (("customer_parts", name_key(name)), *(("customer_keys", p) for p in shorter))
@@ -172,18 +172,25 @@ def likeness(number: str, case: dict[str, Any], text: str) -> Likeness:
     return Likeness(number, tuple(clauses), text)
 
 
-def key_words(text: str, doc_frequency: Callable[[str], int], doc_count: int, n: int = KEY_WORDS) -> list[str]:
-    """The case's words that best tell what it is about and that other cases share: tf·idf over the words of
-    ``text`` held by at least one other case (a word only this case has cannot find another) and by no more
-    than COMMON_SHARE of them (at least two)."""
+def key_words(text: str, doc_frequency: Callable[[str], int], doc_count: int, n: int = KEY_WORDS
+              ) -> list[tuple[str, int]]:
+    """The case's words that best tell what it is about and that other cases share, each with the number of
+    cases holding it: tf·idf over the words of ``text`` held by at least one other case (a word only this case
+    has cannot find another) and by no more than COMMON_SHARE of them (at least two)."""
     tf = Counter(t for t in query_terms(text) if len(t) > 1)
     common = max(2, int(doc_count * COMMON_SHARE))
     weighed = []
     for term, count in tf.items():
         df = doc_frequency(term)
         if 2 <= df <= common:
-            weighed.append((-count * math.log(1 + doc_count / df), term))
-    return [term for _, term in sorted(weighed)[:n]]
+            weighed.append((-count * math.log(1 + doc_count / df), term, df))
+    return [(term, df) for _, term, df in sorted(weighed)[:n]]
+
+
+def _bm25_estimate(words: Sequence[tuple[str, int]], doc_count: int) -> float:
+    """About what a case scores for its own key words (BM25's idf, each word once in a text of average
+    length): it only sets the scale at which like words compete with shared keys for the candidate places."""
+    return sum(math.log(1 + (doc_count - df + 0.5) / (df + 0.5)) for _, df in words)
 
 
 class Candidate(Protocol):
@@ -197,51 +204,52 @@ class Candidate(Protocol):
 
 
 class Lookup(Protocol):
-    """What an engine answers for `rank`, on the fields of `index_fields` and the content field."""
+    """What an engine answers for `rank`, on the content field and the KEY_FIELDS of `index_fields`."""
 
     def doc_count(self) -> int: ...
-    def doc_frequency(self, term: str) -> int: ...  # documents whose content holds the term
-    def holding(self, terms: Sequence[tuple[str, str]], limit: int) -> Sequence[Candidate]:
-        """Documents holding any of (field, exact term), newest received first."""
+    def doc_frequency(self, term: str) -> int:
+        """Documents whose content holds ``term``."""
         ...
-    def scored(self, words: Sequence[str], limit: int) -> Sequence[tuple[Candidate, float]]:
-        """Documents whose content holds any of ``words`` (a term each), best scored (BM25) first."""
+    def best(self, clauses: Sequence[Clause], words: Sequence[str], boost: float, limit: int
+             ) -> Sequence[tuple[Candidate, float, Mapping[str, str]]]:
+        """The ``limit`` documents scoring best for the sum of: each clause's weight, as a constant, when the
+        document holds any of its (field, term); and ``boost`` times its BM25 score for its content holding any
+        of ``words``. Each with that score and its KEY_FIELDS as stored."""
         ...
-
-
-@dataclass
-class _Found:
-    hit: Candidate
-    kinds: dict[str, str] = field(default_factory=dict)  # kind -> the reason it counts for
-    text: float = 0.0
 
 
 def rank(like: Likeness, lookup: Lookup, limit: int, before: str | None = None) -> list[dict[str, Any]]:
     """The cases most like ``like`` (only those received before ``before``, when given), each with its score
-    and the reasons for it, best first."""
-    found: dict[str, _Found] = {}
-
-    def admit(hit: Candidate) -> _Found | None:
-        if hit.number == like.number or (before is not None and hit.received_at >= before):
-            return None
-        return found.setdefault(hit.number, _Found(hit))
-
-    words = key_words(like.text, lookup.doc_frequency, lookup.doc_count())
-    if words:
-        scored = list(lookup.scored(words, limit + TEXT_CANDIDATES))
-        own = next((s for h, s in scored if h.number == like.number), max((s for _, s in scored), default=0.0))
-        own *= max(1.0, MIN_KEY_WORDS / len(words))
-        for hit, score in scored:
-            if own > 0 and score / own >= FLOOR and (entry := admit(hit)) is not None:
-                entry.text = min(1.0, score / own)
-    for clause in like.clauses:
-        for hit in lookup.holding(clause.terms, KEY_CANDIDATES):
-            if (entry := admit(hit)) is not None:
-                entry.kinds.setdefault(clause.kind, clause.reason)
+    and the reasons for it, best first. One query finds them, so the cost does not grow with how many cases
+    share a product or a customer; the text's part of its score is its likeness, scaled by the case's own."""
+    count = lookup.doc_count()
+    weighed = key_words(like.text, lookup.doc_frequency, count)
+    words = [w for w, _ in weighed]
+    text_weight = WEIGHTS["text"]
+    # A case with few key words is measured as if it had MIN_KEY_WORDS of them (see there).
+    scale = max(1.0, MIN_KEY_WORDS / len(words)) if words else 1.0
+    boost = text_weight / (_bm25_estimate(weighed, count) * scale) if words else 0.0
+    if not like.clauses and not words:
+        return []
+    found = list(lookup.best(like.clauses, words, boost, limit + CANDIDATES))
+    # The case holds all its keys and words: its own text score, less its keys, is what a like text scores.
+    own = next((score - sum(c.weight for c in like.clauses) for hit, score, _ in found if hit.number == like.number),
+               text_weight / scale)
+    own *= scale
     out = []
-    for entry in found.values():
-        score = sum(WEIGHTS[k] for k in entry.kinds) + WEIGHTS["text"] * entry.text
-        reasons = list(entry.kinds.values()) + ([vocab.SIMILAR_REASON["text"]] if entry.text else [])
+    for hit, score, stored in found:
+        if hit.number == like.number or (before is not None and hit.received_at >= before):
+            continue
+        held = {(f, t) for f, value in stored.items() for t in value.split()}
+        matched = [c for c in like.clauses if held.intersection(c.terms)]
+        kinds: dict[str, str] = {}
+        for c in matched:
+            kinds.setdefault(c.kind, c.reason)
+        text = min(1.0, max(0.0, score - sum(c.weight for c in matched)) / own) if own > 0 else 0.0
+        if text < FLOOR:
+            text = 0.0
+        reasons = list(kinds.values()) + ([vocab.SIMILAR_REASON["text"]] if text else [])
         if reasons:
-            out.append({**entry.hit.as_json(), "score": round(score, 3), "reasons": reasons})
+            score = sum(WEIGHTS[k] for k in kinds) + text_weight * text
+            out.append({**hit.as_json(), "score": round(score, 3), "reasons": reasons})
     return sorted(out, key=lambda h: (-h["score"], h["number"]))[:limit]

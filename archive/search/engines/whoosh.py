@@ -31,7 +31,7 @@ from archive.search.engines.whoosh_analyzer import analyzer
 from archive.search.fold import latin_key, name_keys, spellings
 from archive.search.highlight import labelled
 from archive.search.query import Query, QueryError
-from archive.search.similarity import Likeness, rank
+from archive.search.similarity import KEY_FIELDS, Clause, Likeness, rank
 
 INDEX_NAME = "cases"
 TIE_MARGIN = 40
@@ -77,11 +77,11 @@ def schema() -> Schema:
         name_keys=KEYWORD(lowercase=True),
         # Who signed or handled the case, whole and by pinyin and initials (fold.person_keys): signer:.
         signers=KEYWORD(),
-        # Exact keys `similar` compares (search/similarity.py).
-        id_keys=KEYWORD(),
-        customer_keys=KEYWORD(),
-        customer_parts=KEYWORD(),
-        product_key=KEYWORD(),
+        # Exact keys `similar` compares, stored so it can name which ones a hit shares (search/similarity.py).
+        id_keys=KEYWORD(stored=True),
+        customer_keys=KEYWORD(stored=True),
+        customer_parts=KEYWORD(stored=True),
+        product_key=KEYWORD(stored=True),
         stamp=ID(stored=True),
     )
 
@@ -349,11 +349,12 @@ class _Lookup:
     def doc_frequency(self, term: str) -> int:
         return int(self.s.doc_frequency("content", term))
 
-    def holding(self, terms: Sequence[tuple[str, str]], limit: int) -> list[Hit]:
-        results = self.s.search(wq.Or([wq.Term(f, t) for f, t in terms]), limit=limit, sortedby="received",
-                                reverse=True)
-        return [SearchIndex._hit(r, 0.0, []) for r in results]
-
-    def scored(self, words: Sequence[str], limit: int) -> list[tuple[Hit, float]]:
-        results = self.s.search(wq.Or([wq.Term("content", w) for w in words]), limit=limit)
-        return [(SearchIndex._hit(r, r.score or 0.0, []), float(r.score or 0.0)) for r in results]
+    def best(self, clauses: Sequence[Clause], words: Sequence[str], boost: float, limit: int
+             ) -> list[tuple[Hit, float, dict[str, str]]]:
+        parts: list[wq.Query] = [wq.ConstantScoreQuery(wq.Or([wq.Term(f, t) for f, t in c.terms]), c.weight)
+                                 for c in clauses]
+        parts += [wq.Term("content", w, boost=boost) for w in words]
+        if not parts:
+            return []
+        return [(SearchIndex._hit(r, r.score or 0.0, []), float(r.score or 0.0), {f: r.get(f, "") for f in KEY_FIELDS})
+                for r in self.s.search(wq.Or(parts), limit=limit)]
