@@ -91,6 +91,32 @@ def test_similar_leaves_out_cases_sharing_only_the_words_every_complaint_uses(cl
     assert not {cases[k] for k in ("hotel", "bank", "car")} & set(_numbers(cli, cases["pharmacy"]))
 
 
+def test_similar_compares_part_numbers_without_case_spaces_or_separators(cli: Cli, tmp_path: Path) -> None:
+    dashed = _intake(cli, _case(tmp_path, "a.json", 2, "东洋电子株式会社", "Mr. Tanaka",
+                                {"name": "PCB 主板", "part_no": "PCB-4L-2291"}, "焊盘短路。"))
+    typed = _intake(cli, _case(tmp_path, "b.json", 6, "苏州恒达精密组装有限公司", "刘工",
+                               {"name": "线路板", "part_no": "pcb 4l 2291"}, "板面翘曲。"))
+    hit = _similar(cli, typed["number"])[0]
+    assert hit["number"] == dashed["number"] and "同料号 pcb 4l 2291" in hit["reasons"]
+
+
+@pytest.mark.parametrize(("ours", "theirs", "same"), [
+    ("江南市第二人民医院", "江南市第二人民医院药剂科", True),
+    ("华东医药", "华东医药连锁有限公司", True),
+    ("Toyo Denshi", "Toyo Denshi Co., Ltd.", True),
+    ("江南市第二人民医院", "江北市第一人民医院", False),  # shares 人民医院 only: another hospital
+    ("Toyo", "Toyota Motor", False),  # a Latin name holds another by whole words only
+    ("医院", "江南市第二人民医院", False),  # too short to be one organisation
+])
+def test_similar_takes_a_customer_written_longer_or_shorter_as_the_same_customer(
+        cli: Cli, tmp_path: Path, ours: str, theirs: str, same: bool) -> None:
+    a = _intake(cli, _case(tmp_path, "a.json", 2, ours, "联系人甲", {"name": "葡萄糖注射液"}, "胶塞松动。"))
+    b = _intake(cli, _case(tmp_path, "b.json", 6, theirs, "联系人乙", {"name": "头孢曲松钠"}, "皮疹瘙痒。"))
+    for one, other in ((a, b), (b, a)):
+        reasons = {r for h in _similar(cli, one["number"]) if h["number"] == other["number"] for r in h["reasons"]}
+        assert any(r.startswith("同客户") for r in reasons) is same
+
+
 def test_similar_names_a_shared_lot_though_the_other_case_writes_it_only_in_its_text(cli: Cli, tmp_path: Path
                                                                                      ) -> None:
     fielded = _intake(cli, _case(tmp_path, "a.json", 2, "华东医药连锁有限公司", "王建国",
@@ -163,7 +189,7 @@ def _search(cli: Cli, *query: str) -> set[str]:
     return {h["number"] for h in json.loads(r.stdout)["hits"]}
 
 
-@pytest.mark.parametrize("value", ["张丽", "zhangli", "ZhangLi", "zl", "ZL", "張麗"])
+@pytest.mark.parametrize("value", ["张丽", "zhangli", "ZhangLi", '"Zhang Li"', "zl", "ZL", "張麗"])
 def test_signer_finds_the_cases_a_person_signed_by_name_pinyin_or_initials(cli: Cli, signed: dict[str, str],
                                                                           value: str) -> None:
     assert _search(cli, f"signer:{value}") == {signed["zhang"], signed["handled"]}
