@@ -33,6 +33,10 @@ WEIGHTS = {"lot": 3.0, "part_no": 3.0, "order_no": 3.0, "identifier": 2.0, "prod
 MIN_NAME_CHARS = 4
 MAX_NAME_UNITS = 40  # a name's parts grow with its square: a pasted paragraph is cut here
 MIN_ID_CHARS = 3
+# Identifiers taken from what the complaint writes: from its first TEXT_ID_CHARS characters, at most
+# MAX_TEXT_IDS of them (a pasted parts list would otherwise make every case of that list alike, and slow).
+TEXT_ID_CHARS = 20_000
+MAX_TEXT_IDS = 10
 KEY_WORDS = 24
 # A case with fewer key words is measured as if it had this many of their average weight: in a short text, one
 # word shared with another case (无法) would otherwise make it look half the same.
@@ -61,12 +65,14 @@ def text_identifiers(text: str) -> list[str]:
     """Identifier-shaped words a complaint writes (批号B2026080315, SN2026-0412-77): letters and at least three
     digits, six characters or more; dates and amounts (1000ml) are not identifiers."""
     out: list[str] = []
-    for m in _WORD.finditer(searchable(text)):
+    for m in _WORD.finditer(searchable(text[:TEXT_ID_CHARS])):
         word = m.group(0)
         key = id_key(word)
         if (len(key) >= 6 and sum(ch.isdigit() for ch in key) >= 3 and any(ch.isalpha() for ch in key)
                 and not _QUANTITY.fullmatch(word.lower()) and not dates_in(word) and word not in out):
             out.append(word)
+            if len(out) == MAX_TEXT_IDS:
+                break
     return out
 
 
