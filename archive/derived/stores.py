@@ -14,6 +14,7 @@ from archive.store.layout import Layout
 
 if TYPE_CHECKING:
     from archive.search.query import Query
+    from archive.search.similarity import Likeness
     from archive.settings import Settings
 
 
@@ -27,8 +28,6 @@ class Register(Protocol):
     def delete(self, number: str) -> None: ...
     def rebuild(self, rows: Iterable[dict[str, Any]]) -> int: ...
     def numbers(self) -> set[str]: ...
-    def related(self, number: str, *, lot: str | None, product: str | None, customers: list[str],
-                limit: int = 200) -> list[dict[str, Any]]: ...
     def find(self, *, intake_sha256: str | None = None, duplicate_key: str | None = None) -> list[str]: ...
     def select(self, *, month: str | None = None, status: str | None = None,
                severity: str | None = None) -> list[dict[str, Any]]: ...
@@ -51,7 +50,9 @@ class SearchEngine(Protocol):
     def stamps(self) -> dict[str, str]: ...
     def compact(self) -> None: ...
     def search(self, q: Query, limit: int = 10, sort: str = "relevance") -> tuple[list[Any], int]: ...
-    def similar(self, number: str, limit: int = 5, before: str | None = None) -> list[Any]: ...
+    def similar(self, like: Likeness, limit: int = 5, before: str | None = None) -> list[dict[str, Any]]:
+        """search/similarity.py: an engine answers its Lookup and leaves the ranking to similarity.rank."""
+        ...
 
 
 def open_register(layout: Layout, settings: Settings | None = None, *, required: bool = False) -> Register:
@@ -86,7 +87,7 @@ FORMAT_FILE = "FORMAT"
 
 def check_format(folder: Path, expected: str, engine: str, missing: str | None = None) -> None:
     """Refuse an index this engine cannot answer from: its FORMAT file names the engine and the version of the
-    analysis that wrote it ("tantivy 1"; Whoosh's are bare numbers, "4", as they were before there was a second
+    analysis that wrote it ("tantivy 1"; Whoosh's are bare numbers, "5", as they were before there was a second
     engine). ``missing``: the version an index without the file has (None: it is damaged)."""
     try:
         found = (folder / FORMAT_FILE).read_text(encoding="utf-8").strip()

@@ -36,7 +36,7 @@ def hit(stored: Mapping[str, Any], score: float, literals: list[str]) -> Hit:
                stored["received_at"], stored["complainant"], stored["product"], stored["status"])
 
 
-def rank(score: float, number: str) -> tuple[float, str]:
+def best_first(score: float, number: str) -> tuple[float, str]:
     """Best first, equal scores in case-number order: the answer must not depend on how an index happens to be
     segmented (a rebuilt index answers as the one intakes grew)."""
     return -round(score, 6), number

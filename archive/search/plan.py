@@ -4,11 +4,9 @@ answer the same query the same way because both are handed the same plan."""
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
-from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from archive.search.analysis import (
     covering_grams,
@@ -17,10 +15,12 @@ from archive.search.analysis import (
     normalise,
     query_terms,
     searchable,
-    tokens,
 )
 from archive.search.fold import latin_key, name_keys
 from archive.search.query import Query, QueryError
+
+if TYPE_CHECKING:
+    from archive.search.similarity import Clause
 
 Q = TypeVar("Q")
 _SEPARATORS = re.compile(r"[-_./]")
@@ -36,6 +36,7 @@ class Builder(Protocol[Q]):
     def all(self, parts: list[Q]) -> Q: ...
     def any(self, parts: list[Q]) -> Q: ...
     def constant(self, query: Q, score: float) -> Q: ...
+    def boost(self, query: Q, factor: float) -> Q: ...
     def received(self, first: int, last: int) -> Q: ...  # YYYYMMDD, inclusive
     def retention(self, first: str, last: str) -> Q: ...  # ISO dates, inclusive
 
@@ -91,6 +92,8 @@ def translate(q: Query, b: Builder[Q]) -> Q:
                 filters.append(text_query(b, "lot", v))
             elif name == "hold":
                 filters.append(b.flag("hold", v == "true"))
+            elif name == "signer":
+                filters.append(b.term("signers", v))
             else:
                 filters.append(b.term(name, v))
     for v in q.text_filters.get("customer", []):
@@ -109,15 +112,9 @@ def translate(q: Query, b: Builder[Q]) -> Q:
     return parts[0] if len(parts) == 1 else b.all(parts)
 
 
-def key_terms(content: str, frequency: Callable[[str], int], documents: int, count: int) -> list[str]:
-    """The ``count`` terms of a text that say most about it against the whole index (the Bo1 model Whoosh's
-    key_terms uses): frequent in the text, rare in the index. ``frequency``: a term's count in the index."""
-    weights = Counter(t.text for t in tokens(content))
-    scores = []
-    for term, weight in weights.items():
-        found = frequency(term)
-        if found:
-            f = found / max(documents, 1)
-            scores.append((weight * math.log2((1.0 + f) / f) + math.log2(1.0 + f), term))
-    scores.sort(key=lambda s: (-s[0], s[1]))
-    return [term for _score, term in scores[:count]]
+def likeness(b: Builder[Q], clauses: Sequence[Clause], words: Sequence[str], boost: float) -> Q | None:
+    """similarity.Lookup.best's query: each clause's weight, as a constant, when a document holds any of its
+    (field, term); and ``boost`` times the BM25 score of its content for each of ``words``. None: nothing to ask."""
+    parts = [b.constant(b.any([b.term(f, t) for f, t in c.terms]), c.weight) for c in clauses]
+    parts += [b.boost(b.term("content", w), boost) for w in words]
+    return b.any(parts) if parts else None

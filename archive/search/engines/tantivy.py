@@ -12,7 +12,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +21,22 @@ import tantivy
 from archive.derived.stores import FORMAT_FILE, IndexDamaged, check_format, fresh_beside, swap_in
 from archive.search import plan
 from archive.search.analysis import tokens
-from archive.search.hits import Hit, hit, rank
+from archive.search.hits import Hit, best_first, hit
 from archive.search.query import Query
+from archive.search.similarity import KEY_FIELDS, Clause, Likeness, rank
 
 # The engine and the version of what a document becomes in it (schema() and _document()). Raise the number
 # whenever either changes; an index of another engine or version is refused, naming `archive rebuild`.
 FORMAT = "tantivy 1"
 TIE_MARGIN = 40
-SIMILAR_FLOOR = 0.2
-SIMILAR_TERMS = 24
 # Bytes of memory the writer fills before it writes a segment: one intake's few documents, or a whole rebuild.
 WRITER_HEAP = 20_000_000
 REBUILD_HEAP = 200_000_000
 OPEN_ATTEMPTS = 3
 WRITER_WAIT = 120.0  # seconds; the archive lock already serialises writers, this is a backstop
-# What a hit shows, stored apart from the rest of the document, so a hit decodes only these.
-SHOWN = ("number", "received_at", "complainant", "product", "status", "passages", "stamp")
+# What a hit shows (and `similar` names its reasons by), stored apart from the rest of the document, so a hit
+# decodes only these.
+SHOWN = ("number", "received_at", "complainant", "product", "status", "passages", "stamp", *KEY_FIELDS)
 _LOCKS = (".tantivy-meta.lock", ".tantivy-writer.lock")
 
 
@@ -47,7 +47,8 @@ def schema() -> tantivy.Schema:
     sb.add_unsigned_field("received", indexed=True, fast=True)  # YYYYMMDD: received: is a range, --sort date
     sb.add_unsigned_field("retention", indexed=True, fast=True)  # YYYYMMDD, 0 while open
     sb.add_boolean_field("hold", indexed=True)
-    for name in ("channel", "category", "severity", "status", "name_keys"):
+    # Exact terms: customer: by pinyin (name_keys), signer: (signers), what `similar` compares (KEY_FIELDS).
+    for name in ("channel", "category", "severity", "status", "name_keys", "signers", *KEY_FIELDS):
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
     for name in ("content", "lot", "complainant", "organisation"):
         sb.add_text_field(name, tokenizer_name="raw", index_option="position")
@@ -78,7 +79,9 @@ def _document(doc: dict[str, Any]) -> tantivy.Document:
         d.add_pre_tokenized_text(name, _analysed(doc[name]))
     for name, terms in plan.derived_terms(doc).items():
         d.add_pre_tokenized_text(name, _listed(terms))
-    d.add_bytes("shown", json.dumps({k: doc[k] for k in SHOWN}, ensure_ascii=False).encode("utf-8"))
+    for name in ("signers", *KEY_FIELDS):
+        d.add_pre_tokenized_text(name, _listed(doc.get(name, "").split()))
+    d.add_bytes("shown", json.dumps({k: doc.get(k, "") for k in SHOWN}, ensure_ascii=False).encode("utf-8"))
     d.add_bytes("source", json.dumps({k: v for k, v in doc.items() if k not in SHOWN},
                                      ensure_ascii=False).encode("utf-8"))
     return d
@@ -110,6 +113,9 @@ class _Tantivy:
 
     def constant(self, query: tantivy.Query, score: float) -> tantivy.Query:
         return tantivy.Query.const_score_query(query, score)
+
+    def boost(self, query: tantivy.Query, factor: float) -> tantivy.Query:
+        return tantivy.Query.boost_query(query, factor)
 
     def received(self, first: int, last: int) -> tantivy.Query:
         return tantivy.Query.range_query(self.schema, "received", tantivy.FieldType.Unsigned, first, last)
@@ -321,7 +327,7 @@ class SearchIndex:
             last = round(hits[limit - 1][0], 6)
             hits = [h for h in hits if round(h[0], 6) >= last]
         found = [(float(score), self._shown(searcher, a)) for score, a in hits]
-        found.sort(key=lambda f: rank(f[0], f[1]["number"]))
+        found.sort(key=lambda f: best_first(f[0], f[1]["number"]))
         return found[:limit], _total(result)
 
     def _by_date(self, searcher: tantivy.Searcher, query: tantivy.Query, b: _Tantivy, limit: int
@@ -344,32 +350,28 @@ class SearchIndex:
         scores = {(a.segment_ord, a.doc): float(s) for s, a in scored}
         return [(scores.get((a.segment_ord, a.doc), 0.0), shown) for shown, a in page], _total(result)
 
-    def similar(self, number: str, limit: int = 5, before: str | None = None) -> list[Hit]:
+    def similar(self, like: Likeness, limit: int = 5, before: str | None = None) -> list[dict[str, Any]]:
         ix = self._index()
-        if ix is None:
+        return [] if ix is None else rank(like, _Lookup(ix.searcher(), _Tantivy(ix.schema)), limit, before)
+
+
+class _Lookup:
+    """What similarity.rank asks of an index, answered by a tantivy searcher."""
+
+    def __init__(self, searcher: tantivy.Searcher, b: _Tantivy) -> None:
+        self.s = searcher
+        self.b = b
+
+    def doc_count(self) -> int:
+        return int(self.s.num_docs)
+
+    def doc_frequency(self, term: str) -> int:
+        return int(self.s.doc_freq("content", term))
+
+    def best(self, clauses: Sequence[Clause], words: Sequence[str], boost: float, limit: int
+             ) -> list[tuple[Hit, float, dict[str, str]]]:
+        query = plan.likeness(self.b, clauses, words, boost)
+        if query is None:
             return []
-        searcher = ix.searcher()
-        own = searcher.search(tantivy.Query.term_query(ix.schema, "number", number), 1, count=False).hits
-        if not own:
-            return []
-        [doc] = self._documents(searcher, [own[0][1]])
-        terms = plan.key_terms(doc["content"], lambda t: searcher.doc_freq("content", t), searcher.num_docs,
-                               SIMILAR_TERMS)
-        if not terms:
-            return []
-        b = _Tantivy(ix.schema)
-        results = [(float(s), self._shown(searcher, a))
-                   for s, a in searcher.search(b.any([b.term("content", t) for t in terms]), limit + 50).hits]
-        results.sort(key=lambda r: rank(r[0], r[1]["number"]))
-        # The case matches its own key terms best; a case sharing only a few common words is not similar.
-        floor = SIMILAR_FLOOR * max((s for s, f in results if f["number"] == number), default=0.0)
-        hits = []
-        for score, shown in results:
-            if shown["number"] == number or (before is not None and shown["received_at"] >= before):
-                continue
-            if score < floor:
-                break
-            hits.append(hit(shown, score, []))
-            if len(hits) == limit:
-                break
-        return hits
+        found = [(float(score), SearchIndex._shown(self.s, a)) for score, a in self.s.search(query, limit).hits]
+        return [(hit(shown, score, []), score, {f: shown.get(f, "") for f in KEY_FIELDS}) for score, shown in found]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,11 @@ from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from archive.derived.stores import FORMAT_FILE, IndexDamaged, check_format, fresh_beside, swap_in
 from archive.search import plan
 from archive.search.engines.whoosh_analyzer import analyzer
-from archive.search.hits import Hit, hit, rank
+from archive.search.hits import Hit, best_first, hit
 from archive.search.query import Query
+from archive.search.similarity import KEY_FIELDS, Clause, Likeness, rank
 
 INDEX_NAME = "cases"
-SIMILAR_FLOOR = 0.2
 TIE_MARGIN = 40
 MERGE_EVERY = 10
 # What analysis.tokens and schema() write. Raise it whenever either changes what a document becomes in the
@@ -29,7 +29,8 @@ MERGE_EVERY = 10
 #   2: a CJK run's first character alone (12盒), CJK characters joined across a line break, the days field
 #   3: traditional characters folded to simplified; the name_keys field (pinyin and initials of the names)
 #   4: passages, the labelled text people wrote, stored for highlights
-FORMAT_VERSION = 4
+#   5: signers (signer:), and the keys `similar` compares: id_keys, customer_keys, customer_parts, product_key
+FORMAT_VERSION = 5
 
 
 def schema() -> Schema:
@@ -60,6 +61,13 @@ def schema() -> Schema:
         name_grams=KEYWORD(scorable=True),
         # The complainant's and organisation's names in pinyin and by initials (wangjianguo, wjg): customer:.
         name_keys=KEYWORD(lowercase=True),
+        # Who signed or handled the case, whole and by pinyin and initials (fold.person_keys): signer:.
+        signers=KEYWORD(),
+        # Exact keys `similar` compares, stored so it can name which ones a hit shares (search/similarity.py).
+        id_keys=KEYWORD(stored=True),
+        customer_keys=KEYWORD(stored=True),
+        customer_parts=KEYWORD(stored=True),
+        product_key=KEYWORD(stored=True),
         stamp=ID(stored=True),
     )
 
@@ -87,6 +95,9 @@ class _Whoosh:
 
     def constant(self, query: wq.Query, score: float) -> wq.Query:
         return wq.ConstantScoreQuery(query, score)
+
+    def boost(self, query: wq.Query, factor: float) -> wq.Query:
+        return query.with_boost(factor)
 
     def received(self, first: int, last: int) -> wq.Query:
         return _date_range(first, last)
@@ -247,35 +258,35 @@ class SearchIndex:
             # Top-N by score (Whoosh can skip blocks that cannot make the top); equal scores are put in
             # case-number order so the answer does not depend on how the index happens to be segmented.
             results = s.search(wquery, limit=limit + TIE_MARGIN)
-            found = sorted(results, key=lambda r: rank(_score(r.score), r["number"]))[:limit]
+            found = sorted(results, key=lambda r: best_first(_score(r.score), r["number"]))[:limit]
         hits = [self._hit(r, _score(r.score), q.literals()) for r in found]
         return hits, len(results)
 
-    def similar(self, number: str, limit: int = 5, before: str | None = None) -> list[Hit]:
-        ix = self._open()
-        if ix is None:
-            return []
-        with ix.searcher() as s:
-            docnum = s.document_number(number=number)
-            if docnum is None:
-                return []
-            terms = [t for t, _ in s.key_terms([docnum], "content", numterms=24)]
-            if not terms:
-                return []
-            results = s.search(wq.Or([wq.Term("content", t) for t in terms]), limit=limit + 50)
-            # The case matches its own key terms best; a case sharing only a few common words is not similar.
-            floor = SIMILAR_FLOOR * max((r.score or 0.0 for r in results if r["number"] == number), default=0.0)
-            hits = []
-            for r in results:
-                if r["number"] == number or (before is not None and r["received_at"] >= before):
-                    continue
-                if (r.score or 0.0) < floor:
-                    break
-                hits.append(self._hit(r, r.score or 0.0, []))
-                if len(hits) == limit:
-                    break
-        return hits
+    def similar(self, like: Likeness, limit: int = 5, before: str | None = None) -> list[dict[str, Any]]:
+        s = self._searcher()
+        return [] if s is None else rank(like, _Lookup(s), limit, before)
 
     @staticmethod
     def _hit(r: Any, score: float, literals: list[str]) -> Hit:
         return hit(r, score, literals)
+
+
+class _Lookup:
+    """What similarity.rank asks of an index, answered by a Whoosh searcher."""
+
+    def __init__(self, searcher: Any) -> None:
+        self.s = searcher
+
+    def doc_count(self) -> int:
+        return int(self.s.doc_count())
+
+    def doc_frequency(self, term: str) -> int:
+        return int(self.s.doc_frequency("content", term))
+
+    def best(self, clauses: Sequence[Clause], words: Sequence[str], boost: float, limit: int
+             ) -> list[tuple[Hit, float, dict[str, str]]]:
+        query = plan.likeness(_Whoosh(), clauses, words, boost)
+        if query is None:
+            return []
+        return [(hit(r, r.score or 0.0, []), float(r.score or 0.0), {f: r.get(f, "") for f in KEY_FIELDS})
+                for r in self.s.search(query, limit=limit)]
