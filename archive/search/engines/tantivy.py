@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tantivy
 
@@ -23,7 +23,9 @@ from archive.search import plan
 from archive.search.analysis import tokens
 from archive.search.hits import Hit, best_first, hit
 from archive.search.query import Query
-from archive.search.similarity import KEY_FIELDS, Clause, Likeness, rank
+
+if TYPE_CHECKING:
+    from archive.search.similarity import Clause, Likeness
 
 # The engine and the version of what a document becomes in it (schema() and _document()). Raise the number
 # whenever either changes; an index of another engine or version is refused, naming `archive rebuild`.
@@ -34,14 +36,16 @@ WRITER_HEAP = 20_000_000
 REBUILD_HEAP = 200_000_000
 OPEN_ATTEMPTS = 3
 WRITER_WAIT = 120.0  # seconds; the archive lock already serialises writers, this is a backstop
-# What a hit shows (and `similar` names its reasons by), stored apart from the rest of the document, so a hit
-# decodes only these.
-SHOWN = ("number", "received_at", "complainant", "product", "status", "passages", "stamp", *KEY_FIELDS)
+# What a hit shows, stored apart from the rest of the document, so a hit decodes only these (and the keys
+# `similar` names its reasons by: similarity.KEY_FIELDS, imported only where needed, as searching needs none).
+SHOWN = ("number", "received_at", "complainant", "product", "status", "passages", "stamp")
 _LOCKS = (".tantivy-meta.lock", ".tantivy-writer.lock")
 
 
 def schema() -> tantivy.Schema:
     """Every text field is pre-tokenized by analysis.tokens ("raw" is only the name tantivy records)."""
+    from archive.search.similarity import KEY_FIELDS
+
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("number", fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_unsigned_field("received", indexed=True, fast=True)  # YYYYMMDD: received: is a range, --sort date
@@ -68,6 +72,8 @@ def _listed(terms: list[str]) -> tantivy.PreTokenizedString:
 
 
 def _document(doc: dict[str, Any]) -> tantivy.Document:
+    from archive.search.similarity import KEY_FIELDS
+
     d = tantivy.Document()
     d.add_text("number", doc["number"])
     d.add_unsigned("received", int(doc["received"]))
@@ -81,8 +87,9 @@ def _document(doc: dict[str, Any]) -> tantivy.Document:
         d.add_pre_tokenized_text(name, _listed(terms))
     for name in ("signers", *KEY_FIELDS):
         d.add_pre_tokenized_text(name, _listed(doc.get(name, "").split()))
-    d.add_bytes("shown", json.dumps({k: doc.get(k, "") for k in SHOWN}, ensure_ascii=False).encode("utf-8"))
-    d.add_bytes("source", json.dumps({k: v for k, v in doc.items() if k not in SHOWN},
+    shown = (*SHOWN, *KEY_FIELDS)
+    d.add_bytes("shown", json.dumps({k: doc.get(k, "") for k in shown}, ensure_ascii=False).encode("utf-8"))
+    d.add_bytes("source", json.dumps({k: v for k, v in doc.items() if k not in shown},
                                      ensure_ascii=False).encode("utf-8"))
     return d
 
@@ -351,6 +358,8 @@ class SearchIndex:
         return [(scores.get((a.segment_ord, a.doc), 0.0), shown) for shown, a in page], _total(result)
 
     def similar(self, like: Likeness, limit: int = 5, before: str | None = None) -> list[dict[str, Any]]:
+        from archive.search.similarity import rank
+
         ix = self._index()
         return [] if ix is None else rank(like, _Lookup(ix.searcher(), _Tantivy(ix.schema)), limit, before)
 
@@ -370,6 +379,8 @@ class _Lookup:
 
     def best(self, clauses: Sequence[Clause], words: Sequence[str], boost: float, limit: int
              ) -> list[tuple[Hit, float, dict[str, str]]]:
+        from archive.search.similarity import KEY_FIELDS
+
         query = plan.likeness(self.b, clauses, words, boost)
         if query is None:
             return []
