@@ -131,6 +131,10 @@ attachment_extract_seconds = 20
 # one case's whole text; the case JSON keeps everything, only what is searchable is capped.
 index_text_max_chars = 20000
 index_case_text_max_chars = 60000
+# The full-text engine: "whoosh" (the default, pure Python) or "tantivy" (for large archives: past ~20,000
+# cases it answers in a few ms where Whoosh takes ~100). After a change, `archive settings apply` and then
+# `archive rebuild` build the index with the chosen engine; until then searches ask for that rebuild.
+engine = "whoosh"
 
 [intake]
 # A received_at before this date is refused: two-digit-year numbers of another century would collide,
@@ -247,6 +251,7 @@ class Settings:
     attachment_extract_seconds: int = 20
     index_text_max_chars: int = 20_000
     index_case_text_max_chars: int = 60_000
+    search_engine: str = "whoosh"  # [search] engine
     signature_order: tuple[str, ...] = ("drafted", "reviewed", "approved")
     earliest_received: dt.date = dt.date(1990, 1, 1)
     audit_mirror: Path | None = None  # [audit] mirror
@@ -339,12 +344,16 @@ def _destruction_signatures(value: int) -> int:
     return value
 
 
-def _search(section: dict[str, Any]) -> dict[str, int]:
-    """[search] caps: each at least 1 (a cap of 0 would keep or index nothing at all)."""
-    for key, value in section.items():
+def _search(section: dict[str, Any]) -> dict[str, Any]:
+    """[search] caps: each at least 1 (a cap of 0 would keep or index nothing at all); the engine by name."""
+    caps = {key: value for key, value in section.items() if key != "engine"}
+    for key, value in caps.items():
         if value < 1:
             raise SettingsError(f"archive.toml: search.{key}: expected a whole number ≥ 1, got {value!r}")
-    return dict(section)
+    if section["engine"] not in vocab.SEARCH_ENGINE:
+        raise SettingsError("archive.toml: search.engine: expected "
+                            + " or ".join(f'"{k}"' for k in vocab.SEARCH_ENGINE) + f", got {section['engine']!r}")
+    return {**caps, "search_engine": section["engine"]}
 
 
 def _signature_order(values: list[str]) -> tuple[str, ...]:

@@ -65,6 +65,8 @@ SIMILAR_REASON: Final = _vocab({"lot": "同批号", "part_no": "同料号", "ord
 
 # Form sets intake may render (archive.toml [forms] set).
 FORM_SET: Final = _vocab({"gl004": "GL-004 登记表与记录表", "pcb": "客户抱怨处理表(表14.6.3)"})
+# Full-text engines the index may be built with (archive.toml [search] engine).
+SEARCH_ENGINE: Final = _vocab({"whoosh": "Whoosh(默认)", "tantivy": "tantivy(大型档案)"})
 
 
 def label(vocabulary: Vocabulary, key: str | None) -> str:

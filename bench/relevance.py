@@ -1,10 +1,11 @@
-"""Relevance set: 65 queries over 238 varied cases; recall@3 and MRR for each analyzer tried.
+"""Relevance set: 65 queries over 238 varied cases; recall@3 and MRR for each analyzer and engine tried.
 
     python bench/relevance.py
 
 Each query has one target case, planted among 200 generated distractors that share the common
 vocabulary (破损, 批号, 客户, 不良 ...). recall@3: the target is in the top 3; MRR: mean 1/rank (0 past 10).
-Analyzers: ours (CJK bigrams + whole/part identifiers, with our query translation), Whoosh's default
+Analyzers: ours (CJK bigrams + whole/part identifiers, with our query translation) in each engine (Whoosh and
+tantivy, the same documents), Whoosh's default
 StandardAnalyzer with its QueryParser, and jieba's ChineseAnalyzer with the QueryParser.
 """
 
@@ -20,8 +21,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from gen import write_cases
 
+from archive.derived.stores import SearchEngine
 from archive.record import folders as store
 from archive.record import reader as casefile
+from archive.search.engines import tantivy as tantivy_engine
 from archive.search.engines.whoosh import SearchIndex
 from archive.search.extract import document
 from archive.search.query import parse
@@ -141,6 +144,16 @@ def build(root: Path) -> dict[str, str]:
     return numbers
 
 
+def engine_index(root: Path, engine: str) -> SearchEngine:
+    """Our index of the built cases with ``engine``: the archive's own (Whoosh, its default), or the same
+    documents rebuilt into a tantivy index beside the root."""
+    if engine == "whoosh":
+        return SearchIndex(root / "index")
+    index = tantivy_engine.SearchIndex(root.parent / f"index-{engine}")
+    index.rebuild(document(casefile.load(p)) for p in store.record_dirs(Layout(root)))
+    return index
+
+
 def _alt_index(folder: Path, docs: list[dict[str, Any]], analyzer: Any) -> Any:
     from whoosh import index as windex
     from whoosh.fields import TEXT
@@ -169,9 +182,12 @@ def evaluate(root: Path, numbers: dict[str, str]) -> dict[str, dict[str, float]]
     from whoosh.qparser import QueryParser
 
     docs = [document(casefile.load(p)) for p in store.record_dirs(Layout(root))]
-    ours = SearchIndex(root / "index")
     results: dict[str, dict[str, float]] = {}
-    runners: dict[str, Any] = {"bigram (ours)": lambda q: [h.number for h in ours.search(parse(q), limit=10)[0]]}
+    runners: dict[str, Any] = {}
+    for engine in ("whoosh", "tantivy"):
+        ours = engine_index(root, engine)
+        runners[f"bigram (ours), {engine}"] = lambda q, ours=ours: [h.number
+                                                                    for h in ours.search(parse(q), limit=10)[0]]
     alts: dict[str, Any] = {"whoosh StandardAnalyzer": StandardAnalyzer()}
     try:
         from jieba.analyse import ChineseAnalyzer

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,3 +222,45 @@ class SearchRoot:
     def numbers(self, *query: str) -> list[str]:
         """Hit numbers in rank order."""
         return [h["number"] for h in self.search(*query)["hits"]]
+
+
+# ---------------------------------------------------------------- search engines
+# The search behaviour tests run once per engine ([search] engine in archive.toml): a module-scoped parameter, so a
+# module-scoped root (SearchRoot fixtures) is built once per engine too.
+ENGINES = ("whoosh", "tantivy")
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def use_engine(root: Path, engine: str) -> None:
+    """Choose ``engine`` in archive.toml the way an administrator does (`settings apply`, then `archive rebuild`
+    builds its index). Whoosh is the default, so a root made by `init` already uses it."""
+    import re
+
+    text = (root / "archive.toml").read_text(encoding="utf-8")
+    current = re.search(r'(?m)^engine = "(.*)"', text)
+    if current is not None and current.group(1) == engine:
+        return
+    text, count = re.subn(r'(?m)^engine = ".*"', f'engine = "{engine}"', text)
+    assert count == 1, "archive.toml has no [search] engine line"
+    set_settings(root, text, reason=f"search with {engine}")
+    result = CliRunner().invoke(main, ["--root", str(root), "--actor", "测试员 tester", "rebuild"])
+    assert result.exit_code == 0, result.output
+
+
+def read_only_view(root: Path, tmp_path: Path) -> Iterator[Path]:
+    """``root`` bind-mounted read-only (a backup or write-once copy), for a fixture to yield; skips without root."""
+    view = tmp_path / "ro"
+    view.mkdir()
+    mounted = [subprocess.run(["mount", *args], capture_output=True).returncode == 0
+               for args in (["--bind", str(root), str(view)], ["-o", "remount,ro,bind", str(view)])]
+    if not all(mounted):
+        subprocess.run(["umount", str(view)], check=False)
+        pytest.skip("bind mounts need root")
+    try:
+        yield view
+    finally:
+        subprocess.run(["umount", "-l", str(view)], check=False)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ARCHIVE_BIN, audit_entries, record_dirs, run_archive, set_settings, write_case
+from conftest import ARCHIVE_BIN, audit_entries, record_dirs, run_archive, set_settings, use_engine, write_case
 
 WORDS = ["甲醛超标", "瓶盖松动", "标签模糊", "说明书缺页", "颗粒结块", "铝箔穿孔", "胶囊变色", "封口开裂",
          "气味异常", "数量短少", "批号不清", "铝塑起泡", "片剂裂片", "液体浑浊"]
@@ -44,7 +44,9 @@ def _serials_consecutive(root: Path) -> None:
     assert sorted(intakes) == numbers, "one intake audit entry per published case, none twice"
 
 
-def test_batch_intake_gives_one_result_per_file_and_the_index_holds_every_case(root: Path, tmp_path: Path) -> None:
+def test_batch_intake_gives_one_result_per_file_and_the_index_holds_every_case(root: Path, tmp_path: Path,
+                                                                              engine: str) -> None:
+    use_engine(root, engine)
     files = _cases(tmp_path / "in", 5)
     bad = tmp_path / "in" / "broken.json"
     bad.write_text("{ not json", encoding="utf-8")
@@ -63,21 +65,24 @@ def test_batch_intake_gives_one_result_per_file_and_the_index_holds_every_case(r
     _serials_consecutive(root)
 
 
-def test_batch_intake_commits_the_index_once_per_batch_not_once_per_case(root: Path, tmp_path: Path,
+def test_batch_intake_commits_the_index_once_per_batch_not_once_per_case(root: Path, tmp_path: Path, engine: str,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from archive.search.engines import whoosh
+    import importlib
+
     from archive.services.archive import Archive
     from archive.services.cases import intake_files
 
+    use_engine(root, engine)
+    index_class = importlib.import_module(f"archive.search.engines.{engine}").SearchIndex
     commits: list[int] = []
-    real = whoosh.SearchIndex.update
+    real = index_class.update
 
-    def counting(self: whoosh.SearchIndex, docs: object) -> None:
+    def counting(self: object, docs: object) -> None:
         batch = list(docs)  # type: ignore[call-overload]
         commits.append(len(batch))
         real(self, batch)
 
-    monkeypatch.setattr(whoosh.SearchIndex, "update", counting)
+    monkeypatch.setattr(index_class, "update", counting)
     arc = Archive.open(root, "测试员 tester", write=True)
     results = intake_files(arc, _cases(tmp_path / "in", 6))
     assert len(results) == 6 and all(getattr(r, "number", None) for r in results)
@@ -125,7 +130,8 @@ def _intakes_logged(root: Path) -> int:
 
 
 def test_a_bulk_run_killed_mid_batch_leaves_every_case_findable_or_named_and_the_next_writer_indexes_it(
-        root: Path, tmp_path: Path) -> None:
+        root: Path, tmp_path: Path, engine: str) -> None:
+    use_engine(root, engine)
     files = _cases(tmp_path / "paper", 14)
     words = {f.name: WORDS[i] for i, f in enumerate(files)}
     named_missing = set()

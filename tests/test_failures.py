@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_CASES, audit_entries, record_dirs, run_archive, snapshot, write_case
+from conftest import SHARED_CASES, audit_entries, read_only_view, record_dirs, run_archive, snapshot, write_case
 
 import archive.derived.register as register
 
@@ -123,15 +123,7 @@ def test_write_commands_refuse_a_folder_that_is_not_an_archive(tmp_path: Path) -
 def read_only_copy(root: Path, tmp_path: Path) -> Iterator[Path]:
     for case in SHARED_CASES[:2]:
         assert run_archive(root, "--actor", "t", "intake", str(case)).returncode == 0
-    view = tmp_path / "ro"
-    view.mkdir()
-    if not (_mount("--bind", str(root), str(view)) and _mount("-o", "remount,ro,bind", str(view))):
-        subprocess.run(["umount", str(view)], check=False)
-        pytest.skip("bind mounts need root")
-    try:
-        yield view
-    finally:
-        subprocess.run(["umount", "-l", str(view)], check=False)
+    yield from read_only_view(root, tmp_path)
 
 
 def test_reading_commands_work_on_a_read_only_copy(read_only_copy: Path) -> None:

@@ -9,17 +9,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
+import pytest
 import relevance
 
 
-def test_our_analyzer_finds_every_kind_of_query_in_the_top_three(tmp_path: Path) -> None:
-    root = tmp_path / "root"
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    root = tmp_path_factory.mktemp("relevance") / "root"
     root.mkdir()
-    numbers = relevance.build(root)
-    from archive.search.engines.whoosh import SearchIndex
+    return root, relevance.build(root)
+
+
+def test_our_analyzer_finds_every_kind_of_query_in_the_top_three(built: tuple[Path, dict[str, str]],
+                                                                 engine: str) -> None:
     from archive.search.query import parse
 
-    index = SearchIndex(root / "index")
+    root, numbers = built
+    index = relevance.engine_index(root, engine)
     missed = []
     for kind, query, key in relevance.QUERIES:
         top = [h.number for h in index.search(parse(query), limit=3)[0]]

@@ -1,4 +1,5 @@
-"""Search: Chinese words inside longer runs, phrases, identifiers, attachments, filters, highlights."""
+"""Search: Chinese words inside longer runs, phrases, identifiers, attachments, filters, highlights; each test once
+per engine (Whoosh, tantivy)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ARCHIVE_BIN, SHARED_CASES, SHARED_UPDATES, Cli, write_case
+from conftest import ARCHIVE_BIN, SHARED_CASES, SHARED_UPDATES, Cli, use_engine, write_case
 
 
 def _search(cli: Cli, *query: str) -> dict[str, object]:
@@ -19,6 +20,11 @@ def _search(cli: Cli, *query: str) -> dict[str, object]:
 
 def _numbers(cli: Cli, *query: str) -> list[str]:
     return [h["number"] for h in _search(cli, *query)["hits"]]  # type: ignore[index]
+
+
+@pytest.fixture(autouse=True)
+def _engine(root: Path, engine: str) -> None:
+    use_engine(root, engine)
 
 
 @pytest.fixture
@@ -121,9 +127,9 @@ def test_rebuilt_index_answers_exactly_as_before(root: Path, shared: Cli) -> Non
 
 def test_index_check_reports_a_case_missing_from_the_index(root: Path, shared: Cli) -> None:
     assert shared("index", "check").exit_code == 0
-    from archive.search.engines.whoosh import SearchIndex
+    from archive.services.archive import Archive
 
-    SearchIndex(root / "index").delete("26110003")
+    Archive.open(root).engine.delete("26110003")
     result = shared("index", "check", "--json")
     assert result.exit_code == 1 and json.loads(result.stdout)["missing"] == ["26110003"]
     assert shared("rebuild").exit_code == 0

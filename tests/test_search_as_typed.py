@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SearchRoot, write_case
+from conftest import SearchRoot, use_engine, write_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,12 +17,13 @@ Arc = SearchRoot
 
 
 @pytest.fixture(scope="module")
-def arc(tmp_path_factory: pytest.TempPathFactory) -> Arc:
+def arc(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Arc:
     base = tmp_path_factory.mktemp("typed")
     root = base / "root"
     root.mkdir()
     a = Arc(root)
     assert a("init").exit_code == 0
+    use_engine(root, engine)
     cases = [
         write_case(base, "a.json"),  # 26110001: 外包装破损严重,铝塑板有压痕; received 2026-11-03; lot B2026080315
         write_case(base, "b.json", received_at="2026-11-05T09:00:00+08:00", channel="fax", category="quality",

@@ -4,9 +4,10 @@ codes and rule outcomes (`… 信函 «不良反应» 重要 涉及人身安全 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from conftest import SHARED_CASES, SHARED_UPDATES, Cli
+from conftest import SHARED_CASES, SHARED_UPDATES, Cli, use_engine
 
 # What the index writes for a case besides the person's text: channel, category, severity, triage reasons.
 CODED_RUN = "信函不良反应重要"
@@ -27,7 +28,8 @@ def _highlights(cli: Cli, *query: str) -> list[str]:
 
 
 @pytest.fixture
-def shared(cli: Cli) -> Cli:
+def shared(root: Path, cli: Cli, engine: str) -> Cli:
+    use_engine(root, engine)
     assert cli("intake", *map(str, SHARED_CASES)).exit_code == 0
     return cli
 

@@ -1,6 +1,6 @@
 """`similar` finds the same part, lot or customer (written longer or shorter) as well as like text; `signer:`
 finds the cases a person signed or handled, by Chinese name, pinyin or initials. Through the CLI only, so the
-same tests hold whichever engine answers."""
+same tests hold whichever engine answers: each runs once per engine."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KEY_PASSPHRASE, Cli, make_key, write_case
+from conftest import KEY_PASSPHRASE, Cli, make_key, use_engine, write_case
 
 # What every complaint says: words shared by all the cases below, which alone make no two of them alike.
 BOILERPLATE = "客户来电反映产品存在质量问题,要求我方尽快调查处理并书面回复处理结果。"
+
+
+@pytest.fixture(autouse=True)
+def _engine(root: Path, engine: str) -> None:
+    use_engine(root, engine)
 
 
 def _intake(cli: Cli, path: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from conftest import (
     run_archive,
     set_settings,
     snapshot,
+    use_engine,
     write_case,
 )
 
@@ -229,7 +230,9 @@ def test_a_template_version_is_used_only_from_its_effective_date(root: Path, cli
     assert same.exit_code == 2 and "byte-identical" in same.stderr
 
 
-def test_similar_ranks_the_same_lot_from_the_same_hospital_first(cli: Cli, tmp_path: Path) -> None:
+def test_similar_ranks_the_same_lot_from_the_same_hospital_first(root: Path, cli: Cli, tmp_path: Path,
+                                                                 engine: str) -> None:
+    use_engine(root, engine)
     hospital = {"name": "李药师", "organization": "仁济医院"}
     first = _intake(cli, write_case(tmp_path, "a.json", complainant=hospital, description="药片变色",
                                     product={"name": "维生素C片", "lot": "VC20260901"}))

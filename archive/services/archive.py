@@ -107,6 +107,7 @@ class Archive:
         silently started empty beside records it does not know (init made both)."""
         if self.settings_bytes is None:
             return
+        self.engine.check()  # an index of the engine archive.toml no longer names: rebuilt first, too
         missing = [name for name, present in (("register.sqlite", self.register.exists),
                                               ("the search index (index/)", self.engine.exists)) if not present]
         if missing:

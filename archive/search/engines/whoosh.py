@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import os
 import random
-import re
-import shutil
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,26 +14,16 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from archive.derived.stores import IndexDamaged, IndexOutdated
-from archive.search.analysis import (
-    covering_grams,
-    grams,
-    is_single_cjk_run,
-    join_lines,
-    normalise,
-    query_terms,
-    searchable,
-)
+from archive.derived.stores import FORMAT_FILE, IndexDamaged, check_format, fresh_beside, swap_in
+from archive.search import plan
 from archive.search.engines.whoosh_analyzer import analyzer
-from archive.search.fold import latin_key, name_keys, spellings
-from archive.search.highlight import labelled
-from archive.search.query import Query, QueryError
+from archive.search.hits import Hit, best_first, hit
+from archive.search.query import Query
 from archive.search.similarity import KEY_FIELDS, Clause, Likeness, rank
 
 INDEX_NAME = "cases"
 TIE_MARGIN = 40
 MERGE_EVERY = 10
-_SEPARATORS = re.compile(r"[-_./]")
 # What analysis.tokens and schema() write. Raise it whenever either changes what a document becomes in the
 # index; an index with another version (or none: written before versions) is refused, naming `archive rebuild`.
 #   2: a CJK run's first character alone (12盒), CJK characters joined across a line break, the days field
@@ -44,7 +31,6 @@ _SEPARATORS = re.compile(r"[-_./]")
 #   4: passages, the labelled text people wrote, stored for highlights
 #   5: signers (signer:), and the keys `similar` compares: id_keys, customer_keys, customer_parts, product_key
 FORMAT_VERSION = 5
-FORMAT_FILE = "FORMAT"
 
 
 def schema() -> Schema:
@@ -86,73 +72,42 @@ def schema() -> Schema:
     )
 
 
-@dataclass(frozen=True)
-class Hit:
-    number: str
-    score: float
-    highlights: list[str]
-    received_at: str
-    complainant: str
-    product: str
-    status: str
+class _Whoosh:
+    """plan.Builder: the plan's shapes as Whoosh queries."""
 
-    def as_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+    def term(self, field: str, value: str) -> wq.Query:
+        return wq.Term(field, value)
 
+    def flag(self, field: str, value: bool) -> wq.Query:
+        return wq.Term(field, value)
 
-def _text_query(field: str, text: str, gram_field: str | None = None) -> wq.Query:
-    """A word or phrase as the index holds it: one term, or its terms adjacent and in order."""
-    if gram_field and is_single_cjk_run(text):
-        run = searchable(text).strip()
-        if 3 <= len(run) <= 4:
-            return wq.Term(gram_field, run)
-        if len(run) > 4:
-            return wq.And([wq.Term(gram_field, g) for g in covering_grams(run)])
-    terms = query_terms(text)
-    if not terms:
-        raise QueryError(f"{text!r} has nothing to search for (no letters, digits or Chinese characters)")
-    if len(terms) == 1:
-        term = terms[0]
-        # A lone CJK character is indexed inside bigrams (and alone at the end of a run).
-        if len(term) == 1 and not term.isascii():
-            return wq.Or([wq.Term(field, term), wq.Prefix(field, term)])
-        parts = _SEPARATORS.split(term)
-        if len(parts) > 1:
-            # Part of a longer identifier (a file name, SN2026-0412-77 for SN2026-0412): its parts, all present.
-            return wq.Or([wq.Term(field, term), wq.And([wq.Term(field, p) for p in parts if p])])
-        return wq.Term(field, term)
-    return wq.Phrase(field, terms)
+    def prefix(self, field: str, value: str) -> wq.Query:
+        return wq.Prefix(field, value)
+
+    def phrase(self, field: str, terms: list[str]) -> wq.Query:
+        return wq.Phrase(field, terms)
+
+    def all(self, parts: list[wq.Query]) -> wq.Query:
+        return wq.And(parts)
+
+    def any(self, parts: list[wq.Query]) -> wq.Query:
+        return wq.Or(parts)
+
+    def constant(self, query: wq.Query, score: float) -> wq.Query:
+        return wq.ConstantScoreQuery(query, score)
+
+    def boost(self, query: wq.Query, factor: float) -> wq.Query:
+        return query.with_boost(factor)
+
+    def received(self, first: int, last: int) -> wq.Query:
+        return _date_range(first, last)
+
+    def retention(self, first: str, last: str) -> wq.Query:
+        return wq.TermRange("retention_until", first, last)
 
 
 def translate(q: Query) -> wq.Query:
-    """Words rank the hits (BM25); filters only admit them, so they are not scored."""
-    parts: list[wq.Query] = [_text_query("content", w, "grams") for w in q.words + q.phrases]
-    parts += [wq.Term("days", d) for d in q.days]
-    filters: list[wq.Query] = []
-    for name, values in q.terms.items():
-        for v in values:
-            if name == "lot":
-                filters.append(_text_query("lot", v))
-            elif name == "hold":
-                filters.append(wq.Term("hold", v == "true"))
-            elif name == "signer":
-                filters.append(wq.Term("signers", v))
-            else:
-                filters.append(wq.Term(name, v))
-    for v in q.text_filters.get("customer", []):
-        if is_single_cjk_run(v) and len(normalise(v).strip()) > 2:
-            filters.append(_text_query("complainant", v, "name_grams"))
-        else:
-            either = [_text_query("complainant", v), _text_query("organisation", v)]
-            if (key := latin_key(v)) is not None:
-                either.append(wq.Term("name_keys", key))
-            filters.append(wq.Or(either))
-    if q.received:
-        filters.append(_date_range(*q.received))
-    if q.retention:
-        filters.append(wq.TermRange("retention_until", *q.retention))
-    parts += [wq.ConstantScoreQuery(f, 0.0) if parts else wq.ConstantScoreQuery(f, 1.0) for f in filters]
-    return parts[0] if len(parts) == 1 else wq.And(parts)
+    return plan.translate(q, _Whoosh())
 
 
 def _score(key: Any) -> float:
@@ -192,8 +147,8 @@ class SearchIndex:
         self._cached: Any = None
 
     def _open(self, create: bool = False) -> Any:
+        self.check()
         if windex.exists_in(str(self.folder), indexname=INDEX_NAME):
-            self._check_format(self.folder)
             return windex.open_dir(str(self.folder), indexname=INDEX_NAME)
         if self.required:
             raise IndexDamaged(f"the search index is missing ({self.folder.name}/ has no table of contents); "
@@ -208,18 +163,11 @@ class SearchIndex:
         _write_format(self.folder)
         return ix
 
-    @staticmethod
-    def _check_format(folder: Path) -> None:
-        try:
-            found = (folder / FORMAT_FILE).read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            found = "1"
-        except OSError as exc:
-            raise IndexDamaged(f"the search index's format cannot be read ({exc.strerror or exc}); "
-                               "run `archive rebuild` to recreate it from the records") from None
-        if found != str(FORMAT_VERSION):
-            raise IndexOutdated(f"the search index is of an older format (version {found}; this version of "
-                                f"archive reads {FORMAT_VERSION}); run `archive rebuild` to recreate it")
+    def check(self) -> None:
+        """An index of another engine (its FORMAT names it) or of an older format, or one written before formats
+        were (a table of contents without FORMAT: version 1), is refused naming `archive rebuild`."""
+        if (self.folder / FORMAT_FILE).exists() or windex.exists_in(str(self.folder), indexname=INDEX_NAME):
+            check_format(self.folder, str(FORMAT_VERSION), "whoosh", missing="1")
 
     @property
     def exists(self) -> bool:
@@ -228,10 +176,8 @@ class SearchIndex:
     @staticmethod
     def _with_grams(doc: dict[str, Any]) -> dict[str, Any]:
         day = str(doc["received"])
-        return {"days": day, **doc, "received_day": day, "received_month": day[:6],
-                "grams": " ".join(sorted(grams(doc["content"]))),
-                "name_grams": " ".join(sorted(grams(doc["complainant"] + "\n" + doc["organisation"]))),
-                "name_keys": " ".join(sorted(name_keys(doc["complainant"]) | name_keys(doc["organisation"])))}
+        return {**doc, **{name: " ".join(terms) for name, terms in plan.derived_terms(doc).items()},
+                "received_day": day, "received_month": day[:6]}
 
     def update(self, docs: Iterable[dict[str, Any]]) -> None:
         # Whoosh names new segments with the global `random` generator. A caller that seeded it (hypothesis
@@ -266,9 +212,7 @@ class SearchIndex:
 
     def rebuild(self, docs: Iterable[dict[str, Any]], progress: Callable[[int], None] | None = None) -> int:
         """A fresh index beside the old one, swapped in when complete."""
-        fresh = self.folder.with_name(self.folder.name + ".rebuild")
-        shutil.rmtree(fresh, ignore_errors=True)
-        fresh.mkdir(parents=True)
+        fresh = fresh_beside(self.folder)
         ix = windex.create_in(str(fresh), schema(), indexname=INDEX_NAME)
         writer = ix.writer(limitmb=256, procs=1)
         count = 0
@@ -279,12 +223,7 @@ class SearchIndex:
                 progress(count)
         writer.commit(optimize=True)
         _write_format(fresh)
-        old = self.folder.with_name(self.folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.folder.exists():
-            self.folder.rename(old)
-        fresh.rename(self.folder)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_in(fresh, self.folder)
         return count
 
     def stamps(self) -> dict[str, str]:
@@ -319,7 +258,7 @@ class SearchIndex:
             # Top-N by score (Whoosh can skip blocks that cannot make the top); equal scores are put in
             # case-number order so the answer does not depend on how the index happens to be segmented.
             results = s.search(wquery, limit=limit + TIE_MARGIN)
-            found = sorted(results, key=lambda r: (-round(_score(r.score), 6), r["number"]))[:limit]
+            found = sorted(results, key=lambda r: best_first(_score(r.score), r["number"]))[:limit]
         hits = [self._hit(r, _score(r.score), q.literals()) for r in found]
         return hits, len(results)
 
@@ -329,12 +268,7 @@ class SearchIndex:
 
     @staticmethod
     def _hit(r: Any, score: float, literals: list[str]) -> Hit:
-        if literals:
-            # A word typed traditional (破損) is marked where the text spells it simplified (破损), and back.
-            written = " ".join(text for _label, text in r["passages"])
-            literals = literals + spellings(normalise(" ".join(join_lines(written).split())), literals)
-        return Hit(r["number"], round(float(score), 4), labelled(r["passages"], literals) if literals else [],
-                   r["received_at"], r["complainant"], r["product"], r["status"])
+        return hit(r, score, literals)
 
 
 class _Lookup:
@@ -351,10 +285,8 @@ class _Lookup:
 
     def best(self, clauses: Sequence[Clause], words: Sequence[str], boost: float, limit: int
              ) -> list[tuple[Hit, float, dict[str, str]]]:
-        parts: list[wq.Query] = [wq.ConstantScoreQuery(wq.Or([wq.Term(f, t) for f, t in c.terms]), c.weight)
-                                 for c in clauses]
-        parts += [wq.Term("content", w, boost=boost) for w in words]
-        if not parts:
+        query = plan.likeness(_Whoosh(), clauses, words, boost)
+        if query is None:
             return []
-        return [(SearchIndex._hit(r, r.score or 0.0, []), float(r.score or 0.0), {f: r.get(f, "") for f in KEY_FIELDS})
-                for r in self.s.search(wq.Or(parts), limit=limit)]
+        return [(hit(r, r.score or 0.0, []), float(r.score or 0.0), {f: r.get(f, "") for f in KEY_FIELDS})
+                for r in self.s.search(query, limit=limit)]
