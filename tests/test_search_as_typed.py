@@ -143,6 +143,24 @@ def test_a_date_in_a_stage_is_indexed_as_a_day() -> None:
     assert dates_in("批号03-2026-11,2026-13-01") == set()
 
 
+def test_a_day_written_without_its_year_is_found_by_its_date_and_marked(arc: Arc) -> None:
+    # c.json, received 2026-10-21, tells of 10月20日: the year is the case's own.
+    found = arc.search("2026-10-20")
+    assert [h["number"] for h in found["hits"]] == [C]
+    assert any("«10月20日»" in h for h in found["hits"][0]["highlights"])
+    assert arc.numbers("2025-10-20") == []
+
+
+def test_a_day_without_its_year_is_read_in_the_year_nearest_the_receipt() -> None:
+    import datetime as dt
+
+    from archive.search.analysis import dates_in
+
+    assert dates_in("12月28日发现,1月3日再次发生", near=dt.date(2027, 1, 5)) == {"20261228", "20270103"}
+    assert dates_in("12月28日发现", near=None) == set()  # no day to read it against: not guessed
+    assert dates_in("3个月内第2次,2月30日", near=dt.date(2026, 3, 1)) == set()  # not a day
+
+
 # 5. filters take the Chinese labels the tables print
 
 @pytest.mark.parametrize(("chinese", "code"), [

@@ -90,7 +90,7 @@ def test_the_tantivy_index_names_its_engine_and_version_in_its_format_file(root:
     from archive.search.engines import tantivy
 
     use_engine(root, "tantivy")
-    assert (root / "index" / "FORMAT").read_text(encoding="utf-8").strip() == tantivy.FORMAT == "tantivy 1"
+    assert (root / "index" / "FORMAT").read_text(encoding="utf-8").strip() == tantivy.FORMAT == "tantivy 2"
 
 
 # ---------------------------------------------------------------- an index tantivy cannot answer from

@@ -7,6 +7,7 @@ parts) share the position of the token they belong to, and query analysis leaves
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -84,20 +85,33 @@ def tokens(text: str) -> Iterator[Tok]:
 
 
 _DATE = re.compile(r"(?<![0-9])(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|年(\d{1,2})月(\d{1,2})[日号]?)(?![0-9])")
+# 11月18日 with no year, as complaints write the days of what happened: the year is the case's own.
+_DAY_IN_YEAR = re.compile(r"(?<![0-9年])(\d{1,2})月(\d{1,2})[日号]")
 
 
-def dates_in(text: str) -> set[str]:
+def dates_in(text: str, near: dt.date | None = None) -> set[str]:
     """Every calendar day written in ``text`` (2026-11-03, 2026/11/3, 2026.11.03, 2026年11月3日) as YYYYMMDD: a
-    date typed alone finds the cases received, answered or mentioning that day, never a lot number's digits."""
-    import datetime as dt
-
+    date typed alone finds the cases received, answered or mentioning that day, never a lot number's digits.
+    With ``near`` (the day the case was received), a day written without its year (11月18日) is read in the
+    year that puts it nearest ``near``: a letter of 5 January telling of 12月28日 means last December."""
     out: set[str] = set()
-    for m in _DATE.finditer(normalise(text)):
+    flat = normalise(text)
+    for m in _DATE.finditer(flat):
         month, day = (m.group(3), m.group(4)) if m.group(2) else (m.group(5), m.group(6))
         try:
             out.add(f"{dt.date(int(m.group(1)), int(month), int(day)):%Y%m%d}")
         except ValueError:
             continue
+    if near is not None:
+        for m in _DAY_IN_YEAR.finditer(flat):
+            candidates = []
+            for year in (near.year - 1, near.year, near.year + 1):
+                try:
+                    candidates.append(dt.date(year, int(m.group(1)), int(m.group(2))))
+                except ValueError:
+                    continue
+            if candidates:
+                out.add(f"{min(candidates, key=lambda d: abs((d - near).days)):%Y%m%d}")
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import logging
@@ -371,6 +372,7 @@ def document(view: CaseView, limits: TextLimits | None = None) -> dict[str, Any]
         "content": content,
         "passages": passages(view, limits, files),
         # Days the case was received, acted on in a stage, or mentioned in its text, as YYYYMMDD terms.
-        "days": " ".join(sorted({received.replace("-", "")} | _stage_days(view) | dates_in(content))),
+        "days": " ".join(sorted({received.replace("-", "")} | _stage_days(view)
+                                     | dates_in(content, near=dt.date.fromisoformat(received)))),
         "stamp": sha256_file(view.path / MANIFEST),
     }

@@ -176,7 +176,8 @@ def parse(text: str | list[str] | tuple[str, ...]) -> Query:
             q.phrases.append(part)
         elif (day := as_day(part)) is not None:
             q.days.append(day)
-            q.dates.append(part)
+            # Marked where the text writes it, with its year or (as complaints do) without: 11月18日.
+            q.dates += [part, f"{int(day[4:6])}月{int(day[6:])}日"]
         else:
             q.words.append(part)
     if q.empty:

@@ -30,7 +30,8 @@ MERGE_EVERY = 10
 #   3: traditional characters folded to simplified; the name_keys field (pinyin and initials of the names)
 #   4: passages, the labelled text people wrote, stored for highlights
 #   5: signers (signer:), and the keys `similar` compares: id_keys, customer_keys, customer_parts, product_key
-FORMAT_VERSION = 5
+#   6: days written without their year (11月18日) read in the year of receipt
+FORMAT_VERSION = 6
 
 
 def schema() -> Schema:
