@@ -6,9 +6,13 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import random
 import subprocess
 import sys
+import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 from conftest import Cli, write_case
@@ -68,3 +72,47 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
 def test_an_unknown_command_is_refused_by_name(tmp_path: Path) -> None:
     result = CliRunner().invoke(app.main, ["--root", str(tmp_path), "serch", "破损"])
     assert result.exit_code == 2 and "No such command 'serch'" in result.output
+
+
+def _cases(n: int) -> Iterator[dict[str, Any]]:
+    """Index documents whose text (random characters) makes a term index of a few MB."""
+    rng = random.Random(19)
+    pool = [chr(c) for c in range(0x4E00, 0x4E00 + 400)]
+    for i in range(n):
+        text = "".join(rng.choice(pool) for _ in range(300)) + " 外包装破损"
+        yield {"number": f"2611{i + 1:04d}", "received": 20261103, "received_at": "2026-11-03T10:15:00+08:00",
+               "channel": "phone", "category": "packaging", "severity": "minor", "status": "registered",
+               "complainant": "王建国", "organisation": "华东医药连锁有限公司", "product": "阿莫西林胶囊",
+               "lot": "B2026080315", "identifiers": "B2026080315", "departments": "质量部", "retention_until": "",
+               "hold": False, "content": text, "stamp": "", "passages": [["投诉内容", text]]}
+
+
+def test_a_search_reads_the_index_in_place_not_a_copy_of_it(tmp_path: Path) -> None:
+    from archive.search.engines.whoosh import SearchIndex
+    from archive.search.query import parse
+
+    folder = tmp_path / "index"
+    SearchIndex(folder).rebuild(_cases(30))
+    size = sum(p.stat().st_size for p in folder.iterdir())
+    SearchIndex(folder).search(parse("破损"))  # what a first search imports is not what this measures
+    tracemalloc.start()
+    try:
+        hits, total = SearchIndex(folder).search(parse("破损"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert total == 30 and len(hits) == 10
+    assert peak < size / 4, f"opening and searching an index of {size:,} bytes allocated {peak:,}"
+
+
+def test_whoosh_leaves_the_modules_it_does_not_use_to_whoever_imports_them() -> None:
+    code = ("import sys\nimport archive.search.engines.whoosh\n"
+            "assert 'urllib.request' not in sys.modules and 'asyncio' not in sys.modules\n"
+            "import urllib.request, cached_property\n"
+            "from whoosh.query import Variations\n"
+            "from whoosh.lang.morph_en import variations\n"
+            "print(callable(urllib.request.urlopen), hasattr(cached_property, 'threaded_cached_property'),"
+            " 'rendering' in variations('render'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True", "True"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.derived.stores import index_guard
-from archive.record import folders
-from archive.record import reader as casefile
-from archive.services.archive import Archive
+
+if TYPE_CHECKING:
+    from archive.services.archive import Archive
 
 
 def search(arc: Archive, text: str | list[str] | tuple[str, ...], limit: int = 10, sort: str = "relevance"
@@ -28,6 +28,9 @@ SAME_LOT, SAME_PRODUCT, SAME_CUSTOMER, TEXT = 3.0, 2.0, 2.0, 2.0
 
 def similar(arc: Archive, number: str, limit: int = 5, earlier_only: bool = False) -> list[dict[str, Any]]:
     """Earlier (or all) complaints most like this one, each with the reasons it is similar."""
+    from archive.record import folders
+    from archive.record import reader as casefile
+
     view = casefile.load(folders.find_record(arc.layout, number))
     case = view.case
     before = case["received_at"] if earlier_only else None

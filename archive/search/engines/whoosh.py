@@ -12,11 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as windex
-from whoosh import query as wq
-from whoosh import sorting
-from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-
 from archive.derived.stores import IndexDamaged, IndexOutdated
 from archive.search.analysis import (
     covering_grams,
@@ -28,6 +23,19 @@ from archive.search.analysis import (
     searchable,
 )
 from archive.search.engines.whoosh_analyzer import analyzer
+from archive.search.engines.whoosh_startup import (
+    BOOLEAN,
+    ID,
+    KEYWORD,
+    NUMERIC,
+    STORED,
+    TEXT,
+    MappedStorage,
+    Schema,
+    sorting,
+)
+from archive.search.engines.whoosh_startup import index as windex
+from archive.search.engines.whoosh_startup import query as wq
 from archive.search.fold import latin_key, name_keys, spellings
 from archive.search.highlight import labelled
 from archive.search.query import Query, QueryError
@@ -184,7 +192,7 @@ class SearchIndex:
     def _open(self, create: bool = False) -> Any:
         if windex.exists_in(str(self.folder), indexname=INDEX_NAME):
             self._check_format(self.folder)
-            return windex.open_dir(str(self.folder), indexname=INDEX_NAME)
+            return MappedStorage(self.folder).open_index(INDEX_NAME)  # read in place, not copied
         if self.required:
             raise IndexDamaged(f"the search index is missing ({self.folder.name}/ has no table of contents); "
                                "run `archive rebuild` to recreate it from the records")
