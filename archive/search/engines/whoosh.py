@@ -187,6 +187,7 @@ class SearchIndex:
         self.folder = folder
         self.required = required  # made at init: without its table of contents it is damaged, not empty
         self._cached: Any = None
+        self._numbers: tuple[Any, Any] | None = None
 
     def _open(self, create: bool = False) -> Any:
         if windex.exists_in(str(self.folder), indexname=INDEX_NAME):
@@ -304,6 +305,12 @@ class SearchIndex:
             self._cached = self._cached.refresh()
         return self._cached
 
+    def _number_column(self, s: Any) -> Any:
+        """Each case's number by document, read once per searcher (~1 ms at 20,000 cases)."""
+        if self._numbers is None or self._numbers[0] is not s:
+            self._numbers = (s, s.reader().column_reader("number"))
+        return self._numbers[1]
+
     def search(self, q: Query, limit: int = 10, sort: str = "relevance") -> tuple[list[Hit], int]:
         s = self._searcher()
         if s is None:
@@ -315,10 +322,13 @@ class SearchIndex:
             results = s.search(wquery, limit=limit, sortedby=facets)
             found = list(results)
         else:
-            # Top-N by score (Whoosh can skip blocks that cannot make the top); equal scores are put in
-            # case-number order so the answer does not depend on how the index happens to be segmented.
-            results = s.search(wquery, limit=limit + TIE_MARGIN)
-            found = sorted(results, key=lambda r: (-round(_score(r.score), 6), r["number"]))[:limit]
+            # Top-N by score, every match scored: Whoosh's block skipping skips little here (a common word is in
+            # most blocks) and then counts the matches by running the query again; scoring all counts them.
+            # Equal scores are put in case-number order (from the number column, not each hit's stored fields)
+            # so the answer does not depend on how the index happens to be segmented.
+            results = s.search(wquery, limit=limit + TIE_MARGIN, optimize=False)
+            numbers = self._number_column(s)
+            found = sorted(results, key=lambda r: (-round(_score(r.score), 6), numbers[r.docnum]))[:limit]
         hits = [self._hit(r, _score(r.score), q.literals()) for r in found]
         return hits, len(results)
 
