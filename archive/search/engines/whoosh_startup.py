@@ -1,11 +1,12 @@
 """What starting Whoosh costs a command: its imports, and opening the index. Both made cheap here.
 
-Imports: three modules Whoosh imports are never used by this package, and each loads far more than itself.
+Imports: four modules Whoosh imports are never used by this package, and each loads far more than itself.
 whoosh.compat takes `urlretrieve` from urllib.request (which loads http.client, email and ssl), whoosh.reading
-takes one cached property from the cached_property package (which imports asyncio), and whoosh.query.terms
-builds the English word-variation tables of whoosh.lang.morph_en (for Variations queries). While Whoosh's
-modules import, each stands in as a module that loads the real one only if its function is called; then the
-stand-ins leave sys.modules, so any later `import urllib.request` gets the real module.
+takes one cached property from the cached_property package (which imports asyncio), whoosh.query.terms builds
+the English word-variation tables of whoosh.lang.morph_en (for Variations queries) and whoosh.analysis compiles
+the Porter stemmer's patterns (for StemFilter). While Whoosh's modules import, each stands in as a module that
+loads the real one only if its function is called; then the stand-ins leave sys.modules, so any later
+`import urllib.request` gets the real module.
 
 Opening: Whoosh maps a segment file and then copies each part it opens (the term index, the postings) into a
 BytesIO, so a search at 20,000 cases read ~60 MB before looking up a word. MappedStorage hands Whoosh the
@@ -15,29 +16,42 @@ mapped bytes themselves, read in place.
 from __future__ import annotations
 
 import functools
-import importlib
 import mmap
 import os
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 
-def _deferred(module: str, name: str) -> Callable[..., Any]:
-    def call(*args: Any, **kwargs: Any) -> Any:
-        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+# Module-level functions (not closures), so that an analyzer holding one (jieba's StemFilter holds `stem`)
+# still pickles into an index's schema.
+def _urlretrieve(*args: Any, **kwargs: Any) -> Any:
+    from urllib.request import urlretrieve
 
-    return call
+    return urlretrieve(*args, **kwargs)
+
+
+def _variations(word: str) -> Any:
+    from whoosh.lang.morph_en import variations
+
+    return variations(word)
+
+
+def _stem(word: str) -> Any:
+    from whoosh.lang.porter import stem
+
+    return stem(word)
 
 
 _STAND_INS: dict[str, dict[str, Any]] = {
-    "urllib.request": {"urlretrieve": _deferred("urllib.request", "urlretrieve")},
+    "urllib.request": {"urlretrieve": _urlretrieve},
     # The standard library's cached_property does what whoosh.reading asks of it (a value computed once).
     "cached_property": {"cached_property": functools.cached_property},
-    "whoosh.lang.morph_en": {"variations": _deferred("whoosh.lang.morph_en", "variations")},
+    "whoosh.lang.morph_en": {"variations": _variations},
+    "whoosh.lang.porter": {"stem": _stem},
 }
 
 
