@@ -118,3 +118,19 @@ def test_whoosh_leaves_the_modules_it_does_not_use_to_whoever_imports_them() -> 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True", "True", "True"]
+
+
+def test_equal_scores_come_in_case_number_order_and_the_total_counts_every_match(tmp_path: Path) -> None:
+    """The top hits are chosen without loading every candidate's stored fields: ties still go by number."""
+    from archive.search.engines.whoosh import SearchIndex
+    from archive.search.query import parse
+
+    index = SearchIndex(tmp_path / "index")
+    docs = list(_cases(24))
+    random.Random(5).shuffle(docs)
+    for batch in (docs[:8], docs[8:16], docs[16:]):  # three segments, numbers out of order in each
+        index.update(batch)
+    for query in ("破损", "received:2026-11", "外包装破损 lot:B2026080315"):
+        hits, total = index.search(parse(query), limit=5)
+        assert total == 24
+        assert [h.number for h in hits] == [f"2611{i:04d}" for i in range(1, 6)], query
