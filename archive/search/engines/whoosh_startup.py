@@ -1,12 +1,13 @@
 """What starting Whoosh costs a command: its imports, and opening the index. Both made cheap here.
 
-Imports: four modules Whoosh imports are never used by this package, and each loads far more than itself.
-whoosh.compat takes `urlretrieve` from urllib.request (which loads http.client, email and ssl), whoosh.reading
-takes one cached property from the cached_property package (which imports asyncio), whoosh.query.terms builds
-the English word-variation tables of whoosh.lang.morph_en (for Variations queries) and whoosh.analysis compiles
-the Porter stemmer's patterns (for StemFilter). While Whoosh's modules import, each stands in as a module that
-loads the real one only if its function is called; then the stand-ins leave sys.modules, so any later
-`import urllib.request` gets the real module.
+Imports: Whoosh imports modules for features this package never uses, and some load far more than themselves.
+whoosh.compat takes `urlretrieve` from urllib.request (which loads http.client, email and ssl) and `escape`
+from html (its entity tables), whoosh.reading takes one cached property from the cached_property package
+(which imports asyncio), whoosh.query.terms builds the English word-variation tables of whoosh.lang.morph_en
+(for Variations queries), whoosh.analysis compiles the Porter stemmer's patterns (for StemFilter), and its
+file storage takes tempfile and shutil (with bz2 and lzma) for temporary and compound files a writer makes.
+While Whoosh's modules import, each stands in as a module whose functions load the real one when called;
+then the stand-ins leave sys.modules, so any later `import urllib.request` gets the real module.
 
 Opening: Whoosh maps a segment file and then copies each part it opens (the term index, the postings) into a
 BytesIO, so a search at 20,000 cases read ~60 MB before looking up a word. MappedStorage hands Whoosh the
@@ -46,12 +47,33 @@ def _stem(word: str) -> Any:
     return stem(word)
 
 
+def _escape(*args: Any, **kwargs: Any) -> Any:
+    from html import escape
+
+    return escape(*args, **kwargs)
+
+
+def _copyfileobj(*args: Any, **kwargs: Any) -> Any:
+    from shutil import copyfileobj
+
+    return copyfileobj(*args, **kwargs)
+
+
+def _gettempdir() -> Any:
+    import tempfile
+
+    return tempfile.gettempdir()
+
+
 _STAND_INS: dict[str, dict[str, Any]] = {
     "urllib.request": {"urlretrieve": _urlretrieve},
     # The standard library's cached_property does what whoosh.reading asks of it (a value computed once).
     "cached_property": {"cached_property": functools.cached_property},
     "whoosh.lang.morph_en": {"variations": _variations},
     "whoosh.lang.porter": {"stem": _stem},
+    "html": {"escape": _escape},  # html.entities' tables, for highlighting as HTML
+    "tempfile": {"gettempdir": _gettempdir},  # shutil, bz2, lzma, for a RAM index's temporary files
+    "shutil": {"copyfileobj": _copyfileobj},  # for a writer assembling a compound segment
 }
 
 
@@ -73,6 +95,7 @@ def _standing_in() -> Iterator[None]:
 
 with _standing_in():
     from whoosh import analysis, index, query, sorting
+    from whoosh.codec import whoosh3  # noqa: F401  (what opening an index imports, under the stand-ins too)
     from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
     from whoosh.filedb.filestore import FileStorage
     from whoosh.filedb.structfile import BufferFile
