@@ -81,7 +81,8 @@ class Archive:
             if write:
                 raise StateError(f"{layout.root}: not an archive (no archive.toml); run `archive init` there first, "
                                  "or give --root")
-            return cls(layout, settings_mod.from_mapping({}), *_actor(actor, settings_mod.from_mapping({}), False))
+            defaults = settings_mod.from_mapping({})
+            return cls(layout, defaults, *_actor(actor, defaults, False))
         if write and read_only(layout.root):
             raise StateError(f"{layout.root}: the archive is read-only here (a backup or write-once copy); "
                              "write commands need a writable archive")

@@ -3,6 +3,7 @@ the package imports whoosh, so another engine can stand here without touching ca
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import random
@@ -162,12 +163,14 @@ def _score(key: Any) -> float:
 
 def _top(results: Any, limit: int) -> list[Any]:
     """The ``limit`` best hits, equal scores in case-number order so the answer does not depend on how the index
-    happens to be segmented. A hit's number is read (with its stored fields) only where it decides the order:
-    among hits that tie, and not beyond the ``limit``."""
+    happens to be segmented. Numbers come from the number column (not each hit's stored fields), read only if
+    hits tie within the ``limit``."""
+    numbers = functools.cache(lambda: results.searcher.reader().column_reader("number"))
     top: list[Any] = []
     ranked = sorted(results, key=lambda r: -round(_score(r.score), 6))
     for _, tied in itertools.groupby(ranked, key=lambda r: round(_score(r.score), 6)):
-        top += sorted(tied, key=lambda r: r["number"])
+        group = list(tied)
+        top += sorted(group, key=lambda r: numbers()[r.docnum]) if len(group) > 1 else group
         if len(top) >= limit:
             break
     return top[:limit]
