@@ -5,7 +5,8 @@ whoosh.compat takes `urlretrieve` from urllib.request (which loads http.client, 
 from html (its entity tables), whoosh.reading takes one cached property from the cached_property package
 (which imports asyncio), whoosh.query.terms builds the English word-variation tables of whoosh.lang.morph_en
 (for Variations queries), whoosh.analysis compiles the Porter stemmer's patterns (for StemFilter), and its
-file storage takes tempfile and shutil (with bz2 and lzma) for temporary and compound files a writer makes.
+file storage takes tempfile and shutil (with bz2 and lzma) for temporary and compound files a writer makes,
+and its hash tables take md5 from hashlib, which loads OpenSSL (the interpreter's own md5 gives the same hash).
 While Whoosh's modules import, each stands in as a module whose functions load the real one when called;
 then the stand-ins leave sys.modules, so any later `import urllib.request` gets the real module.
 
@@ -75,6 +76,13 @@ _STAND_INS: dict[str, dict[str, Any]] = {
     "tempfile": {"gettempdir": _gettempdir},  # shutil, bz2, lzma, for a RAM index's temporary files
     "shutil": {"copyfileobj": _copyfileobj},  # for a writer assembling a compound segment
 }
+try:
+    # The term index hashes with md5: the interpreter's own, not hashlib's, which first loads OpenSSL.
+    from _md5 import md5 as _builtin_md5  # type: ignore[import-not-found]
+except ImportError:  # an interpreter built without it: hashlib as usual
+    pass
+else:
+    _STAND_INS["hashlib"] = {"md5": _builtin_md5}
 
 
 @contextmanager
