@@ -59,6 +59,10 @@ AUDIT_ACTION: Final = _vocab({"intake": "登记", "update": "更新阶段", "cor
                               "release": "解除保全", "retention-recompute": "重算保存期", "destroy": "销毁",
                               "dossier": "导出检查档案"})
 
+# Why `similar` found a case like another (search/similarity.py): what a QA reviewer reads beside each hit.
+SIMILAR_REASON: Final = _vocab({"lot": "同批号", "part_no": "同料号", "order_no": "同订单号", "identifier": "同编号",
+                                "product": "同产品", "customer": "同客户", "text": "内容相近"})
+
 # Form sets intake may render (archive.toml [forms] set).
 FORM_SET: Final = _vocab({"gl004": "GL-004 登记表与记录表", "pcb": "客户抱怨处理表(表14.6.3)"})
 

@@ -25,11 +25,11 @@ from archive.cli import app
 NOT_FOR_SEARCH = ("docx", "docxtpl", "jinja2", "lxml", "jsonschema", "cryptography", "pyhanko", "pypdf",
                   "openpyxl", "bagit", "sqlite3", "pypinyin",
                   "asyncio", "urllib.request", "http.client", "ssl", "email.parser", "html", "tempfile", "shutil",
-                  "_hashlib",
-                  "cached_property", "whoosh.lang.morph_en", "whoosh.lang.porter",
-                  "archive.documents", "archive.integrity", "archive.export", "archive.validate",
-                  "archive.store.txn", "archive.store.audit", "archive.cli.cases", "archive.cli.dossier",
-                  "archive.cli.integrity", "archive.cli.maintenance", "archive.cli.retention", "archive.cli.settings")
+                  "_hashlib", "cached_property", "whoosh.lang.morph_en", "whoosh.lang.porter",
+                  "archive.search.similarity", "archive.search.extract", "archive.documents", "archive.integrity",
+                  "archive.export", "archive.validate", "archive.store.txn", "archive.store.audit",
+                  "archive.cli.cases", "archive.cli.dossier", "archive.cli.integrity", "archive.cli.maintenance",
+                  "archive.cli.retention", "archive.cli.settings")
 
 
 def loaded_after(*argv: str) -> tuple[list[str], str]:

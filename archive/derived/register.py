@@ -146,26 +146,6 @@ class SqliteRegister:
         with self._connect() as conn:
             return [r[0] for r in conn.execute(f"SELECT number FROM cases WHERE {col} = ? ORDER BY number", (value,))]
 
-    def related(self, number: str, *, lot: str | None, product: str | None, customers: list[str],
-                limit: int = 200) -> list[dict[str, Any]]:
-        """Other cases sharing the lot, the product or a customer name: candidates for `similar`."""
-        if self._absent():
-            return []
-        where, args = [], []
-        for col, value in (("lot", lot), ("product", product)):
-            if value:
-                where.append(f"{col} = ?")
-                args.append(value)
-        for name in customers:
-            where.append("(organisation = ? OR complainant = ?)")
-            args += [name, name]
-        if not where:
-            return []
-        sql = (f"SELECT number, received_at, complainant, organisation, product, lot, status FROM cases "
-               f"WHERE number != ? AND ({' OR '.join(where)}) ORDER BY received_at DESC LIMIT ?")
-        with self._connect() as conn:
-            return [dict(r) for r in conn.execute(sql, [number, *args, limit])]
-
     def numbers(self) -> set[str]:
         if self._absent():
             return set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import time
 import zipfile
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from archive import vocab
+from archive.record.grammar import SIGNATURES_DIR
 from archive.record.reader import CaseView
 from archive.store.hashing import sha256_file
 from archive.store.manifest import MANIFEST
@@ -24,6 +26,13 @@ if TYPE_CHECKING:
 
 # Stage fields holding a code: indexed by their Chinese label, which is what archivists type.
 CODED = {"method": vocab.REPLY_METHOD, "responsibility": vocab.RESPONSIBILITY, "satisfaction": vocab.SATISFACTION}
+
+# Stage fields naming who did or approved a step (受理负责人, 调查人, 验证人, 答复人, 回访人, 核准人…):
+# with the case's receiver and its documents' signers, the people `signer:` finds.
+HANDLERS = ("owner", "qa", "reviewed_by", "team", "investigator", "decided_by", "verified_by", "replied_by", "by",
+            "approved_by")
+_NAME_SEPARATORS = re.compile(r"[\s、,，;；/]+")
+MAX_NAME_CHARS = 30  # longer is a sentence, not a person's name: not worth its pinyin
 
 TEXT_SUFFIXES = (".txt", ".csv", ".md", ".eml")
 EXTRACTABLE = (*TEXT_SUFFIXES, ".pdf", ".docx")
@@ -284,11 +293,45 @@ def _stage_days(view: CaseView) -> set[str]:
     return out
 
 
+def _handlers(node: Any) -> list[str]:
+    out: list[str] = []
+    if isinstance(node, list):
+        for item in node:
+            out += _handlers(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key in HANDLERS and isinstance(value, str):
+                out.append(value)
+            elif key in HANDLERS and isinstance(value, list):
+                out += [v for v in value if isinstance(v, str)]
+            elif isinstance(value, (dict, list)):
+                out += _handlers(value)
+    return out
+
+
+def signers(view: CaseView) -> list[str]:
+    """The people who signed one of the case's documents (any meaning, any version), received it, or are named
+    as doing or approving one of its steps. A field holding a department and a name (质量保证部 张丽) gives both."""
+    names = [view.case.get("received_by", "")]
+    for stage in view.stages.values():
+        names += _handlers(stage.get("data"))
+    folder = view.path / SIGNATURES_DIR
+    if folder.is_dir():
+        for p in sorted(folder.glob("*.json")):
+            names.append(str(json.loads(p.read_text(encoding="utf-8")).get("name", "")))
+    out: list[str] = []
+    for value in names:
+        out += [n for n in _NAME_SEPARATORS.split(value) if n and len(n) <= MAX_NAME_CHARS and n not in out]
+    return out
+
+
 def document(view: CaseView, limits: TextLimits | None = None) -> dict[str, Any]:
     """The index document of a case. Each text is indexed up to ``field_chars`` and the case's whole text up
     to ``case_chars``: a description of megabytes costs the index no more than the cap (the case JSON keeps
     it all), so intake stays fast and the index small."""
+    from archive.search import similarity
     from archive.search.analysis import dates_in
+    from archive.search.fold import person_keys
 
     limits = limits or TextLimits()
     case = view.case
@@ -320,6 +363,9 @@ def document(view: CaseView, limits: TextLimits | None = None) -> dict[str, Any]
         "lot": " ".join(x for x in (p.get("lot"),) if x)[:cap],
         "identifiers": " ".join(x for x in identifiers if x)[:cap],
         "departments": " ".join(view.departments)[:cap],
+        # Exact terms: see fold.person_keys (signer:) and search/similarity.py (what `similar` compares).
+        "signers": " ".join(sorted({k for name in signers(view) for k in person_keys(name)})),
+        **similarity.index_fields(case),
         "retention_until": view.retention_until or "",
         "hold": bool(view.hold),
         "content": content,

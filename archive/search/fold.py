@@ -101,3 +101,15 @@ def latin_key(text: str) -> str | None:
     and case as people type them (Wang Jianguo, WJG); None for anything else."""
     key = "".join(text.split()).lower()
     return key if key.isascii() and key.isalpha() else None
+
+
+def person_key(text: str) -> str:
+    """A person's name as a signer: term: the name typed in pinyin or by its initials (latin_key), else the
+    name itself, folded and without spaces (張麗 → 张丽), matched whole."""
+    return latin_key(text) or "".join(fold(unicodedata.normalize("NFKC", text)).split()).lower()
+
+
+def person_keys(name: str) -> frozenset[str]:
+    """Every person_key that finds ``name``: itself and its name_keys."""
+    whole = person_key(name)
+    return frozenset({whole} if whole else set()) | name_keys(name)

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from archive import vocab
 from archive.errors import ArchiveError
 from archive.search.analysis import as_day
+from archive.search.fold import person_key
 
-FILTERS = ("lot", "severity", "status", "category", "channel", "customer", "received", "number", "hold", "retention")
+FILTERS = ("lot", "severity", "status", "category", "channel", "customer", "signer", "received", "number", "hold",
+           "retention")
 ENUMS: dict[str, vocab.Vocabulary] = {
     "severity": vocab.SEVERITY,
     "status": vocab.STATUS,
@@ -47,7 +49,7 @@ class QueryError(ArchiveError):
 class Query:
     words: list[str] = field(default_factory=list)  # each must occur (a CJK word as a contiguous string)
     phrases: list[str] = field(default_factory=list)  # quoted: the whole string contiguous
-    terms: dict[str, list[str]] = field(default_factory=dict)  # exact-value filters (ANDed)
+    terms: dict[str, list[str]] = field(default_factory=dict)  # exact-value filters (ANDed); signer: a person_key
     text_filters: dict[str, list[str]] = field(default_factory=dict)  # customer: words in a name field
     received: tuple[int, int] | None = None  # yyyymmdd bounds, inclusive
     days: list[str] = field(default_factory=list)  # a date typed alone: YYYYMMDD received, acted on or mentioned
@@ -172,6 +174,8 @@ def parse(text: str | list[str] | tuple[str, ...]) -> Query:
                 q.retention = (_iso(first), _iso(last))
             elif name == "customer":
                 q.text_filters.setdefault(name, []).append(value)
+            elif name == "signer":
+                q.terms.setdefault(name, []).append(person_key(value))
             else:
                 q.terms.setdefault(name, []).append(value)
         elif quoted:

@@ -8,10 +8,10 @@ import itertools
 import os
 import random
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.derived.stores import IndexDamaged, IndexOutdated
 from archive.search.analysis import (
@@ -41,8 +41,10 @@ from archive.search.fold import latin_key, name_keys, spellings
 from archive.search.highlight import labelled
 from archive.search.query import Query, QueryError
 
+if TYPE_CHECKING:  # similarity is imported by similar(): `archive search` does without its patterns
+    from archive.search.similarity import Clause, Likeness
+
 INDEX_NAME = "cases"
-SIMILAR_FLOOR = 0.2
 TIE_MARGIN = 40
 MERGE_EVERY = 10
 _SEPARATORS = re.compile(r"[-_./]")
@@ -51,7 +53,8 @@ _SEPARATORS = re.compile(r"[-_./]")
 #   2: a CJK run's first character alone (12盒), CJK characters joined across a line break, the days field
 #   3: traditional characters folded to simplified; the name_keys field (pinyin and initials of the names)
 #   4: passages, the labelled text people wrote, stored for highlights
-FORMAT_VERSION = 4
+#   5: signers (signer:), and the keys `similar` compares: id_keys, customer_keys, customer_parts, product_key
+FORMAT_VERSION = 5
 FORMAT_FILE = "FORMAT"
 
 
@@ -83,6 +86,13 @@ def schema() -> Schema:
         name_grams=KEYWORD(scorable=True),
         # The complainant's and organisation's names in pinyin and by initials (wangjianguo, wjg): customer:.
         name_keys=KEYWORD(lowercase=True),
+        # Who signed or handled the case, whole and by pinyin and initials (fold.person_keys): signer:.
+        signers=KEYWORD(),
+        # Exact keys `similar` compares, stored so it can name which ones a hit shares (search/similarity.py).
+        id_keys=KEYWORD(stored=True),
+        customer_keys=KEYWORD(stored=True),
+        customer_parts=KEYWORD(stored=True),
+        product_key=KEYWORD(stored=True),
         stamp=ID(stored=True),
     )
 
@@ -136,6 +146,8 @@ def translate(q: Query) -> wq.Query:
                 filters.append(_text_query("lot", v))
             elif name == "hold":
                 filters.append(wq.Term("hold", v == "true"))
+            elif name == "signer":
+                filters.append(wq.Term("signers", v))
             else:
                 filters.append(wq.Term(name, v))
     for v in q.text_filters.get("customer", []):
@@ -340,30 +352,11 @@ class SearchIndex:
         hits = [self._hit(r, _score(r.score), q.literals()) for r in found]
         return hits, len(results)
 
-    def similar(self, number: str, limit: int = 5, before: str | None = None) -> list[Hit]:
-        ix = self._open()
-        if ix is None:
-            return []
-        with ix.searcher() as s:
-            docnum = s.document_number(number=number)
-            if docnum is None:
-                return []
-            terms = [t for t, _ in s.key_terms([docnum], "content", numterms=24)]
-            if not terms:
-                return []
-            results = s.search(wq.Or([wq.Term("content", t) for t in terms]), limit=limit + 50)
-            # The case matches its own key terms best; a case sharing only a few common words is not similar.
-            floor = SIMILAR_FLOOR * max((r.score or 0.0 for r in results if r["number"] == number), default=0.0)
-            hits = []
-            for r in results:
-                if r["number"] == number or (before is not None and r["received_at"] >= before):
-                    continue
-                if (r.score or 0.0) < floor:
-                    break
-                hits.append(self._hit(r, r.score or 0.0, []))
-                if len(hits) == limit:
-                    break
-        return hits
+    def similar(self, like: Likeness, limit: int = 5, before: str | None = None) -> list[dict[str, Any]]:
+        from archive.search.similarity import rank
+
+        s = self._searcher()
+        return [] if s is None else rank(like, _Lookup(s), limit, before)
 
     @staticmethod
     def _hit(r: Any, score: float, literals: list[str]) -> Hit:
@@ -373,3 +366,28 @@ class SearchIndex:
             literals = literals + spellings(normalise(" ".join(join_lines(written).split())), literals)
         return Hit(r["number"], round(float(score), 4), labelled(r["passages"], literals) if literals else [],
                    r["received_at"], r["complainant"], r["product"], r["status"])
+
+
+class _Lookup:
+    """What similarity.rank asks of an index, answered by a Whoosh searcher."""
+
+    def __init__(self, searcher: Any) -> None:
+        self.s = searcher
+
+    def doc_count(self) -> int:
+        return int(self.s.doc_count())
+
+    def doc_frequency(self, term: str) -> int:
+        return int(self.s.doc_frequency("content", term))
+
+    def best(self, clauses: Sequence[Clause], words: Sequence[str], boost: float, limit: int
+             ) -> list[tuple[Hit, float, dict[str, str]]]:
+        from archive.search.similarity import KEY_FIELDS
+
+        parts: list[wq.Query] = [wq.ConstantScoreQuery(wq.Or([wq.Term(f, t) for f, t in c.terms]), c.weight)
+                                 for c in clauses]
+        parts += [wq.Term("content", w, boost=boost) for w in words]
+        if not parts:
+            return []
+        return [(SearchIndex._hit(r, r.score or 0.0, []), float(r.score or 0.0), {f: r.get(f, "") for f in KEY_FIELDS})
+                for r in self.s.search(wq.Or(parts), limit=limit)]
