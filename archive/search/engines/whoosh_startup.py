@@ -1,14 +1,15 @@
 """What starting Whoosh costs a command: its imports, and opening the index. Both made cheap here.
 
-Imports: Whoosh imports modules for features this package never uses, and some load far more than themselves.
-whoosh.compat takes `urlretrieve` from urllib.request (which loads http.client, email and ssl) and `escape`
-from html (its entity tables), whoosh.reading takes one cached property from the cached_property package
-(which imports asyncio), whoosh.query.terms builds the English word-variation tables of whoosh.lang.morph_en
-(for Variations queries), whoosh.analysis compiles the Porter stemmer's patterns (for StemFilter), and its
-file storage takes tempfile and shutil (with bz2 and lzma) for temporary and compound files a writer makes,
-and its hash tables take md5 from hashlib, which loads OpenSSL (the interpreter's own md5 gives the same hash).
-While Whoosh's modules import, each stands in as a module whose functions load the real one when called;
-then the stand-ins leave sys.modules, so any later `import urllib.request` gets the real module.
+Imports: Whoosh imports modules for features this package never uses, some of which load far more:
+- whoosh.compat: urllib.request for `urlretrieve` (it loads http.client, email, ssl), html for `escape` (its
+  entity tables);
+- whoosh.reading: the cached_property package for one property (it imports asyncio);
+- whoosh.query.terms: whoosh.lang.morph_en, English word-variation tables built at import (Variations queries);
+- whoosh.analysis: whoosh.lang.porter, the Porter stemmer's patterns compiled at import (StemFilter);
+- its file storage: tempfile and shutil (with bz2 and lzma) for the temporary and compound files of a writer;
+- its hash tables: hashlib for md5, which loads OpenSSL (the interpreter's own _md5 gives the same hash).
+While Whoosh's modules import, each stands in as a module whose functions load the real one when called; then
+the stand-ins leave sys.modules, so any later `import urllib.request` gets the real module.
 
 Opening: Whoosh maps a segment file and then copies each part it opens (the term index, the postings) into a
 BytesIO, so a search at 20,000 cases read ~60 MB before looking up a word. MappedStorage hands Whoosh the
