@@ -138,3 +138,19 @@ def test_equal_scores_come_in_case_number_order_and_the_total_counts_every_match
         hits, total = index.search(parse(query), limit=5)
         assert total == 24
         assert [h.number for h in hits] == [f"2611{i:04d}" for i in range(1, 6)], query
+
+
+def test_the_total_of_a_one_word_search_leaves_out_deleted_and_replaced_cases(tmp_path: Path) -> None:
+    """A word's total is read from its document frequency, which still counts what was deleted until segments
+    merge: then the matches are counted."""
+    from archive.search.engines.whoosh import SearchIndex
+    from archive.search.query import parse
+
+    folder = tmp_path / "index"
+    docs = list(_cases(6))
+    SearchIndex(folder).update(docs)
+    assert SearchIndex(folder).search(parse("破损"))[1] == 6
+    SearchIndex(folder).update([{**docs[0], "content": "包装完好", "passages": [["投诉内容", "包装完好"]]}])
+    SearchIndex(folder).delete(docs[1]["number"])
+    assert SearchIndex(folder).search(parse("破损"))[1] == 4  # one replaced, one deleted
+    assert SearchIndex(folder).search(parse("完好"))[1] == 1

@@ -179,13 +179,22 @@ def _top(results: Any, limit: int) -> list[Any]:
     hits tie within the ``limit``."""
     numbers = functools.cache(lambda: results.searcher.reader().column_reader("number"))
     top: list[Any] = []
-    ranked = sorted(results, key=lambda r: -round(_score(r.score), 6))
+    ranked = sorted((r for r in results), key=lambda r: -round(_score(r.score), 6))  # no len(): see _total
     for _, tied in itertools.groupby(ranked, key=lambda r: round(_score(r.score), 6)):
         group = list(tied)
         top += sorted(group, key=lambda r: numbers()[r.docnum]) if len(group) > 1 else group
         if len(top) >= limit:
             break
     return top[:limit]
+
+
+def _total(s: Any, wquery: wq.Query, results: Any) -> int:
+    """How many cases match. Whoosh counts by running the query again unscored (len(results)); the cases holding
+    one term, the query a word of 2 to 4 characters becomes, are its document frequency when no document of the
+    index is deleted (an update deletes the old version until segments merge)."""
+    if isinstance(wquery, wq.Term) and not s.reader().has_deletions():
+        return int(s.reader().doc_frequency(wquery.fieldname, wquery.text))
+    return len(results)
 
 
 def _date_range(lo: int, hi: int) -> wq.Query:
@@ -350,7 +359,7 @@ class SearchIndex:
             results = s.search(wquery, limit=limit + TIE_MARGIN)
             found = _top(results, limit)
         hits = [self._hit(r, _score(r.score), q.literals()) for r in found]
-        return hits, len(results)
+        return hits, _total(s, wquery, results)
 
     def similar(self, like: Likeness, limit: int = 5, before: str | None = None) -> list[dict[str, Any]]:
         from archive.search.similarity import rank
