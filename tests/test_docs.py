@@ -14,8 +14,12 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+    """Every command, asked for by name as the command line does (the families load when asked for)."""
     out = []
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, f"archive {' '.join((*prefix, name))} is listed but not found"
         path = (*prefix, name)
         out.append((path, cmd))
         if isinstance(cmd, click.Group):

@@ -1,8 +1,9 @@
-"""Command line: one module per command family; each command parses, calls one service, and prints."""
+"""Command line: one module per command family; each command parses, calls one service, and prints.
+
+The families are imported when their command is asked for (app.COMMANDS), so a command loads only its own."""
 
 from __future__ import annotations
 
-from archive.cli import cases, dossier, integrity, maintenance, retention, search, settings
 from archive.cli.app import main
 
-__all__ = ["cases", "dossier", "integrity", "main", "maintenance", "retention", "search", "settings"]
+__all__ = ["main"]

@@ -8,6 +8,7 @@ parts) share the position of the token they belong to, and query analysis leaves
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -30,7 +31,11 @@ class Tok:
     extra: bool  # shares the position of a main token; left out of phrase queries
 
 
-_LINE_IN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]*[\r\n][\s]*(?=[{_CJK}])")
+# A CJK character class costs a few ms to compile (re walks every code point of its ranges): the patterns
+# only some texts need are compiled when first needed, not when `archive search` starts.
+@functools.cache
+def _line_in_cjk() -> re.Pattern[str]:
+    return re.compile(rf"(?<=[{_CJK}])[ \t\u3000]*[\r\n][\s]*(?=[{_CJK}])")
 
 
 def normalise(text: str) -> str:
@@ -41,7 +46,9 @@ def normalise(text: str) -> str:
 def join_lines(text: str) -> str:
     """A line break between two CJK characters is where a form, PDF or letter wrapped, not a word boundary:
     外包装\n受压 is the phrase 外包装受压 (Chinese has no spaces to lose)."""
-    return _LINE_IN_CJK.sub("", text)
+    if "\n" not in text and "\r" not in text:
+        return text
+    return _line_in_cjk().sub("", text)
 
 
 def searchable(text: str) -> str:

@@ -9,12 +9,13 @@ is what highlights mark.
 from __future__ import annotations
 
 import itertools
-import re
 import unicodedata
 from functools import cache, lru_cache
 from typing import Any
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Han characters (CJK Unified Ideographs, Extension A, Compatibility Ideographs) by code point: a regular
+# expression class of these ~28,000 characters takes ~2 ms to compile in every process that searches.
+_HAN = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 # A name with many polyphonic characters would index every combination of readings; past this many the
 # first (most common) reading of each character is kept instead.
 MAX_READINGS = 8
@@ -26,16 +27,23 @@ class _T2S(dict[int, int]):
 
     def __init__(self) -> None:
         super().__init__()
-        import opencc
-
-        self._cc: Any = opencc.OpenCC("t2s")
+        self._cc: Any = None  # OpenCC, loaded by the first Han character
 
     def __missing__(self, code: int) -> int:
-        ch = chr(code)
-        out = self._cc.convert(ch) if _HAN.match(ch) else ch
-        folded = ord(out) if len(out) == 1 else code  # never change the text's length
+        folded = code
+        if _is_han(code):
+            if self._cc is None:
+                import opencc
+
+                self._cc = opencc.OpenCC("t2s")
+            out = self._cc.convert(chr(code))
+            folded = ord(out) if len(out) == 1 else code  # never change the text's length
         self[code] = folded
         return folded
+
+
+def _is_han(code: int) -> bool:
+    return any(lo <= code <= hi for lo, hi in _HAN)
 
 
 @cache
@@ -45,7 +53,7 @@ def _table() -> _T2S:
 
 def fold(text: str) -> str:
     """Traditional Chinese to simplified (破損 → 破损), the same length as ``text``; other text unchanged."""
-    if not _HAN.search(text):
+    if text.isascii():
         return text
     return text.translate(_table())
 
@@ -73,7 +81,7 @@ def name_keys(name: str) -> frozenset[str]:
     initials (wjg), for every combination of a polyphonic character's readings up to MAX_READINGS."""
     from pypinyin import Style, pinyin
 
-    han = "".join(_HAN.findall(fold(name)))
+    han = "".join(ch for ch in fold(name) if _is_han(ord(ch)))
     if not han:
         return frozenset()
     out: set[str] = set()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -88,12 +89,17 @@ def _iso(day: int) -> str:
 
 _QUOTES = {'"': '"', "\u201c": "\u201d", "\u300c": "\u300d", "\u300e": "\u300f"}  # "…" “…” 「…」 『…』
 _CJK_CHAR = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]"
-_CJK_GAP = re.compile(rf"(?<={_CJK_CHAR})\s+(?={_CJK_CHAR})")
+
+
+@functools.cache
+def _cjk_gap() -> re.Pattern[str]:  # compiled by the first phrase with a space: a CJK class takes ms to compile
+    return re.compile(rf"(?<={_CJK_CHAR})\s+(?={_CJK_CHAR})")
 
 
 def _phrase(text: str) -> str:
     """People type spaces inside a Chinese phrase (外包装 破损); between CJK characters they mean nothing."""
-    return _CJK_GAP.sub("", " ".join(text.split()))
+    text = " ".join(text.split())
+    return _cjk_gap().sub("", text) if " " in text else text
 
 
 def split(text: str | list[str] | tuple[str, ...]) -> list[tuple[str, bool]]:

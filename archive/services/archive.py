@@ -11,15 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archive import settings as settings_mod
-from archive.documents import templates as templates_register
 from archive.errors import AfterCommitError, ArchiveError, NotFound, StateError, StorageError
-from archive.record import folders
-from archive.record import reader as casefile
 from archive.settings import Settings
-from archive.store import audit, txn
-from archive.store.atomic import write_bytes
+from archive.store.atomic import before_commit
 from archive.store.layout import Layout
 from archive.store.locking import exclusive, shared_if_present
+
+# The record store, the change protocol and the template register are imported by the methods that write:
+# a reading command (`archive search`) opens the archive without loading them.
 
 if TYPE_CHECKING:
     from archive.derived.stores import Register, SearchEngine
@@ -82,11 +81,12 @@ class Archive:
             if write:
                 raise StateError(f"{layout.root}: not an archive (no archive.toml); run `archive init` there first, "
                                  "or give --root")
-            return cls(layout, settings_mod.from_mapping({}), *_actor(actor, settings_mod.from_mapping({}), False))
+            defaults = settings_mod.from_mapping({})
+            return cls(layout, defaults, *_actor(actor, defaults, False))
         if write and read_only(layout.root):
             raise StateError(f"{layout.root}: the archive is read-only here (a backup or write-once copy); "
                              "write commands need a writable archive")
-        with txn.before_commit(f"{layout.settings.name} could not be read"):
+        with before_commit(f"{layout.settings.name} could not be read"):
             data = layout.settings.read_bytes()
         settings = settings_mod.from_bytes(data, layout.settings)
         if settings.audit_mirror is not None:
@@ -149,6 +149,8 @@ class Archive:
         """Hold the archive lock and finish whatever a killed writer left before changing anything. Under the
         lock, the settings read at open must still be the applied ones, and the derived stores must exist
         (except for `settings apply`, and `rebuild`, which recreates them)."""
+        from archive.store import audit, txn
+
         with exclusive(self.layout.lock):
             audit.check_last_line(self.layout.audit_log)  # before anything is changed, or published
             try:
@@ -176,6 +178,8 @@ class Archive:
         """Bring the derived stores in line with one record folder; a destroyed record leaves them."""
         from archive.derived.register import row_of
         from archive.derived.stores import index_guard
+        from archive.record import folders
+        from archive.record import reader as casefile
         from archive.search.extract import TextLimits, document
 
         try:
@@ -213,6 +217,8 @@ class Archive:
         in one commit; the note goes only once the index holds them. A failure leaves the cases to
         `archive rebuild` (index check names them), as a failed per-case refresh does."""
         from archive.derived.stores import index_guard
+        from archive.record import folders
+        from archive.record import reader as casefile
         from archive.search.extract import TextLimits, document
 
         pending = self.layout.index_pending
@@ -266,10 +272,12 @@ def init(layout: Layout, actor: str | None = None, organisation: str | None = No
             raise StateError(f"{layout.settings}: exists and names {current!r}; change [organisation] name there "
                              "and run `archive settings apply --reason R`")
     from archive.derived.stores import open_engine, open_register
+    from archive.documents import templates as templates_register
     from archive.integrity import settings_applied
+    from archive.store.atomic import write_bytes
 
     created = []
-    with txn.before_commit(f"archive init {layout.root}"):
+    with before_commit(f"archive init {layout.root}"):
         layout.root.mkdir(parents=True, exist_ok=True)
         new = not (layout.records.is_dir() and any(layout.records.iterdir()))
         for folder in (layout.records, layout.audit_dir, layout.keys):
@@ -293,7 +301,7 @@ def init(layout: Layout, actor: str | None = None, organisation: str | None = No
             settings_applied.record(layout, layout.settings.read_bytes(), who, "archive init: the first settings")
             created.append(f"{layout.applied_settings.name}/")
         if new:
-            with txn.before_commit(f"archive init {layout.root}"):
+            with before_commit(f"archive init {layout.root}"):
                 for name, store in (("register.sqlite", open_register(layout, settings)),
                                     ("index/", open_engine(layout, settings))):
                     if not store.exists:

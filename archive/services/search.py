@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.derived.stores import index_guard
-from archive.record import folders
-from archive.record import reader as casefile
-from archive.services.archive import Archive
+
+if TYPE_CHECKING:
+    from archive.services.archive import Archive
 
 
 def search(arc: Archive, text: str | list[str] | tuple[str, ...], limit: int = 10, sort: str = "relevance"
@@ -24,6 +24,8 @@ def search(arc: Archive, text: str | list[str] | tuple[str, ...], limit: int = 1
 def similar(arc: Archive, number: str, limit: int = 5, earlier_only: bool = False) -> list[dict[str, Any]]:
     """Earlier (or all) complaints most like this one, each with the reasons it is similar (search/similarity.py:
     the same lot, part or order, the same customer written longer or shorter, the same product, like words)."""
+    from archive.record import folders
+    from archive.record import reader as casefile
     from archive.search.extract import TextLimits, document
     from archive.search.similarity import likeness
 

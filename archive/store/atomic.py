@@ -4,11 +4,30 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from archive.errors import StorageError
 
 # The temp file write_bytes makes beside its target: ".NAME.PID.tmp". Only names of this form are ever
 # removed as leftovers of a killed writer, and no archived file may be named so.
 TEMP_NAME = re.compile(r"\..+\.[0-9]+\.tmp")
+
+
+@contextmanager
+def before_commit(what: str) -> Iterator[None]:
+    """A disk error while a change is prepared: the change never committed, so nothing was written.
+    (Here rather than in txn, so that opening an archive to read it does not load the change protocol.)"""
+    try:
+        yield
+    except OSError as exc:
+        raise StorageError(f"{what}: nothing was written: {os_reason(exc)}") from None
+
+
+def os_reason(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
 
 
 def is_temp_name(name: str) -> bool:

@@ -20,16 +20,17 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.errors import AfterCommitError, StateError, StorageError
+from archive.errors import AfterCommitError, StateError
 from archive.record.grammar import CHANGEABLE, supersedes
 from archive.store import audit
+from archive.store.atomic import before_commit as before_commit  # where it always was, for the services
 from archive.store.atomic import fsync_dir, fsync_tree, is_temp_name, write_bytes
+from archive.store.atomic import os_reason as _os_reason
 from archive.store.hashing import sha256_bytes, sha256_file
 from archive.store.layout import Layout
 from archive.store.manifest import MANIFEST, listed, manifest_bytes, read_manifest
@@ -72,20 +73,6 @@ def staging_dir(layout: Layout, op: str) -> Path:
     with before_commit(f"a staging folder under {layout.work.name}/"):
         path.mkdir(parents=True)
     return path
-
-
-@contextmanager
-def before_commit(what: str) -> Iterator[None]:
-    """A disk error while a change is prepared: the change never committed, so nothing was written."""
-    try:
-        yield
-    except OSError as exc:
-        raise StorageError(f"{what}: nothing was written: {_os_reason(exc)}") from None
-
-
-def _os_reason(exc: OSError) -> str:
-    where = f" ({exc.filename})" if exc.filename else ""
-    return f"{exc.strerror or exc}{where}"
 
 
 def _begin(layout: Layout, journal: Journal) -> None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from whoosh.analysis import Token, Tokenizer
-
 from archive.search.analysis import tokens
+from archive.search.engines.whoosh_startup import analysis
 
 
-class BigramTokenizer(Tokenizer):  # type: ignore[misc]
+class BigramTokenizer(analysis.Tokenizer):  # type: ignore[misc]
     def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
                  removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
-                 mode: str = "", **kwargs: Any) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+                 mode: str = "", **kwargs: Any) -> Iterator[Any]:
+        t = analysis.Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for tok in tokens(value):
             if mode == "query" and tok.extra:
                 continue
