@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from conftest import Cli, write_case
 
@@ -166,3 +167,24 @@ def test_a_stand_in_gives_whoosh_the_real_module_for_anything_it_does_not_name()
     standin = whoosh_startup._StandIn("tempfile", "test")
     assert standin.mkdtemp is real_tempfile.mkdtemp
     assert whoosh_startup._StandIn("shutil", "test").rmtree is real_shutil.rmtree
+
+
+@pytest.mark.parametrize("engine_name", ["whoosh", "tantivy"])
+def test_a_long_lived_index_sees_what_other_writers_replaced_and_deleted(tmp_path: Path, engine_name: str) -> None:
+    """One SearchIndex held across writes (a web server's) answers as a fresh one would: Whoosh's refresh() kept
+    unchanged segments' old deletions and went on finding a replaced and a deleted case."""
+    from archive.search.query import parse
+
+    if engine_name == "whoosh":
+        from archive.search.engines.whoosh import SearchIndex as Engine
+    else:
+        from archive.search.engines.tantivy import SearchIndex as Engine  # type: ignore[assignment]
+    folder = tmp_path / "index"
+    docs = list(_cases(6))
+    Engine(folder).update(docs)
+    held = Engine(folder)
+    assert held.search(parse("破损"))[1] == 6
+    Engine(folder).update([{**docs[0], "content": "包装完好", "passages": [["投诉内容", "包装完好"]]}])
+    Engine(folder).delete(docs[1]["number"])
+    assert held.search(parse("破损"))[1] == Engine(folder).search(parse("破损"))[1] == 4
+    assert [h.number for h in held.search(parse("完好"))[0]] == [docs[0]["number"]]

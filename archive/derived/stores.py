@@ -3,7 +3,6 @@ record folders by `archive rebuild`; a damaged one is named with that command, n
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -114,6 +113,8 @@ def check_format(folder: Path, expected: str, engine: str, missing: str | None =
 
 def fresh_beside(folder: Path) -> Path:
     """An empty folder beside ``folder`` for an index rebuilt whole; swap_in puts it in place when complete."""
+    import shutil  # a rebuild's only: a search does without it (tests/test_startup.py)
+
     fresh = folder.with_name(folder.name + ".rebuild")
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir(parents=True)
@@ -122,6 +123,8 @@ def fresh_beside(folder: Path) -> Path:
 
 def swap_in(fresh: Path, folder: Path) -> None:
     """``fresh`` takes the place of ``folder``: renames, so a reader sees the old index or the new, never half."""
+    import shutil
+
     old = folder.with_name(folder.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if folder.exists():

@@ -271,14 +271,17 @@ class SearchIndex:
             return {f["number"]: f["stamp"] for f in s.all_stored_fields()}
 
     def _searcher(self) -> Any:
-        """One searcher per SearchIndex, refreshed when the index has changed: opening costs ~30 ms."""
+        """One searcher per SearchIndex, opened again when the index has changed. Not Whoosh's refresh(): it keeps
+        the readers of unchanged segments with the deletions they had, so a replaced or deleted case would still
+        be found by a long-lived process (the web page)."""
+        if self._cached is not None and not self._cached.up_to_date():
+            self._cached.close()
+            self._cached = None
         if self._cached is None:
             ix = self._open()
             if ix is None:
                 return None
             self._cached = ix.searcher()
-        elif not self._cached.up_to_date():
-            self._cached = self._cached.refresh()
         return self._cached
 
     def search(self, q: Query, limit: int = 10, sort: str = "relevance") -> tuple[list[Hit], int]:
