@@ -148,3 +148,39 @@ def test_an_existing_export_is_replaced_only_with_force(root: Path, cli: Cli, tm
     assert out.read_bytes() == b"the clerk's own file"
     assert cli("export", "register", "--out", str(out), "--force").exit_code == 0
     assert _sheet_rows(out)[1][1][0] == "26110001"
+
+
+def test_the_destruction_plan_sheet_has_one_row_per_case_with_its_retention_date_and_the_conventions(
+        root: Path, cli: Cli, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    numbers = [_intake(cli, write_case(tmp_path, f"{i}.json", received_at=f"2026-11-0{i + 2}T10:00:00+08:00",
+                                       description=f"外包装破损 {i}")) for i in range(3)]
+    closing = {"investigation": {"investigator": "张丽", "findings": "运输破损",
+                                 "completed_at": "2026-11-05T10:00:00+08:00"},
+               "response": {"replied_at": "2026-11-06T10:00:00+08:00", "method": "phone", "content": "已换货"},
+               "closure": {"closed_at": "2026-11-20T09:00:00+08:00", "approved_by": "黄涛"}}
+    for n in numbers:
+        _update(cli, tmp_path, n, closing)
+    assert cli("hold", numbers[2], "--reason", "诉讼保全:某某法院函").exit_code == 0
+    out = tmp_path / "plan.xlsx"
+    result = cli("retention", "schedule", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    book = load_workbook(out)
+    assert book.sheetnames == ["销毁计划", "到期销毁明细", "法律保全中"]
+    each = book["到期销毁明细"]
+    rows = [[c.value for c in row] for row in each.iter_rows()]
+    assert rows[0] == ["序号", "投诉编号", "到期月份", "投诉类别", "结案日期", "保存至", "保存期限规则"]
+    assert [r[:4] for r in rows[1:]] == [[1, numbers[0], "2029-11", "包装及邮寄"],
+                                         [2, numbers[1], "2029-11", "包装及邮寄"]]
+    assert rows[1][4] == dt.datetime(2026, 11, 20) and rows[1][5] == dt.datetime(2029, 11, 20)
+    assert each["F2"].is_date and each["F2"].number_format == "yyyy-mm-dd"
+    assert "结案后 3 年" in rows[1][6]
+    held = [[c.value for c in row] for row in book["法律保全中"].iter_rows()]
+    assert held[1][0] == numbers[2] and held[1][2] == dt.datetime(2029, 11, 20)
+    assert held[1][-1] == "诉讼保全:某某法院函"
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+        assert all(c.font.b for c in sheet[1]) and sheet.column_dimensions["B"].width
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+        assert sheet.print_title_rows == "$1:$1" and "投诉记录销毁计划" in sheet.oddHeader.center.text
