@@ -15,12 +15,12 @@ from archive.rules.deadlines import late_working_days, met_on
 from archive.settings import Settings
 
 COLUMNS = (
-    Column("投诉编号", 12), Column("接收日期", 12, "date"), Column("投诉渠道", 10), Column("投诉人", 12),
+    Column("投诉编号", 12), Column("接收日期", 13, "date"), Column("投诉渠道", 10), Column("投诉人", 12),
     Column("单位", 24), Column("产品", 18), Column("批号", 14), Column("投诉类别", 11), Column("严重程度", 9),
-    Column("责任部门", 16), Column("状态", 9), Column("答复期限", 12, "date"), Column("答复日期", 12, "date"),
-    Column("答复是否及时", 16), Column("调查期限", 12, "date"), Column("调查完成日期", 12, "date"),
-    Column("调查是否及时", 16), Column("8D报告期限", 12, "date"), Column("结案日期", 12, "date"),
-    Column("保存至", 12, "date"), Column("法律保全", 9),
+    Column("责任部门", 16), Column("状态", 9), Column("答复期限", 13, "date"), Column("答复日期", 13, "date"),
+    Column("答复是否及时", 22), Column("调查期限", 13, "date"), Column("调查完成日期", 13, "date"),
+    Column("调查是否及时", 22), Column("8D报告期限", 13, "date"), Column("结案日期", 13, "date"),
+    Column("保存至", 13, "date"), Column("法律保全", 9),
 )
 
 

@@ -677,11 +677,11 @@ def _schedule_xlsx(arc: Archive, path: Path, span: str, plan: dict[str, Any], ca
                    [[m["month"], m["count"], *(m["by_category"].get(c, 0) for c in vocab.CATEGORY)]
                     for m in plan["months"]], caption)
     each = Sheet("到期销毁明细", [Column("序号", 7, "number"), Column("投诉编号", 13), Column("到期月份", 11),
-                                 Column("投诉类别", 12), Column("结案日期", 12, "date"), Column("保存至", 12, "date"),
+                                 Column("投诉类别", 12), Column("结案日期", 13, "date"), Column("保存至", 13, "date"),
                                  Column("保存期限规则", 44)],
                  [[i, c["number"], c["month"], vocab.label(vocab.CATEGORY, c["category"]), day(c["closed_at"]),
                    day(c["retention_until"]), c.get("rule_text") or ""] for i, c in enumerate(cases, start=1)], caption)
-    held = Sheet("法律保全中", [Column("投诉编号", 13), Column("到期月份", 11), Column("保存至", 12, "date"),
+    held = Sheet("法律保全中", [Column("投诉编号", 13), Column("到期月份", 11), Column("保存至", 13, "date"),
                                Column("保全", 10), Column("保全原因", 40)],
                  [[h["number"], h["due_month"], day(h["retention_until"]), "、".join(h["holds"]),
                    ";".join(h.get("hold_reasons", []))] for h in plan["held"]], caption)
