@@ -184,3 +184,18 @@ def test_the_destruction_plan_sheet_has_one_row_per_case_with_its_retention_date
         assert all(c.font.b for c in sheet[1]) and sheet.column_dimensions["B"].width
         assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
         assert sheet.print_title_rows == "$1:$1" and "投诉记录销毁计划" in sheet.oddHeader.center.text
+
+
+def test_any_customer_text_exports_as_text_with_controls_as_spaces(root: Path, cli: Cli, tmp_path: Path) -> None:
+    name = "=HYPERLINK(\"http://x\")\x07 <王> & '李'"
+    product = {"name": "+1-胶囊", "lot": "00123", "expiry_date": "2028-07-31"}
+    number = _intake(cli, write_case(tmp_path, complainant={"name": name, "organization": "@单位"}, product=product))
+    out = tmp_path / "台账.xlsx"
+    result = cli("export", "register", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    sheet, rows = _sheet_rows(out)
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["投诉编号"] == number
+    assert row["投诉人"] == name.replace("\x07", " ")
+    assert sheet.cell(row=2, column=4).data_type == "s"  # text, never a formula
+    assert row["单位"] == "@单位" and row["产品"] == "+1-胶囊" and row["批号"] == "00123"

@@ -3,9 +3,10 @@ bold, dates as date cells shown yyyy-mm-dd, the header row frozen and filtered, 
 landscape printing fitted to the page width with the header row on every page; or the same columns as CSV
 in UTF-8 with a BOM, which Excel and WPS open as Chinese.
 
-The xlsx is written by openpyxl in write-only mode: rows stream to disk one at a time, so 100,000 rows
-take a few tens of MB (measured against XlsxWriter's constant_memory mode in bench/report.py: about the same
-memory; openpyxl is already a dependency, and one library reads the sheets back in the tests too).
+The xlsx is written by XlsxWriter in constant_memory mode: each row goes to disk once the next begins, so
+100,000 rows take a few tens of MB. Chosen by measurement (bench/report.py writes the same 100,000-row sheet
+both ways): XlsxWriter 19 s and 52 MB peak, openpyxl's write-only mode 41 s and 62 MB. openpyxl stays for
+what reads workbooks (the tests read these sheets back with it, cell by cell).
 """
 
 from __future__ import annotations
@@ -37,63 +38,62 @@ class Sheet:
 
 def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> int:
     """Write ``sheets`` at ``path``; returns the number of data rows written (all sheets)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.properties import PageSetupProperties
+    import xlsxwriter
 
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    from archive.documents.context import printable
+
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                           "strings_to_formulas": False, "strings_to_urls": False})
+    head = book.add_format({"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True,
+                            "border": 1})
+    dated = book.add_format({"num_format": DATE_FORMAT})
     count = 0
-    for spec in sheets:
-        sheet: Any = book.create_sheet(spec.title)
-        last = get_column_letter(len(spec.columns))
-        for i, col in enumerate(spec.columns, start=1):
-            sheet.column_dimensions[get_column_letter(i)].width = col.width
-        sheet.freeze_panes = "A2"
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = 9  # A4
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
-        sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        sheet.print_title_rows = "1:1"
-        sheet.print_options.gridLines = True
-        if spec.caption:
-            sheet.oddHeader.center.text = spec.caption.replace("&", "&&")
-        sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
-        header = []
-        for col in spec.columns:
-            cell = WriteOnlyCell(sheet, value=col.header)
-            cell.font = bold
-            cell.alignment = centre
-            header.append(cell)
-        sheet.append(header)
-        dates = [i for i, col in enumerate(spec.columns) if col.kind == "date"]
-        rows = 0
-        for row in spec.rows:
-            values: list[Any] = list(row)
-            for i in dates:
-                if values[i] is not None:
-                    cell = WriteOnlyCell(sheet, value=values[i])
-                    cell.number_format = DATE_FORMAT
-                    values[i] = cell
-            sheet.append(values)
-            rows += 1
-        sheet.auto_filter.ref = f"A1:{last}{rows + 1}"
-        count += rows
-    book.save(path)
+    try:
+        for spec in sheets:
+            sheet = book.add_worksheet(spec.title)
+            for i, col in enumerate(spec.columns):
+                sheet.set_column(i, i, col.width)
+                sheet.write_string(0, i, col.header, head)
+            sheet.freeze_panes(1, 0)
+            sheet.set_landscape()
+            sheet.set_paper(9)  # A4
+            sheet.fit_to_pages(1, 0)  # one page wide, as many down as the rows need
+            sheet.repeat_rows(0)
+            sheet.hide_gridlines(0)  # printed too: a register is read as a grid
+            if spec.caption:
+                sheet.set_header("&C" + spec.caption.replace("&", "&&"))
+            sheet.set_footer("&C第 &P 页 共 &N 页")
+            kinds = [col.kind for col in spec.columns]
+            n = 0
+            for n, row in enumerate(spec.rows, start=1):
+                for i, value in enumerate(row):
+                    if value is None or value == "":
+                        continue
+                    if kinds[i] == "date":
+                        sheet.write_datetime(n, i, value, dated)
+                    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                        sheet.write_number(n, i, value)
+                    else:
+                        # Text stays text (a lot number is no formula); a control character prints as a
+                        # space, as on the forms (the case JSON keeps it).
+                        sheet.write_string(n, i, printable(value))
+            sheet.autofilter(0, 0, n, len(spec.columns) - 1)
+            count += n
+    finally:
+        book.close()
     return count
 
 
 def write_csv(path: Path, sheet: Sheet) -> int:
-    """One sheet as CSV: UTF-8 with a BOM, dates as YYYY-MM-DD, absent values empty."""
+    """One sheet as CSV: UTF-8 with a BOM, dates as YYYY-MM-DD, absent values empty, text as on the forms."""
+    from archive.documents.context import printable
+
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         out = csv.writer(f)
         out.writerow([c.header for c in sheet.columns])
         for row in sheet.rows:
-            out.writerow(["" if v is None else v.isoformat() if isinstance(v, dt.date) else v for v in row])
+            out.writerow(["" if v is None else v.isoformat() if isinstance(v, dt.date) else
+                          v if isinstance(v, (int, float)) else printable(v) for v in row])
             count += 1
     return count
