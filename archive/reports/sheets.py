@@ -5,7 +5,8 @@ in UTF-8 with a BOM, which Excel and WPS open as Chinese.
 
 The xlsx is written by XlsxWriter in constant_memory mode: each row goes to disk once the next begins, so
 100,000 rows take a few tens of MB. Chosen by measurement (bench/report.py writes the same 100,000-row sheet
-both ways): XlsxWriter 19 s and 52 MB peak, openpyxl's write-only mode 41 s and 62 MB. openpyxl stays for
+both ways, in one run): XlsxWriter 28 s and 52 MB peak, openpyxl's write-only mode 53 s and 62 MB (the
+process itself, register read included, is ~50 MB: a plain SELECT * to csv peaks at 52 MB). openpyxl stays for
 what reads workbooks (the tests read these sheets back with it, cell by cell).
 """
 
