@@ -141,13 +141,15 @@ def test_bad_export_arguments_are_one_line_and_write_nothing(root: Path, cli: Cl
 
 def test_an_existing_export_is_replaced_only_with_force(root: Path, cli: Cli, tmp_path: Path) -> None:
     _intake(cli, write_case(tmp_path))
-    out = tmp_path / "台账.xlsx"
-    out.write_bytes(b"the clerk's own file")
-    refused = cli("export", "register", "--out", str(out))
-    assert refused.exit_code == 2 and "file exists; --force replaces it" in refused.stderr
-    assert out.read_bytes() == b"the clerk's own file"
-    assert cli("export", "register", "--out", str(out), "--force").exit_code == 0
-    assert _sheet_rows(out)[1][1][0] == "26110001"
+    kept = {tmp_path / "台账.xlsx": b"the clerk's own file", tmp_path / "台账.csv": b"a,b\n"}
+    for path, data in kept.items():
+        path.write_bytes(data)
+    refusals = [cli("export", "register", "--out", str(path)) for path in kept]
+    assert all(r.exit_code == 2 and "file exists; --force replaces it" in r.stderr for r in refusals)
+    assert {path: path.read_bytes() for path in kept} == kept
+    assert [cli("export", "register", "--force", "--out", str(path)).exit_code for path in kept] == [0, 0]
+    assert _sheet_rows(tmp_path / "台账.xlsx")[1][1][0] == "26110001"
+    assert (tmp_path / "台账.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("26110001,")
 
 
 def test_the_destruction_plan_sheet_has_one_row_per_case_with_its_retention_date_and_the_conventions(
