@@ -349,13 +349,17 @@ def test_the_schedule_counts_months_and_categories_and_shows_held_apart(cli: Cli
     assert due_rows[0][:2] == ["月份", "件数"] and due_rows[0][-1] == "投诉编号"
     assert [(r[0], r[1], r[-1]) for r in due_rows[1:]] == [("2029-11", "2", due_cases)]
     assert [row.cells[0].text for row in held_table.rows] == ["投诉编号", closed["last"]]
+    # The spreadsheet: the months with counts, then one row per case (not a month's numbers in one cell).
     book = load_workbook(tmp_path / "plan.xlsx")
     sheet = book["销毁计划"]
-    assert [c.value for c in sheet[2]][:2] == ["月份", "件数"]
-    assert [c.value for c in sheet[3]][:3] == ["2029-11", 2, 0] and sheet[3][-1].value == due_cases
-    assert sheet.max_row == 3
+    assert [c.value for c in sheet[1]][:2] == ["到期月份", "件数"]
+    assert [c.value for c in sheet[2]][:3] == ["2029-11", 2, 0] and sheet.max_row == 2
+    each = [[c.value for c in row] for row in book["到期销毁明细"].iter_rows()]
+    assert [r[1] for r in each[1:]] == sorted([closed["secret"], closed["plain"]])
+    assert all(r[2] == "2029-11" and r[3] == "包装及邮寄" for r in each[1:])
     held_sheet = book["法律保全中"]
     assert [row[0].value for row in held_sheet.iter_rows()] == ["投诉编号", closed["last"]]
+    assert [c.value for c in held_sheet[2]][-1] == "诉讼待决"
     refused = cli("retention", "schedule", "--from", "2030-13")
     assert refused.exit_code == 2 and "'2030-13' is not a month YYYY-MM" in refused.stderr
     refused = cli("retention", "schedule", "--out", str(tmp_path / "plan.pdf"))

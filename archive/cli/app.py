@@ -20,6 +20,7 @@ COMMANDS = {
     "purge": "retention",
     "search": "search", "similar": "search", "index": "search",
     "settings": "settings",
+    "report": "reports", "export": "reports",
 }
 
 

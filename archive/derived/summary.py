@@ -15,6 +15,11 @@ def duplicate_key(case: dict[str, Any]) -> str:
     return sha256_bytes(text.encode("utf-8"))
 
 
+def _stage_field(view: CaseView, stage: str, field: str) -> str | None:
+    value = (view.stages.get(stage) or {}).get("data") or {}
+    return value.get(field) if isinstance(value, dict) else None
+
+
 def summary(view: CaseView) -> dict[str, Any]:
     """Every field a derived store or a report shows about a case, flat and JSON-ready."""
     case = view.case
@@ -42,6 +47,9 @@ def summary(view: CaseView) -> dict[str, Any]:
         "investigation_due": deadlines["investigation_due"],
         "eightd_due": deadlines.get("eightd_due"),
         "closed_at": closure.get("closed_at"),
+        # The stage dates that meet the reply and investigation deadlines (deadlines.MET_BY).
+        "replied_at": _stage_field(view, "response", "replied_at"),
+        "investigated_at": _stage_field(view, "investigation", "completed_at"),
         "retention_until": view.retention_until,
         "hold": bool(view.hold),
         "retention_rule": (view.retention or {}).get("rule"),

@@ -562,15 +562,14 @@ def write_schedule(arc: Archive, plan: dict[str, Any], out: Path, *, force: bool
     header = ["月份", "件数", *(vocab.label(vocab.CATEGORY, c) for c in vocab.CATEGORY), "投诉编号"]
     rows = [[m["month"], m["count"], *(m["by_category"].get(c, 0) for c in vocab.CATEGORY), " ".join(m["cases"])]
             for m in plan["months"]]
-    held = [[h["number"], h["due_month"], h["retention_until"], "、".join(h["holds"])] for h in plan["held"]]
     span = f"{plan['from'] or '最早'} 至 {plan['to'] or '最晚'}"
+    due = {v.number: {**_due_row(v), "rule_text": (v.retention or {}).get("rule_text")} for v in _views(arc)}
+    cases = [{**due[n], "month": m["month"]} for m in plan["months"] for n in m["cases"] if n in due]
     if suffix == ".docx":
-        due = {v.number: _due_row(v) for v in _views(arc)}
-        cases = [{**due[n], "month": m["month"]} for m in plan["months"] for n in m["cases"] if n in due]
         data = _schedule_docx(arc, span, header, rows, cases, plan["held"])
+        output.write(path, data, force=force)
     else:
-        data = _schedule_xlsx(arc, span, header, rows, held)
-    output.write(path, data, force=force)
+        output.write_with(path, lambda tmp: _schedule_xlsx(arc, tmp, span, plan, cases), force=force)
     return out
 
 
@@ -664,23 +663,26 @@ def _schedule_docx(arc: Archive, span: str, header: list[str], rows: list[list[A
     return buf.getvalue()
 
 
-def _schedule_xlsx(arc: Archive, span: str, header: list[str], rows: list[list[Any]], held: list[list[Any]]) -> bytes:
-    import io
+def _schedule_xlsx(arc: Archive, path: Path, span: str, plan: dict[str, Any], cases: list[dict[str, Any]]) -> None:
+    """The plan as the register export's spreadsheet conventions (reports/sheets.py): the months with their
+    counts by category, one row per case due with its 保存至, and the held cases with each hold's reason."""
+    from archive.reports.sheets import Column, Sheet, write_xlsx
 
-    from openpyxl import Workbook
+    def day(value: str | None) -> dt.date | None:
+        return dt.datetime.fromisoformat(value).date() if value else None
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "销毁计划"
-    sheet.append([f"{arc.settings.organisation} 投诉记录销毁计划 {span}"])
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A3"
-    kept = book.create_sheet("法律保全中")
-    kept.append(["投诉编号", "到期月份", "保存至", "保全"])
-    for row in held:
-        kept.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+    caption = f"{arc.settings.organisation} 投诉记录销毁计划 {span}"
+    categories = [Column(vocab.label(vocab.CATEGORY, c), 11, "number") for c in vocab.CATEGORY]
+    months = Sheet("销毁计划", [Column("到期月份", 11), Column("件数", 8, "number"), *categories],
+                   [[m["month"], m["count"], *(m["by_category"].get(c, 0) for c in vocab.CATEGORY)]
+                    for m in plan["months"]], caption)
+    each = Sheet("到期销毁明细", [Column("序号", 7, "number"), Column("投诉编号", 13), Column("到期月份", 11),
+                                 Column("投诉类别", 12), Column("结案日期", 13, "date"), Column("保存至", 13, "date"),
+                                 Column("保存期限规则", 44)],
+                 [[i, c["number"], c["month"], vocab.label(vocab.CATEGORY, c["category"]), day(c["closed_at"]),
+                   day(c["retention_until"]), c.get("rule_text") or ""] for i, c in enumerate(cases, start=1)], caption)
+    held = Sheet("法律保全中", [Column("投诉编号", 13), Column("到期月份", 11), Column("保存至", 13, "date"),
+                               Column("保全", 10), Column("保全原因", 40)],
+                 [[h["number"], h["due_month"], day(h["retention_until"]), "、".join(h["holds"]),
+                   ";".join(h.get("hold_reasons", []))] for h in plan["held"]], caption)
+    write_xlsx(path, [months, each, held])

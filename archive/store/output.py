@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from archive.errors import InputError, StorageError
@@ -39,9 +40,20 @@ def target(out: Path, root: Path, *, force: bool = False, option: str = "--out")
 def write(path: Path, data: bytes, *, force: bool = False, mode: int = 0o644) -> None:
     """Write ``data`` at ``path`` (from :func:`target`) whole. Without ``force`` an existing file, even one
     that appeared since the check, is never replaced."""
+    write_with(path, lambda tmp: write_synced(tmp, data, os.O_EXCL, mode), force=force)
+
+
+def write_with(path: Path, produce: Callable[[Path], None], *, force: bool = False) -> None:
+    """Like :func:`write`, for a file too large to hold in memory: ``produce`` writes it at the temp path it
+    is given (a streamed export), then it is synced and put under its name the same way."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        write_synced(tmp, data, os.O_EXCL, mode)
+        produce(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         if force:
             os.replace(tmp, path)
         else:
