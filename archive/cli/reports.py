@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
 from archive.cli.app import main
+from archive.cli.common import archive_command, emit
+
+if TYPE_CHECKING:
+    from archive.services.archive import Archive
 
 
 @main.group()
@@ -13,3 +22,21 @@ def report() -> None:
 @main.group()
 def export() -> None:
     """The register (投诉登记台账) as a spreadsheet."""
+
+
+# ---------------------------------------------------------------- report trend
+@archive_command(report, "trend")
+@click.option("--from", "start", required=True, metavar="YYYY-MM", help="First month of the trend.")
+@click.option("--to", "end", required=True, metavar="YYYY-MM", help="Last month of the trend.")
+@click.option("--by", required=True, metavar="KEY",
+              help="Count by product, lot, category, customer or department (or 产品, 批号, 类别, 客户, 部门).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Also write the chart (PNG and SVG) into this folder, outside the archive root.")
+@click.option("--force", is_flag=True, help="Replace chart files of the same name in --out.")
+def report_trend(arc: Archive, start: str, end: str, by: str, out: Path | None, force: bool, as_json: bool) -> None:
+    """Complaints per month by a key, and what a trend review flags (GMP 第二百七十七条): a key whose complaints
+    in a rolling window reach [trend] threshold, and root causes found again; each flag names its cases."""
+    from archive.cli import text
+    from archive.services.trend import trend
+
+    emit(as_json, trend(arc, start, end, by, out, force=force), text.trend_text)

@@ -70,3 +70,39 @@ def svg(fig: Any) -> bytes:
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     _pyplot().close(fig)
     return buf.getvalue()
+
+
+# ---------------------------------------------------------------- trend (archive report trend)
+OTHERS = "其他"
+
+
+def trend_series(rows: list[dict[str, Any]], periods: list[str], top: int) -> list[tuple[str, list[int], bool]]:
+    """The lines of the trend chart: the ``top`` keys with most complaints one by one, the rest summed as 其他.
+    Each line: its label, its count per period, and whether a flag names it."""
+    flagged = {r["key"] for r in rows if r.get("flagged")}
+    lines = [(str(r["label"]), [int(r["counts"][p]) for p in periods], r["key"] in flagged) for r in rows[:top]]
+    rest = rows[top:]
+    if rest:
+        lines.append((f"{OTHERS}({len(rest)} 项)", [sum(int(r["counts"][p]) for r in rest) for p in periods], False))
+    return lines
+
+
+def trend_figure(title: str, periods: list[str], lines: list[tuple[str, list[int], bool]]) -> Any:
+    """Complaints per month, one line per key; a flagged key drawn thick, with diamonds, and named as such."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = figure(18.0, 9.0)
+    colours = _pyplot().get_cmap("tab10").colors
+    for i, (name, counts, flagged) in enumerate(lines):
+        ax.plot(range(len(periods)), counts, marker="D" if flagged else "o", markersize=5 if flagged else 3,
+                linewidth=2.6 if flagged else 1.2, color=colours[i % len(colours)],
+                linestyle="--" if name.startswith(OTHERS) else "-",
+                label=f"{name}(预警)" if flagged else name)
+    ax.set_xticks(range(len(periods)), periods, rotation=45 if len(periods) > 8 else 0, fontsize=7)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("投诉件数", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    if lines:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return fig
