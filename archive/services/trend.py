@@ -30,9 +30,8 @@ def _write_charts(arc: Archive, data: dict[str, Any], out: Path, *, force: bool)
     # Every name checked before anything is written: a refused run leaves no half of its charts.
     targets = {ext: output.target(out / f"{stem}.{ext}", arc.layout.root, force=force, option="--out")
                for ext in ("png", "svg")}
-    flagged = {f["key"] for f in data["flags"] if f["kind"] == "threshold"}
-    rows = [{**r, "flagged": r["key"] in flagged} for r in data["rows"]]
-    lines = charts.trend_series(rows, data["periods"], arc.settings.trend_chart_keys)
+    windows = {f["key"]: tuple(f["window"].split("..")) for f in data["flags"] if f["kind"] == "threshold"}
+    lines = charts.trend_series(data["rows"], data["periods"], arc.settings.trend_chart_keys, windows)
     title = f"客户投诉趋势(按{data['by_label']})  {data['from']} 至 {data['to']}"
     encoders = {"png": charts.png, "svg": charts.svg}
     for ext, path in targets.items():
