@@ -233,3 +233,69 @@ def test_out_inside_the_root_is_refused(arc: tuple[SearchRoot, dict[str, str]]) 
     assert result.exit_code == 2
     assert "inside the archive root" in result.output
     assert snapshot(root) == before
+
+
+def test_by_accepts_the_chinese_name_of_the_key(arc: tuple[SearchRoot, dict[str, str]]) -> None:
+    assert trend(arc, "批号")["by"] == "lot"
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("window_months = 0", "trend.window_months: expected a number from 1 to 120, got 0"),
+    ("threshold = 0", "trend.threshold: expected a number from 1"),
+    ("root_cause_cases = 1", "trend.root_cause_cases: expected a number from 2"),
+])
+def test_trend_settings_out_of_bounds_are_refused_naming_the_key(line: str, message: str) -> None:
+    from archive import settings
+    from archive.errors import SettingsError
+
+    with pytest.raises(SettingsError, match=message.replace(".", r"\.")):
+        settings.from_mapping({"trend": dict([(k.strip(), int(v)) for k, v in [line.split("=")]])})
+
+
+def test_a_destroyed_case_is_counted_as_destroyed_not_dropped(root: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Destruction keeps only a tombstone (number, month, category): the trend counts the case under its
+    category, and under (已销毁) for keys the tombstone no longer holds, never under a product it cannot name."""
+    import datetime as dt
+
+    from conftest import make_key
+
+    from archive import clock
+
+    monkeypatch.setattr(clock, "today", lambda zone: dt.date(2029, 11, 30))  # the cases below are due by then
+    run = SearchRoot(root)
+    done = run("intake", "--json", str(write_case(tmp_path, "gone.json", category="quality")),
+               str(write_case(tmp_path, "kept.json", received_at="2026-11-04T10:00:00+08:00")))
+    gone, kept = (c["number"] for c in json.loads(done.stdout))
+    close = tmp_path / "close.json"
+    close.write_text(json.dumps({
+        "investigation": {"investigator": "质量部 陈工", "findings": "调查完成",
+                          "completed_at": "2026-11-18T10:00:00+08:00"},
+        "response": {"replied_at": "2026-11-19T10:00:00+08:00", "method": "phone", "content": "已答复客户"},
+        "closure": {"closed_at": "2026-11-21T09:00:00+08:00", "approved_by": "质量部经理 黄涛"}},
+        ensure_ascii=False), encoding="utf-8")
+    assert run("update", gone, str(close)).exit_code == 0
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    admin = make_key(root, "zhoumin", "周敏", "系统管理员", keys / "zhoumin.pem", "admin-pass")
+    approver = make_key(root, "huang", "黄涛", "质量部经理", keys / "huang.pem", "approver-pass", certify_with=admin)
+    witness = make_key(root, "li", "李明", "档案管理员", keys / "li.pem", "witness-pass", certify_with=admin)
+    purged = CliRunner().invoke(main, [
+        "--root", str(root), "--actor", "质量部经理 黄涛", "purge", "--as-of", "2029-11-22",
+        "--approved-by", "质量部经理 黄涛", "--execute", "--json", "--sign-as", str(approver.pem),
+        "--witness", str(witness.pem)],
+        env={"ARCHIVE_PASSPHRASE": "approver-pass", "ARCHIVE_WITNESS_PASSPHRASE": "witness-pass"})
+    assert purged.exit_code == 0, purged.output
+    assert json.loads(purged.stdout)["destroyed"] == [gone]
+
+    def rows(by: str) -> dict[str, dict[str, Any]]:
+        result = run("report", "trend", "--from", "2026-11", "--to", "2026-11", "--by", by, "--json")
+        assert result.exit_code == 0, result.output
+        return rows_by_key(json.loads(result.stdout))
+
+    by_lot = rows("lot")
+    assert by_lot["(destroyed)"]["cases"] == [gone] and by_lot["(destroyed)"]["label"].startswith("(已销毁")
+    assert by_lot["B2026080315"]["cases"] == [kept]
+    by_category = rows("category")
+    assert by_category["quality"]["cases"] == [gone]
+    assert by_category["packaging"]["cases"] == [kept]
