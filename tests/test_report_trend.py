@@ -299,3 +299,22 @@ def test_a_destroyed_case_is_counted_as_destroyed_not_dropped(root: Path, tmp_pa
     by_category = rows("category")
     assert by_category["quality"]["cases"] == [gone]
     assert by_category["packaging"]["cases"] == [kept]
+
+
+def test_an_unreadable_tombstone_still_counts_its_case_as_destroyed(root: Path) -> None:
+    tomb = root / "records" / "2026" / "11" / "26110007.tombstone.json"
+    tomb.parent.mkdir(parents=True)
+    tomb.write_text("{not json", encoding="utf-8")
+    result = SearchRoot(root)("report", "trend", "--from", "2026-11", "--to", "2026-11", "--by", "category", "--json")
+    assert result.exit_code == 0, result.output
+    assert rows_by_key(json.loads(result.stdout))["(none)"]["cases"] == ["26110007"]
+
+
+def test_out_that_is_not_an_existing_folder_is_refused(arc: tuple[SearchRoot, dict[str, str]], tmp_path: Path) -> None:
+    result = arc[0]("report", "trend", *RANGE, "--by", "lot", "--out", str(tmp_path / "missing"))
+    assert result.exit_code == 2
+    assert "--out" in result.output and "not a folder" in result.output
+
+
+def test_the_same_state_and_arguments_give_the_same_figures(arc: tuple[SearchRoot, dict[str, str]]) -> None:
+    assert trend(arc, "customer") == trend(arc, "customer")
