@@ -318,3 +318,29 @@ def test_out_that_is_not_an_existing_folder_is_refused(arc: tuple[SearchRoot, di
 
 def test_the_same_state_and_arguments_give_the_same_figures(arc: tuple[SearchRoot, dict[str, str]]) -> None:
     assert trend(arc, "customer") == trend(arc, "customer")
+
+
+def test_a_reopened_case_counts_once_with_the_root_cause_its_latest_investigation_gives(
+        root: Path, tmp_path: Path) -> None:
+    from conftest import SHARED_CASES, SHARED_UPDATES
+
+    run = SearchRoot(root)
+    reopened, other = (c["number"] for c in json.loads(run(
+        "intake", "--json", str(SHARED_CASES[0]),
+        str(write_case(tmp_path, "other.json", received_at="2026-11-10T10:00:00+08:00"))).stdout))
+    for name in ("01-investigation.json", "01-capa.json", "01-close.json"):
+        assert run("update", reopened, str(SHARED_UPDATES / name)).exit_code == 0
+    again = json.loads((SHARED_UPDATES / "01-investigation.json").read_text(encoding="utf-8"))
+    again = {"investigation": {**again["investigation"], "root_cause": "热封模具温控失效"}}
+    (tmp_path / "again.json").write_text(json.dumps(again, ensure_ascii=False), encoding="utf-8")
+    assert run("update", "--reopen", "--reason", "客户追加投诉", reopened, str(tmp_path / "again.json")).exit_code == 0
+    (tmp_path / "other-inv.json").write_text(json.dumps({"investigation": {
+        **again["investigation"], "root_cause": "热封模具温控失效。", "completed_at": "2026-11-12T17:00:00+08:00"}},
+        ensure_ascii=False), encoding="utf-8")
+    assert run("update", other, str(tmp_path / "other-inv.json")).exit_code == 0
+    result = run("report", "trend", "--from", "2026-11", "--to", "2026-11", "--by", "product", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["cases"] == 2 and sum(r["total"] for r in data["rows"]) == 2
+    causes = [f for f in data["flags"] if f["kind"] == "root_cause"]
+    assert [(f["key"], f["cases"]) for f in causes] == [("热封模具温控失效", sorted([reopened, other]))]
