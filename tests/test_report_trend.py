@@ -344,3 +344,16 @@ def test_a_reopened_case_counts_once_with_the_root_cause_its_latest_investigatio
     assert data["cases"] == 2 and sum(r["total"] for r in data["rows"]) == 2
     causes = [f for f in data["flags"] if f["kind"] == "root_cause"]
     assert [(f["key"], f["cases"]) for f in causes] == [("热封模具温控失效", sorted([reopened, other]))]
+
+
+def test_the_chart_draws_the_top_keys_and_sums_the_rest_as_others() -> None:
+    from archive.reports import charts
+
+    periods = ["2026-10", "2026-11"]
+    rows = [{"key": f"L{i}", "label": f"L{i}", "counts": {"2026-10": i, "2026-11": 1}} for i in range(10, 0, -1)]
+    lines = charts.trend_series(rows, periods, 8, {"L10": ("2026-10", "2026-11")})
+    assert [line.label for line in lines] == [f"L{i}" for i in range(10, 2, -1)] + ["其他(2 项)"]
+    assert lines[-1].counts == [2 + 1, 2]
+    assert lines[0].window == ("2026-10", "2026-11") and lines[1].window is None
+    png = charts.png(charts.trend_figure("趋势", periods, lines))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
