@@ -147,6 +147,20 @@ earliest_received = "1990-01-01"
 # printed again as investigation, response and closure fill it. The stage forms (调查报告, CAPA, 反馈表, 8D)
 # are the same in both sets, and `archive render NUMBER --form ID` renders any form of either set.
 set = "gl004"
+
+[trend]
+# `archive report trend`: the periodic review of complaints for recurring problems and trends that may call
+# for a recall (药品生产质量管理规范 2010 第二百七十七条; EU GMP chapter 8).
+# Months in one rolling window (1 to 120); a window never reaches outside the report's --from..--to.
+window_months = 3
+# A product, lot, customer, category or department is flagged when its complaints in one window reach this
+# number (at least 1).
+threshold = 3
+# A root cause (investigation.root_cause, compared without spaces, full/half width or case) is flagged when
+# this many cases of the report's range give it (at least 2).
+root_cause_cases = 2
+# Keys drawn one by one in the trend chart (1 to 20); the rest are drawn together as 其他.
+chart_keys = 8
 """
 
 _PATTERN_FIELDS = {"yy", "yyyy", "mm", "serial"}
@@ -256,6 +270,11 @@ class Settings:
     earliest_received: dt.date = dt.date(1990, 1, 1)
     audit_mirror: Path | None = None  # [audit] mirror
     form_set: str = "gl004"  # [forms] set
+    # [trend]: the rolling window, its threshold, repeated root causes, keys drawn in the chart.
+    trend_window_months: int = 3
+    trend_threshold: int = 3
+    trend_root_cause_cases: int = 2
+    trend_chart_keys: int = 8
 
 
 def _defaults() -> dict[str, dict[str, Any]]:
@@ -274,6 +293,10 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "years_after_closure": (0, 100),
     "years_after_expiry": (0, 100),
     "documents.pdf_timeout": (1, 86400),
+    "trend.window_months": (1, 120),
+    "trend.threshold": (1, 10**12),
+    "trend.root_cause_cases": (2, 10**12),
+    "trend.chart_keys": (1, 20),
 }
 _MAX_NUMBER = 10**12
 
@@ -422,6 +445,10 @@ def from_mapping(data: dict[str, Any]) -> Settings:
         earliest_received=_date("intake.earliest_received", merged["intake"]["earliest_received"]),
         audit_mirror=_audit_mirror(merged["audit"]["mirror"]),
         form_set=_form_set(merged["forms"]["set"]),
+        trend_window_months=merged["trend"]["window_months"],
+        trend_threshold=merged["trend"]["threshold"],
+        trend_root_cause_cases=merged["trend"]["root_cause_cases"],
+        trend_chart_keys=merged["trend"]["chart_keys"],
     )
 
 

@@ -67,6 +67,11 @@ SIMILAR_REASON: Final = _vocab({"lot": "同批号", "part_no": "同料号", "ord
 FORM_SET: Final = _vocab({"gl004": "GL-004 登记表与记录表", "pcb": "客户抱怨处理表(表14.6.3)"})
 # Full-text engines the index may be built with (archive.toml [search] engine).
 SEARCH_ENGINE: Final = _vocab({"whoosh": "Whoosh(默认)", "tantivy": "tantivy(大型档案)"})
+# What `archive report trend --by` counts complaints by (the customer: the complainant's organisation, else name).
+TREND_BY: Final = _vocab({"product": "产品", "lot": "批号", "category": "类别", "customer": "客户",
+                          "department": "部门"})
+# What a trend review flags: a key past the [trend] threshold in a window, a root cause found again.
+TREND_FLAG: Final = _vocab({"threshold": "投诉数达到趋势阈值", "root_cause": "根本原因重复出现"})
 
 
 def label(vocabulary: Vocabulary, key: str | None) -> str:

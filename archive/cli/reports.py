@@ -41,3 +41,21 @@ def export_register(arc: Archive, start: str | None, end: str | None, status: st
 
     result = run(arc, out, start=start, end=end, status=status, force=force)
     emit(as_json, result, lambda r: f"{r['file']}: {r['rows']} 件")
+
+
+# ---------------------------------------------------------------- report trend
+@archive_command(report, "trend")
+@click.option("--from", "start", required=True, metavar="YYYY-MM", help="First month of the trend.")
+@click.option("--to", "end", required=True, metavar="YYYY-MM", help="Last month of the trend.")
+@click.option("--by", required=True, metavar="KEY",
+              help="Count by product, lot, category, customer or department (or 产品, 批号, 类别, 客户, 部门).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Also write the chart (PNG and SVG) into this folder, outside the archive root.")
+@click.option("--force", is_flag=True, help="Replace chart files of the same name in --out.")
+def report_trend(arc: Archive, start: str, end: str, by: str, out: Path | None, force: bool, as_json: bool) -> None:
+    """Complaints per month by a key, and what a trend review flags (GMP 第二百七十七条): a key whose complaints
+    in a rolling window reach [trend] threshold, and root causes found again; each flag names its cases."""
+    from archive.cli import text
+    from archive.services.trend import trend
+
+    emit(as_json, trend(arc, start, end, by, out, force=force), text.trend_text)

@@ -382,3 +382,29 @@ def purge_text(d: dict[str, Any]) -> str:
     if d["certificate"]:
         lines.append(f"销毁证明 {d['certificate']}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- report trend
+def trend_text(d: dict[str, Any]) -> str:
+    periods = d["periods"]
+    lines = [f"客户投诉趋势  按{d['by_label']}  {d['from']} 至 {d['to']}  共 {d['cases']} 件"]
+    if d["rows"]:
+        body = [[r["label"], *(str(r["counts"][p]) for p in periods), str(r["total"])] for r in d["rows"]]
+        body.append(["合计", *(str(sum(r["counts"][p] for r in d["rows"])) for p in periods),
+                     str(sum(r["total"] for r in d["rows"]))])
+        lines.append(table([d["by_label"], *periods, "合计"], body, {0: 24}))
+        if d["by"] == "department":
+            lines.append("(一件投诉分派多个部门时,每个部门各计一次)")
+    else:
+        lines.append("(期间内无投诉)")
+    lines.append(f"{d['basis']}。")
+    lines.append(f"预警规则:连续 {d['window_months']} 个月内同一{d['by_label']}投诉达 {d['threshold']} 件;"
+                 f"同一根本原因出现于 {d['root_cause_cases']} 件及以上")
+    if d["flags"]:
+        lines.append("预警:")
+        lines += [f"  [{vocab.label(vocab.TREND_FLAG, f['kind'])}] {f['label']}  {f['window']}  {f['count']} 件: "
+                  + " ".join(f["cases"]) for f in d["flags"]]
+    else:
+        lines.append("预警: 无")
+    lines += [f"已写入 {p}" for p in d["files"]["charts"]]
+    return "\n".join(lines)

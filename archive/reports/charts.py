@@ -4,6 +4,7 @@ software versions are written into a PNG, and the font is chosen the same way ev
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -70,3 +71,58 @@ def svg(fig: Any) -> bytes:
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     _pyplot().close(fig)
     return buf.getvalue()
+
+
+# ---------------------------------------------------------------- trend (archive report trend)
+OTHERS = "其他"
+
+
+@dataclass(frozen=True)
+class TrendLine:
+    """One line of the trend chart: its label, its count per period, and the flagged window (first and last
+    month) when a flag names it."""
+    label: str
+    counts: list[int]
+    window: tuple[str, str] | None = None
+
+
+def trend_series(rows: list[dict[str, Any]], periods: list[str], top: int,
+                 windows: dict[str, tuple[str, str]]) -> list[TrendLine]:
+    """The ``top`` keys with most complaints one by one, the rest summed as 其他; ``windows``: flagged key ->
+    the window its flag names."""
+    lines = [TrendLine(str(r["label"]), [int(r["counts"][p]) for p in periods], windows.get(r["key"]))
+             for r in rows[:top]]
+    rest = rows[top:]
+    if rest:
+        lines.append(TrendLine(f"{OTHERS}({len(rest)} 项)",
+                               [sum(int(r["counts"][p]) for r in rest) for p in periods]))
+    return lines
+
+
+def trend_figure(title: str, periods: list[str], lines: list[TrendLine]) -> Any:
+    """Complaints per month, one line per key; a flagged key drawn thick with diamonds, its window shaded in
+    its colour and named in the legend."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = figure(18.0, 9.0)
+    colours = _pyplot().get_cmap("tab10").colors
+    for i, line in enumerate(lines):
+        colour = colours[i % len(colours)]
+        name = line.label
+        if line.window is not None:
+            first, last = periods.index(line.window[0]), periods.index(line.window[1])
+            ax.axvspan(first - 0.15, last + 0.15, color=colour, alpha=0.10, linewidth=0)
+            name = f"{line.label}(预警 {line.window[0]}..{line.window[1]})"
+        ax.plot(range(len(periods)), line.counts, marker="D" if line.window else "o",
+                markersize=5 if line.window else 3, linewidth=2.6 if line.window else 1.2, color=colour,
+                linestyle="--" if line.label.startswith(OTHERS) else "-", label=name, zorder=3 if line.window else 2)
+    ax.set_xticks(range(len(periods)), periods, rotation=45 if len(periods) > 8 else 0, fontsize=7)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.tick_params(axis="y", labelsize=8)
+    peak = max((max(line.counts, default=0) for line in lines), default=0)
+    ax.set_ylim(0, peak * 1.15 + 0.5)  # headroom: a line at the peak is not drawn on the frame
+    ax.set_ylabel("投诉件数", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    if lines:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return fig
