@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 
 sys.path.insert(0, str(Path(__file__).parent))
-from build_forms import finish, keep_rows, v2_doc
-from build_templates import cell_text, grid, kv_table, register_new_version, section_title, tall_row
+from build_forms import _simple_field, finish, keep_rows, v2_doc  # a sibling script, not a package
+from build_templates import cell_text, grid, kv_table, register_new_version, section_title, tall_row, write
 
 TEMPLATE_ID = "monthly-report"
 TITLE = "客户投诉案件统计表"
@@ -28,12 +29,20 @@ LATEST = "1"
 
 
 def _relabel(doc: object) -> None:
-    """The shared header and footer name a case (投诉编号); a report names its month."""
-    parts = [doc.sections[0].footer.paragraphs[0], *doc.paragraphs[:3]]  # type: ignore[attr-defined]
-    for par in parts:
+    """The shared header and footer name a case (投诉编号); a report names its month. The footer's page
+    numbers are simple fields, as the header's: LibreOffice printed the complex ones as 第 1 页 共 1 页."""
+    for par in doc.paragraphs[:3]:  # type: ignore[attr-defined]
         for run in par.runs:
             run.text = run.text.replace("投诉编号:{{ number }}", "统计月份:{{ month_label }}")
-            run.text = run.text.replace("投诉编号 {{ number }}", "统计月份 {{ month_label }}")
+    footer = doc.sections[0].footer.paragraphs[0]  # type: ignore[attr-defined]
+    for child in list(footer._p):
+        if child.tag != qn("w:pPr"):
+            footer._p.remove(child)
+    write(footer, "统计月份 {{ month_label }}  ·  受控文件,未经批准不得复制  ·  {{ doc.number }} 第 ", size=8)
+    _simple_field(footer, "PAGE", size=8)
+    write(footer, " 页 共 ", size=8)
+    _simple_field(footer, "NUMPAGES", size=8)
+    write(footer, " 页", size=8)
 
 
 def _loop_table(doc: object, heads: tuple[str, ...], keys: tuple[str, ...], widths: tuple[float, ...],

@@ -254,3 +254,12 @@ def test_out_inside_the_root_is_refused(october: dict[str, Any]) -> None:
     assert result.exit_code == 2
     assert "inside the archive root" in result.output
     assert snapshot(root) == before
+
+
+def test_the_same_state_gives_the_same_chart_files(october: dict[str, Any], tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    one = _figures(october, MONTH, "--out", str(first))["files"]["charts"]
+    two = _figures(october, MONTH, "--out", str(second))["files"]["charts"]
+    assert [Path(p).read_bytes() for p in one] == [Path(p).read_bytes() for p in two]

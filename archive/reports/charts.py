@@ -74,8 +74,9 @@ def svg(fig: Any) -> bytes:
 
 # ---------------------------------------------------------------- monthly report (archive report monthly)
 
-def _month_label(month: str) -> str:
-    return f"{int(month[5:])}月" if month[5:] != "01" else f"{month[:4]}年1月"
+def _month_labels(months: list[str]) -> list[str]:
+    """Months as 10月; the first one and each January with its year, so twelve months across a new year read."""
+    return [f"{m[:4]}年{int(m[5:])}月" if i == 0 or m[5:] == "01" else f"{int(m[5:])}月" for i, m in enumerate(months)]
 
 
 def category_trend(trend: list[dict[str, Any]], labels: dict[str, str]) -> Any:
@@ -89,7 +90,8 @@ def category_trend(trend: list[dict[str, Any]], labels: dict[str, str]) -> Any:
         values = [t["by_category"].get(code, 0) for t in trend]
         ax.bar(range(len(months)), values, bottom=bottom, label=labels.get(code, code), width=0.7)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_xticks(range(len(months)), [_month_label(m) for m in months], fontsize=8)
+    ax.set_xticks(range(len(months)), _month_labels(months), fontsize=7)
+    ax.set_ylim(0, max(1, *bottom) * 1.35)  # room for the legend above the bars
     ax.set_ylabel("受理件数")
     ax.set_title("近十二个月投诉受理件数(按类别)", fontsize=10)
     ax.yaxis.get_major_locator().set_params(integer=True)
@@ -130,7 +132,7 @@ def on_time_rate(trend: list[dict[str, Any]]) -> Any:
     ax.plot(xs, ys, marker="o", color="#55a868", linewidth=1.4)
     for x, y in zip(xs, ys, strict=True):
         ax.annotate(f"{y:.0f}%", (x, y), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=7)
-    ax.set_xticks(range(len(months)), [_month_label(m) for m in months], fontsize=8)
+    ax.set_xticks(range(len(months)), _month_labels(months), fontsize=7)
     ax.set_xlim(-0.5, len(months) - 0.5)
     ax.set_ylim(0, 110)
     ax.set_ylabel("按时答复率(%)")
