@@ -263,3 +263,17 @@ def test_the_same_state_gives_the_same_chart_files(october: dict[str, Any], tmp_
     one = _figures(october, MONTH, "--out", str(first))["files"]["charts"]
     two = _figures(october, MONTH, "--out", str(second))["files"]["charts"]
     assert [Path(p).read_bytes() for p in one] == [Path(p).read_bytes() for p in two]
+
+
+def test_the_report_counts_days_late_by_the_rule_the_forms_print(root: Path) -> None:
+    """The report's remembered working days give late_working_days' answer (逾期 N 个工作日 on the forms)."""
+    from archive import settings
+    from archive.reports.monthly import _Lateness
+    from archive.rules.deadlines import late_working_days
+
+    conf = settings.load(root)
+    late = _Lateness(conf)
+    days = [dt.date(2026, 9, 20) + dt.timedelta(days=i) for i in range(40)]
+    for due in days[::3]:
+        for done in (None, *days[::2]):
+            assert late(due, done, dt.date(2026, 10, 31)) == late_working_days(due, done, dt.date(2026, 10, 31), conf)

@@ -18,7 +18,8 @@ from typing import Any
 
 from archive.errors import InputError
 from archive.record.reader import CaseView, stage_history
-from archive.rules.deadlines import late_working_days, met_on
+from archive.rules.deadlines import met_on
+from archive.rules.workdays import is_workday
 from archive.settings import Settings
 
 # What a tombstone does not keep (severity, channel, department...) is counted under this key, so that a
@@ -26,6 +27,7 @@ from archive.settings import Settings
 UNRECORDED = "destroyed"
 # The months the trend charts show, ending at the report's month.
 TREND_MONTHS = 12
+_ONE_DAY = dt.timedelta(days=1)
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
@@ -142,8 +144,30 @@ def _count(cases: Iterable[Facts], key: Any) -> tuple[dict[str, int], dict[str, 
     return {k: len(numbers[k]) for k in order}, {k: numbers[k] for k in order}
 
 
+class _Lateness:
+    """late_working_days (its rule: working days after the due day up to the day met, or judged, at least 1)
+    with each day's working-day status looked up once: chinese-calendar's check of a day is what a report over
+    many cases spent its time on."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.workday: dict[dt.date, bool] = {}
+
+    def __call__(self, due: dt.date, done: dt.date | None, as_of: dt.date) -> int | None:
+        end = done if done is not None else as_of
+        if end <= due:
+            return None
+        count, day = 0, due
+        while day < end:
+            day += _ONE_DAY
+            if day not in self.workday:
+                self.workday[day] = is_workday(day, self.settings)
+            count += self.workday[day]
+        return max(1, count)
+
+
 def _deadline(cases: Iterable[Facts], due_of: Any, done_of: Any, start: dt.date, as_of: dt.date,
-              settings: Settings) -> dict[str, Any]:
+              late_days: _Lateness) -> dict[str, Any]:
     """Deadlines falling due from ``start`` to ``as_of``: met on time, or late (met late, or unmet and past).
     A case closed without the stage is not counted (it no longer has that deadline to meet)."""
     on_time: list[str] = []
@@ -152,7 +176,7 @@ def _deadline(cases: Iterable[Facts], due_of: Any, done_of: Any, start: dt.date,
         due, done = due_of(c), done_of(c)
         if due is None or not start <= due <= as_of or c.destroyed or (done is None and c.closed is not None):
             continue
-        days = late_working_days(due, done, as_of, settings)
+        days = late_days(due, done, as_of)
         if days:
             late.append({"number": c.number, "due": due.isoformat(), "done": done.isoformat() if done else None,
                          "working_days": days})
@@ -177,6 +201,7 @@ def _shares(counts: dict[str, int], total: int) -> dict[str, float]:
 def figures(all_cases: Iterable[Facts], month: str, today: dt.date, settings: Settings) -> dict[str, Any]:
     """The month's figures, judged as of the month's last day, or ``today`` while the month is running."""
     cases = sorted(all_cases, key=lambda c: c.number)
+    late_days = _Lateness(settings)
     start, end = month_bounds(month)
     as_of = min(end, today)
     received = [c for c in cases if start <= c.received <= end]
@@ -194,14 +219,14 @@ def figures(all_cases: Iterable[Facts], month: str, today: dt.date, settings: Se
         by[name], behind[name] = _count(received, key)
     # Responsibility is decided by the investigation: counted over the cases closed in the month too.
     by["responsibility_closed"], behind["responsibility_closed"] = _count(closed, lambda c: c.responsibility)
-    reply = _deadline(cases, lambda c: c.reply_due, lambda c: c.replied, start, as_of, settings)
+    reply = _deadline(cases, lambda c: c.reply_due, lambda c: c.replied, start, as_of, late_days)
     investigation = _deadline(cases, lambda c: c.investigation_due, lambda c: c.investigated, start, as_of,
-                              settings)
+                              late_days)
     days = [(closed_day[c.number] - c.received).days for c in closed if not c.destroyed]
     overdue = []
     for c in open_at_end:
         marks = [{"deadline": name, "due": due.isoformat(),
-                  "working_days": late_working_days(due, None, as_of, settings)}
+                  "working_days": late_days(due, None, as_of)}
                  for name, due, done in (("reply", c.reply_due, c.replied),
                                          ("investigation", c.investigation_due, c.investigated))
                  if due is not None and done is None and due < as_of]
@@ -243,19 +268,19 @@ def figures(all_cases: Iterable[Facts], month: str, today: dt.date, settings: Se
         "cases": {"received": [c.number for c in received], "closed": [c.number for c in closed],
                   "open_at_start": [c.number for c in open_at_start], "open_at_end": [c.number for c in open_at_end],
                   **{f"by_{name}": numbers for name, numbers in behind.items()}},
-        "trend": trend(cases, month, today, settings),
+        "trend": trend(cases, month, today, late_days),
         "pareto": pareto(closed or received),
     }
 
 
-def trend(cases: list[Facts], month: str, today: dt.date, settings: Settings) -> list[dict[str, Any]]:
+def trend(cases: list[Facts], month: str, today: dt.date, late_days: _Lateness) -> list[dict[str, Any]]:
     """The twelve months ending at ``month``: cases received by category, and the on-time reply rate."""
     out = []
     for m in previous_months(month, TREND_MONTHS):
         start, end = month_bounds(m)
         as_of = min(end, today)
         received = [c for c in cases if start <= c.received <= end]
-        reply = _deadline(cases, lambda c: c.reply_due, lambda c: c.replied, start, as_of, settings)
+        reply = _deadline(cases, lambda c: c.reply_due, lambda c: c.replied, start, as_of, late_days)
         out.append({"month": m, "received": len(received), "by_category": dict(Counter(c.category for c in received)),
                     "reply_on_time_rate": reply["rate"]})
     return out
