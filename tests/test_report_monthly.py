@@ -277,3 +277,20 @@ def test_the_report_counts_days_late_by_the_rule_the_forms_print(root: Path) -> 
     for due in days[::3]:
         for done in (None, *days[::2]):
             assert late(due, done, dt.date(2026, 10, 31)) == late_working_days(due, done, dt.date(2026, 10, 31), conf)
+
+
+def test_a_month_that_has_not_begun_is_refused(october: dict[str, Any]) -> None:
+    from archive import clock, settings
+
+    today = clock.today(settings.load(october["root"]).zone)
+    later = f"{today.year + 1}-01"
+    result = _run(october["root"], "report", "monthly", later)
+    assert result.exit_code == 2
+    assert f"{later} has not begun" in result.output
+
+
+def test_the_text_report_names_the_headline_figures(october: dict[str, Any]) -> None:
+    out = _ok(_run(october["root"], "report", "monthly", MONTH)).output
+    assert "本月受理 4  本月结案 4  月初未结 2  月末未结 2" in out
+    assert "产品质量 1" in out and "已销毁 1" in out
+    assert "按严重程度: 轻微 3, 已销毁(未保留) 1" in out

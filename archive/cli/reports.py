@@ -40,9 +40,10 @@ def report_monthly(arc: Archive, month: str, out: Path | None, force: bool, as_j
 
 def _monthly_text(fig: dict[str, Any]) -> str:
     from archive import vocab
+    from archive.reports.monthly_doc import MISSING
 
     def counts(name: str, vocabulary: Any = None) -> str:
-        return ", ".join(f"{vocab.label(vocabulary, k) if vocabulary else k} {v}" for k, v in fig[name].items()) or "—"
+        return ", ".join(f"{MISSING.get(k) or vocab.label(vocabulary, k)} {v}" for k, v in fig[name].items()) or "—"
 
     days = fig["days_to_close"]
     lines = [f"客户投诉案件统计表 {fig['month']} (截至 {fig['as_of']})",
