@@ -294,3 +294,24 @@ def test_the_text_report_names_the_headline_figures(october: dict[str, Any]) -> 
     assert "本月受理 4  本月结案 4  月初未结 2  月末未结 2" in out
     assert "产品质量 1" in out and "已销毁 1" in out
     assert "按严重程度: 轻微 3, 已销毁(未保留) 1" in out
+
+
+def test_the_document_is_a4_and_its_pdf_draws_chinese_and_digits_in_noto_cjk(october: dict[str, Any],
+                                                                             tmp_path: Path) -> None:
+    from docx import Document
+    from pypdf import PdfReader
+
+    files = _figures(october, MONTH, "--out", str(tmp_path))["files"]
+    section = Document(files["docx"]).sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    fonts: set[str] = set()
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if font is not None and text.strip():
+            fonts.add(str(font.get("/BaseFont")))
+
+    reader = PdfReader(files["pdf"])
+    for page in reader.pages:
+        page.extract_text(visitor_text=visit)
+    assert fonts and all("NotoS" in f and "CJK" in f for f in fonts), fonts
+    assert f"第 1 页 共 {len(reader.pages)} 页" in reader.pages[0].extract_text()
