@@ -202,7 +202,7 @@ def test_the_json_has_the_contract_keys(figures: dict[str, Any]) -> None:
                 "reply_late", "cases", "files"}
     assert contract <= set(figures)
     assert {"received", "closed"} <= set(figures["cases"])
-    assert figures["files"] == {"docx": None, "pdf": None, "charts": []}
+    assert figures["files"] == {"docx": None, "pdf": None, "json": None, "charts": []}
 
 
 def test_the_same_state_gives_the_same_figures(october: dict[str, Any], figures: dict[str, Any]) -> None:
@@ -226,6 +226,8 @@ def test_the_document_pdf_and_charts_are_written_outside_the_root(october: dict[
     assert "客户投诉案件统计表" in text
     assert "产品质量" in text and "GL-004-11" in text
     assert october["n"]["O2"] in text  # the appendix names the cases
+    beside = json.loads(Path(files["json"]).read_text(encoding="utf-8"))
+    assert beside["cases"] == data["cases"] and beside["files"] == files
 
 
 def test_an_existing_file_is_kept_without_force(october: dict[str, Any], tmp_path: Path) -> None:
@@ -315,3 +317,16 @@ def test_the_document_is_a4_and_its_pdf_draws_chinese_and_digits_in_noto_cjk(oct
         page.extract_text(visitor_text=visit)
     assert fonts and all("NotoS" in f and "CJK" in f for f in fonts), fonts
     assert f"第 1 页 共 {len(reader.pages)} 页" in reader.pages[0].extract_text()
+
+
+def test_an_appendix_too_long_to_print_names_the_json_file_that_keeps_every_number(root: Path) -> None:
+    from archive import settings
+    from archive.reports import monthly, monthly_doc
+
+    many = [monthly.Facts(number=f"2610{i:05d}", received=dt.date(2026, 10, 1 + i % 28), category="quality")
+            for i in range(monthly_doc.APPENDIX_MAX + 1)]
+    fig = monthly.figures(many, MONTH, dt.date(2026, 11, 30), settings.load(root))
+    ctx = monthly_doc.context(fig, "示例", "测试员", dt.date(2026, 11, 30), "monthly-2026-10.json")
+    received = next(a for a in ctx["appendix"] if a["item"] == "本月受理")
+    assert received["numbers"].endswith(f"等 {len(many)} 件(全部编号见 monthly-2026-10.json)")
+    assert received["numbers"].startswith("261000000、261000001")

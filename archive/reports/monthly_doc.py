@@ -37,12 +37,24 @@ def month_label(month: str) -> str:
     return f"{month[:4]}年{int(month[5:])}月"
 
 
-def _numbers(numbers: list[str]) -> str:
-    return "、".join(numbers) if numbers else "—"
+# Past this many case numbers in all, each appendix row prints its first few and names the JSON file written
+# beside the document, which keeps every number: LibreOffice takes minutes over tens of thousands of them.
+APPENDIX_MAX = 5000
+APPENDIX_ROW_SHORT = 20
 
 
-def context(fig: dict[str, Any], org: str, made_by: str, made_on: dt.date) -> dict[str, Any]:
-    """The template's fields (charts are added by :func:`render`)."""
+def _numbers(numbers: list[str], short: str | None = None) -> str:
+    if not numbers:
+        return "—"
+    if short is not None and len(numbers) > APPENDIX_ROW_SHORT:
+        return "、".join(numbers[:APPENDIX_ROW_SHORT]) + f" 等 {len(numbers)} 件(全部编号见 {short})"
+    return "、".join(numbers)
+
+
+def context(fig: dict[str, Any], org: str, made_by: str, made_on: dt.date,
+            numbers_file: str | None = None) -> dict[str, Any]:
+    """The template's fields (charts are added by :func:`render`). ``numbers_file``: the JSON file beside the
+    document that lists every case number, named by an appendix too long to print whole."""
     breakdown, appendix = [], []
     appendix += [{"item": label, "count": str(len(fig["cases"][key])), "numbers": _numbers(fig["cases"][key])}
                  for key, label in (("received", "本月受理"), ("closed", "本月结案"), ("open_at_start", "月初未结"),
@@ -67,6 +79,9 @@ def context(fig: dict[str, Any], org: str, made_by: str, made_on: dt.date) -> di
         {"item": "重新打开", "count": str(len(fig["reopened"])), "numbers": _numbers(fig["reopened"])},
         {"item": "已销毁", "count": str(len(fig["destroyed"])), "numbers": _numbers(fig["destroyed"])},
     ]
+    total = sum(len(a["numbers"].split("、")) for a in appendix)
+    if numbers_file is not None and total > APPENDIX_MAX:
+        appendix = [{**a, "numbers": _shorten(a["numbers"], numbers_file)} for a in appendix]
     late = [{"number": r["number"], "deadline": DEADLINE[kind], "due": zh_date(r["due"]), "done":
              zh_date(r["done"]) if r["done"] else "未完成", "days": str(r["working_days"])}
             for kind in ("reply", "investigation") for r in fig[f"{kind}_late_detail"]]
@@ -95,6 +110,11 @@ def context(fig: dict[str, Any], org: str, made_by: str, made_on: dt.date) -> di
         "late": late or none, "overdue": overdue or none, "appendix": appendix,
         "made_by": printable(made_by), "made_on": zh_date(made_on.isoformat()),
     }
+
+
+def _shorten(printed: str, numbers_file: str) -> str:
+    numbers = printed.split("、")
+    return printed if printed == "—" else _numbers(numbers, numbers_file)
 
 
 def template(folder: Path, on: dt.date) -> tuple[Template, Path]:

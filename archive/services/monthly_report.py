@@ -35,7 +35,7 @@ def report(arc: Archive, month: str, out: Path | None = None, *, force: bool = F
         raise InputError("command line", "MONTH", f"{month} has not begun (today is {today.isoformat()})")
     targets = _targets(arc, month, out, force) if out is not None else None
     fig = monthly.figures(facts(arc), month, today, arc.settings)
-    fig["files"] = {"docx": None, "pdf": None, "charts": []}
+    fig["files"] = {"docx": None, "pdf": None, "json": None, "charts": []}
     if targets is not None:
         fig["files"] = _write(arc, fig, targets, today, force)
     return fig
@@ -46,7 +46,7 @@ def _targets(arc: Archive, month: str, out: Path, force: bool) -> dict[str, Path
 
     if not out.is_dir():
         raise InputError("command line", "--out", f"{out}: no such folder")
-    names = {"docx": f"monthly-{month}.docx", "pdf": f"monthly-{month}.pdf",
+    names = {"docx": f"monthly-{month}.docx", "pdf": f"monthly-{month}.pdf", "json": f"monthly-{month}.json",
              **{field: f"monthly-{month}-{name}.png" for field, name in CHARTS}}
     return {key: output.target(out / name, arc.layout.root, force=force) for key, name in names.items()}
 
@@ -65,7 +65,7 @@ def _write(arc: Archive, fig: dict[str, Any], targets: dict[str, Path], today: A
             "根本原因排列图(帕累托图)" if fig["pareto"]["of"] == "root_cause" else "投诉类别排列图(帕累托图)")),
         "chart_rate": charts.png(charts.on_time_rate(fig["trend"])),
     }
-    ctx = monthly_doc.context(fig, arc.settings.organisation, arc.actor, today)
+    ctx = monthly_doc.context(fig, arc.settings.organisation, arc.actor, today, targets["json"].name)
     docx = monthly_doc.render(arc.layout.templates, ctx, pictures, today)
     with tempfile.TemporaryDirectory(prefix="archive-monthly-") as work:
         source = Path(work) / targets["docx"].name
@@ -74,7 +74,12 @@ def _write(arc: Archive, fig: dict[str, Any], targets: dict[str, Path], today: A
         pdf_bytes = made.read_bytes()
     for field, data in pictures.items():
         output.write(targets[field], data, force=force)
+    files = {"docx": str(targets["docx"]), "pdf": str(targets["pdf"]), "json": str(targets["json"]),
+             "charts": [str(targets[field]) for field, _ in CHARTS]}
+    # The figures with every case number behind them, beside the document: what its appendix stands on.
+    numbers = {**fig, "files": files}
+    output.write(targets["json"], (json.dumps(numbers, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
+                 force=force)
     output.write(targets["docx"], docx, force=force)
     output.write(targets["pdf"], pdf_bytes, force=force)
-    return {"docx": str(targets["docx"]), "pdf": str(targets["pdf"]),
-            "charts": [str(targets[field]) for field, _ in CHARTS]}
+    return files
