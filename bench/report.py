@@ -125,7 +125,7 @@ def sqlite_figures(path: Path, rows: list[dict[str, Any]], month: str, settings:
     return run
 
 
-def measure(cases: int, month: str) -> list[tuple[str, float, str]]:
+def measure(cases: int, month: str, row: Callable[[str, float, str], None]) -> None:
     from archive import settings as settings_mod
 
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
@@ -140,13 +140,13 @@ def measure(cases: int, month: str) -> list[tuple[str, float, str]]:
         same = all(fig[k] == sql[k] for k in ("received", "closed", "open_at_end"))
         same = same and all(dict(sorted(fig[k].items())) == dict(sorted(sql[k].items()))
                             for k in ("by_category", "by_severity", "by_channel"))
+        row("SQLite GROUP BY (baseline)", sql_s, "1x" + ("" if same else " (figures differ!)"))
+        row("facts: read record folders", load_s, f"{load_s / sql_s:.0f}x")
+        row("figures from facts", fig_s, f"{fig_s / sql_s:.0f}x")
         out = base / "out"
         out.mkdir()
         doc_s, _ = timed(lambda: monthly_report.report(arc, month, out))
-    return [("facts: read record folders", load_s, f"{load_s / sql_s:.0f}x"),
-            ("figures from facts", fig_s, f"{fig_s / sql_s:.0f}x"),
-            ("SQLite GROUP BY (baseline)", sql_s, "1x" + ("" if same else " (figures differ!)")),
-            ("report monthly --out (docx, PDF, charts)", doc_s, f"{doc_s / sql_s:.0f}x")]
+        row("report monthly --out (facts, figures, charts, docx, PDF)", doc_s, f"{doc_s / sql_s:.0f}x")
 
 
 def main() -> None:
@@ -156,8 +156,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"| report monthly, {args.cases:,} cases, month {args.month} | seconds | vs SQLite |")
     print("| --- | --- | --- |")
-    for name, seconds, ratio in measure(args.cases, args.month):
-        print(f"| {name} | {seconds:.3f} | {ratio} |")
+    measure(args.cases, args.month, lambda name, seconds, ratio: print(f"| {name} | {seconds:.3f} | {ratio} |",
+                                                                       flush=True))
     print(f"command: python bench/report.py --cases {args.cases} --month {args.month}", file=sys.stderr)
 
 

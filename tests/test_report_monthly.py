@@ -330,3 +330,17 @@ def test_an_appendix_too_long_to_print_names_the_json_file_that_keeps_every_numb
     received = next(a for a in ctx["appendix"] if a["item"] == "本月受理")
     assert received["numbers"].endswith(f"等 {len(many)} 件(全部编号见 monthly-2026-10.json)")
     assert received["numbers"].startswith("261000000、261000001")
+
+
+def test_a_breakdown_prints_its_biggest_rows_and_the_rest_as_one(root: Path) -> None:
+    from archive import settings
+    from archive.reports import monthly, monthly_doc
+
+    many = [monthly.Facts(number=f"2610{i:04d}", received=dt.date(2026, 10, 5), category="quality",
+                          lot=f"L{i % 40:02d}") for i in range(200)]
+    fig = monthly.figures(many, MONTH, dt.date(2026, 11, 30), settings.load(root))
+    ctx = monthly_doc.context(fig, "示例", "测试员", dt.date(2026, 11, 30))
+    lots = [r for r in ctx["breakdown"] if r["dimension"] == "批号"]
+    assert len(lots) == monthly_doc.DIMENSION_ROWS_MAX
+    assert lots[-1]["name"] == f"其他 {40 - monthly_doc.DIMENSION_ROWS_MAX + 1} 项"
+    assert sum(int(r["count"]) for r in lots) == 200

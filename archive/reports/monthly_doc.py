@@ -40,6 +40,8 @@ def month_label(month: str) -> str:
 # Past this many case numbers in all, each appendix row prints its first few and names the JSON file written
 # beside the document, which keeps every number: LibreOffice takes minutes over tens of thousands of them.
 APPENDIX_MAX = 5000
+# A breakdown (by lot, by product...) prints its biggest rows and the rest as one 其他 row.
+DIMENSION_ROWS_MAX = 15
 APPENDIX_ROW_SHORT = 20
 
 
@@ -61,11 +63,15 @@ def context(fig: dict[str, Any], org: str, made_by: str, made_on: dt.date,
                                     ("open_at_end", "月末未结"))]
     for key, label, vocabulary in DIMENSIONS:
         counts, shares, behind = fig[f"by_{key}"], fig["shares"][key], fig["cases"][f"by_{key}"]
-        for code, count in counts.items():
-            name = _name(code, vocabulary)
-            breakdown.append({"dimension": label, "name": name, "count": str(count),
-                              "share": f"{100 * shares.get(code, 0):.1f}%"})
-            appendix.append({"item": f"{label}:{name}", "count": str(count), "numbers": _numbers(behind[code])})
+        rows = [(_name(code, vocabulary), count, shares.get(code, 0), behind[code]) for code, count in counts.items()]
+        if len(rows) > DIMENSION_ROWS_MAX:  # the biggest, then the rest in one row (the JSON keeps each)
+            rest = rows[DIMENSION_ROWS_MAX - 1:]
+            other = (f"其他 {len(rest)} 项", sum(r[1] for r in rest), sum(r[2] for r in rest),
+                     [n for r in rest for n in r[3]])
+            rows = [*rows[:DIMENSION_ROWS_MAX - 1], other]
+        for name, count, share, numbers in rows:
+            breakdown.append({"dimension": label, "name": name, "count": str(count), "share": f"{100 * share:.1f}%"})
+            appendix.append({"item": f"{label}:{name}", "count": str(count), "numbers": _numbers(numbers)})
     appendix += [
         {"item": "按时答复", "count": str(len(fig["reply_on_time"])), "numbers": _numbers(fig["reply_on_time"])},
         {"item": "逾期答复", "count": str(len(fig["reply_late"])), "numbers": _numbers(fig["reply_late"])},
