@@ -344,3 +344,15 @@ def test_a_breakdown_prints_its_biggest_rows_and_the_rest_as_one(root: Path) -> 
     assert len(lots) == monthly_doc.DIMENSION_ROWS_MAX
     assert lots[-1]["name"] == f"其他 {40 - monthly_doc.DIMENSION_ROWS_MAX + 1} 项"
     assert sum(int(r["count"]) for r in lots) == 200
+
+
+def test_a_long_overdue_list_prints_its_first_rows_and_how_many_more(root: Path) -> None:
+    from archive import settings
+    from archive.reports import monthly, monthly_doc
+
+    many = [monthly.Facts(number=f"2610{i:04d}", received=dt.date(2026, 10, 5), category="quality", channel="phone",
+                          reply_due=dt.date(2026, 10, 5)) for i in range(monthly_doc.LIST_ROWS_MAX + 7)]
+    fig = monthly.figures(many, MONTH, dt.date(2026, 11, 30), settings.load(root))
+    ctx = monthly_doc.context(fig, "示例", "测试员", dt.date(2026, 11, 30), "monthly-2026-10.json")
+    assert len(ctx["overdue"]) == monthly_doc.LIST_ROWS_MAX + 1
+    assert ctx["overdue"][-1]["number"] == "另有 7 项,见 monthly-2026-10.json"

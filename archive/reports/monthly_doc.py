@@ -40,6 +40,8 @@ def month_label(month: str) -> str:
 # Past this many case numbers in all, each appendix row prints its first few and names the JSON file written
 # beside the document, which keeps every number: LibreOffice takes minutes over tens of thousands of them.
 APPENDIX_MAX = 5000
+# The late and overdue lists print this many rows, then how many more the JSON lists.
+LIST_ROWS_MAX = 200
 # A breakdown (by lot, by product...) prints its biggest rows and the rest as one 其他 row.
 DIMENSION_ROWS_MAX = 15
 APPENDIX_ROW_SHORT = 20
@@ -94,6 +96,7 @@ def context(fig: dict[str, Any], org: str, made_by: str, made_on: dt.date,
     overdue = [{"number": o["number"], "deadline": DEADLINE[m["deadline"]], "due": zh_date(m["due"]),
                 "days": str(m["working_days"])} for o in fig["overdue"] for m in o["marks"]]
     none = [{"number": "无", "deadline": "", "due": "", "done": "", "days": ""}]
+    late, overdue = _capped(late, numbers_file), _capped(overdue, numbers_file)
 
     def rate(on_time: list[str], late: list[str]) -> str:
         total = len(on_time) + len(late)
@@ -116,6 +119,15 @@ def context(fig: dict[str, Any], org: str, made_by: str, made_on: dt.date,
         "late": late or none, "overdue": overdue or none, "appendix": appendix,
         "made_by": printable(made_by), "made_on": zh_date(made_on.isoformat()),
     }
+
+
+def _capped(rows: list[dict[str, str]], numbers_file: str | None) -> list[dict[str, str]]:
+    """At most LIST_ROWS_MAX rows, then one row saying how many more the JSON beside the document lists."""
+    if len(rows) <= LIST_ROWS_MAX:
+        return rows
+    where = f",见 {numbers_file}" if numbers_file else ",见 --json"
+    more = {k: "" for k in rows[0]} | {"number": f"另有 {len(rows) - LIST_ROWS_MAX} 项{where}"}
+    return [*rows[:LIST_ROWS_MAX], more]
 
 
 def _shorten(printed: str, numbers_file: str) -> str:
