@@ -95,7 +95,7 @@ bench: venv
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/relevance.py
 	$(BIN)/python bench/search.py --cases 20000 --cases 100000
-	$(BIN)/python bench/report.py --rows 100000
+	$(BIN)/python bench/report.py --cases 100000
 
 clean:
 	rm -rf $(VENV) $(DEMO_ROOT) $(DEMO_KEYS) $(DEMO_DOSSIER) build *.egg-info mutants

@@ -1,194 +1,169 @@
-"""Reports over a large register: the register export (this half) and the monthly report (the other half).
+"""Reports at scale: the monthly 客户投诉案件统计表 over N cases, beside a plain SQLite GROUP BY of the same figures.
 
-    python bench/report.py [--rows 100000]
+    python bench/report.py [--cases 100000] [--month 2026-10]
 
-The register is generated straight into register.sqlite of a fresh root (100,000 rows take hours by intake;
-the export reads only the register). Each measured run is a child process of its own, so its peak memory
-(ru_maxrss) is its alone:
-- `export register` to .xlsx (XlsxWriter in constant_memory mode, what the archive uses) and to .csv,
-  in-process calls of the service (`archive export register` minus the start-up);
-- openpyxl's write-only mode writing the same sheet, for the choice of library;
-- the floor: a plain `SELECT *` of the same rows with csv.writer.
-Prints README table rows.
+An archive root (`archive init`) whose records/ holds N generated record folders (case.json and the response and
+closure stages a handled case has, written directly: this measures the report, not intake), spread over the
+twelve months ending at --month. Measured in the same run, each a function below, `main` printing table rows:
+- facts:    reading every record folder and tombstone into the report's facts (what `report monthly` reads);
+- figures:  the month's figures from those facts (monthly.figures: counts, shares, working-day lateness, ...);
+- sqlite:   the baseline, the same headline figures (received, closed, open at end, by category/severity/channel,
+            late replies) by `SELECT ... GROUP BY` over a table of the same N rows, indexed on the month;
+- document: `archive report monthly MONTH --out DIR` in-process: figures, three charts, the .docx and its PDF.
+Then the register export (bench/report_export.py) over as many register rows, beside a plain SELECT + csv.writer.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import datetime as dt
 import json
 import random
-import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-CHANNELS = ("phone", "email", "letter", "fax", "in_person", "web")
+from click.testing import CliRunner
+
+from archive import clock
+from archive.cli import main as cli
+from archive.reports import monthly
+from archive.rules.workdays import add_working_days
+from archive.services import monthly_report
+from archive.services.archive import Archive
+from archive.settings import Settings
+
 CATEGORIES = ("quality", "packaging", "delivery", "service", "billing", "other")
-STATUSES = ("registered", "investigating", "answered", "following_up", "closed")
+CHANNELS = ("phone", "email", "letter", "web", "in_person")
+SEVERITIES = ("minor", "minor", "minor", "major", "critical")
 
 
-def make_register(root: Path, rows: int) -> None:
-    """A root whose register holds ``rows`` cases over 2025-01..2026-11, deadlines and stage dates set."""
-    import datetime as dt
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
 
-    from archive.derived.register import COLUMNS, SqliteRegister
-    from archive.services.archive import Archive
 
-    Archive.create(root, "bench")
-    register = SqliteRegister(root / "register.sqlite")
-    register.create()
-    rnd = random.Random(20)
-    start = dt.date(2025, 1, 1)
-    cols = ("number", "received_at", "period", *COLUMNS[2:])
-    sql = f"INSERT INTO cases ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
-    conn = sqlite3.connect(root / "register.sqlite")
+def make_root(base: Path, cases: int, month: str,
+              settings_of: Callable[[Path], Settings]) -> tuple[Path, list[dict[str, Any]]]:
+    """A root with ``cases`` record folders over the twelve months ending at ``month``; the same rows returned."""
+    root = base / "root"
+    root.mkdir()
+    result = CliRunner().invoke(cli, ["--root", str(root), "init"])
+    assert result.exit_code == 0, result.output
+    settings = settings_of(root)
+    rng = random.Random(20)
+    months = monthly.previous_months(month, monthly.TREND_MONTHS)
+    rows = []
     serial: dict[str, int] = {}
-    batch = []
-    for _ in range(rows):
-        day = start + dt.timedelta(days=rnd.randrange(699))
-        period = day.isoformat()[:7]
-        serial[period] = serial.get(period, 0) + 1
-        status = rnd.choice(STATUSES)
-        category = rnd.choice(CATEGORIES)
-        reply_due = day + dt.timedelta(days=rnd.choice((0, 2, 4)))
-        replied = (day + dt.timedelta(days=rnd.randrange(6))).isoformat() + "T10:00:00+08:00"
-        row = {
-            "number": f"{period[2:4]}{period[5:7]}{serial[period]:05}", "received_at": f"{day}T09:30:00+08:00",
-            "period": period, "channel": rnd.choice(CHANNELS), "complainant": f"客户{rnd.randrange(5000)}",
-            "organisation": f"华东医药连锁有限公司第{rnd.randrange(300)}分店", "product": "阿莫西林胶囊",
-            "lot": f"B{rnd.randrange(10**9):09}", "category": category, "severity": rnd.choice(("minor", "major")),
-            "triage_reasons": "[]", "departments": json.dumps(["质量部", "研发部"], ensure_ascii=False),
-            "status": status, "reply_due": reply_due.isoformat(),
-            "investigation_due": (day + dt.timedelta(days=7)).isoformat(),
-            "eightd_due": (day + dt.timedelta(days=5)).isoformat() if category == "quality" else None,
-            "retention_until": (day + dt.timedelta(days=3 * 365)).isoformat() if status == "closed" else None,
-            "intake_sha256": f"{rnd.getrandbits(256):064x}", "duplicate_key": f"{rnd.getrandbits(256):064x}",
-            "lapsed_approvals": "[]", "replied_at": replied if status != "registered" else None,
-            "investigated_at": replied if status in ("answered", "following_up", "closed") else None,
-            "closed_at": replied if status == "closed" else None, "hold": 0,
-        }
-        batch.append([row[c] for c in cols])
-        if len(batch) == 10_000:
-            conn.executemany(sql, batch)
-            batch.clear()
-    conn.executemany(sql, batch)
+    for i in range(cases):
+        m = months[i % len(months)]
+        serial[m] = serial.get(m, 0) + 1
+        number = f"{m[2:4]}{m[5:]}{serial[m]:05d}"
+        start, end = monthly.month_bounds(m)
+        received = start + dt.timedelta(days=rng.randrange((end - start).days + 1))
+        channel = rng.choice(CHANNELS)
+        due = received if channel in settings.same_day_channels else add_working_days(received, 2, settings)
+        replied = received + dt.timedelta(days=rng.choice((0, 1, 2, 3, 5)))
+        closed = received + dt.timedelta(days=rng.randrange(3, 40)) if rng.random() < 0.8 else None
+        row = {"number": number, "received": received.isoformat(), "period": m, "channel": channel,
+               "category": rng.choice(CATEGORIES), "severity": rng.choice(SEVERITIES), "reply_due": due.isoformat(),
+               "replied": replied.isoformat(), "closed": closed.isoformat() if closed else None}
+        rows.append(row)
+        folder = root / "records" / m[:4] / m[5:] / number
+        (folder / "stages").mkdir(parents=True)
+        record = {"number": number,
+                  "case": {"received_at": f"{row['received']}T10:00:00+08:00", "channel": channel,
+                           "category": row["category"], "complainant": {"name": "客户"},
+                           "product": {"name": f"产品{i % 50}", "lot": f"L{i % 400:04d}"}},
+                  "triage": {"severity": row["severity"], "departments": ["质量部"], "reasons": []},
+                  "deadlines": {"reply_due": row["reply_due"],
+                                "investigation_due": (received + dt.timedelta(days=7)).isoformat()}}
+        (folder / "case.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        stage = {"stage": "response", "version": 1, "data": {"replied_at": f"{row['replied']}T15:00:00+08:00"},
+                 "derived": {}}
+        (folder / "stages" / "response.v1.json").write_text(json.dumps(stage), encoding="utf-8")
+        if closed:
+            stage = {"stage": "closure", "version": 1, "data": {"closed_at": f"{row['closed']}T17:00:00+08:00"},
+                     "derived": {"retention_until": "2099-12-31"}}
+            (folder / "stages" / "closure.v1.json").write_text(json.dumps(stage), encoding="utf-8")
+    return root, rows
+
+
+def sqlite_figures(path: Path, rows: list[dict[str, Any]], month: str, settings: Settings) -> Callable[[], Any]:
+    """The baseline table (built outside the timing) and the query run that gives the headline figures."""
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE cases (number TEXT PRIMARY KEY, received TEXT, period TEXT, channel TEXT, "
+                 "category TEXT, severity TEXT, reply_due TEXT, replied TEXT, closed TEXT)")
+    conn.executemany("INSERT INTO cases VALUES (:number, :received, :period, :channel, :category, :severity, "
+                     ":reply_due, :replied, :closed)", rows)
+    conn.execute("CREATE INDEX cases_period ON cases(period)")
+    conn.execute("CREATE INDEX cases_closed ON cases(closed)")
+    conn.execute("CREATE INDEX cases_due ON cases(reply_due)")
     conn.commit()
-    conn.close()
+    start, end = (d.isoformat() for d in monthly.month_bounds(month))
+
+    def run() -> dict[str, Any]:
+        one = lambda sql, *a: conn.execute(sql, a).fetchone()[0]  # noqa: E731
+        return {
+            "received": one("SELECT count(*) FROM cases WHERE period = ?", month),
+            "closed": one("SELECT count(*) FROM cases WHERE closed BETWEEN ? AND ?", start, end),
+            "open_at_end": one("SELECT count(*) FROM cases WHERE received <= ? AND (closed IS NULL OR closed > ?)",
+                               end, end),
+            **{f"by_{col}": dict(conn.execute(f"SELECT {col}, count(*) FROM cases WHERE period = ? GROUP BY {col}",
+                                              (month,)).fetchall()) for col in ("category", "severity", "channel")},
+            # Late by calendar date only: SQL has no Chinese working-day calendar (the report counts the days late).
+            "reply_late": [r[0] for r in conn.execute(
+                "SELECT number FROM cases WHERE reply_due BETWEEN ? AND ? AND (replied IS NULL OR replied > reply_due)"
+                " ORDER BY number", (start, end))],
+        }
+
+    return run
 
 
-def _child(kind: str, root: Path, out: Path) -> dict[str, Any]:
-    """One measured run, in this (child) process."""
-    began = time.perf_counter()
-    if kind in ("xlsx", "csv"):
-        from archive.services.archive import Archive
-        from archive.services.export import export_register
+def measure(cases: int, month: str, row: Callable[[str, float, str], None]) -> None:
+    from archive import settings as settings_mod
 
-        export_register(Archive.open(root, "bench"), out)
-    elif kind == "openpyxl":
-        _openpyxl(root, out)
-    else:
-        with sqlite3.connect(root / "register.sqlite") as conn, out.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            for row in conn.execute("SELECT * FROM cases ORDER BY number"):
-                writer.writerow(row)
-    seconds = time.perf_counter() - began
-    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "bytes": out.stat().st_size}
-
-
-def _openpyxl(root: Path, out: Path) -> None:
-    """The same sheet through openpyxl's write-only mode (the alternative the choice was made against)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    from archive import clock
-    from archive.reports import register_sheet
-    from archive.services.archive import Archive
-
-    arc = Archive.open(root, "bench")
-    book = Workbook(write_only=True)
-    sheet: Any = book.create_sheet("投诉登记台账")
-    cols = register_sheet.COLUMNS
-    for i, col in enumerate(cols, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = col.width
-    sheet.freeze_panes = "A2"
-    sheet.page_setup.orientation, sheet.page_setup.paperSize = "landscape", 9
-    sheet.print_title_rows = "1:1"
-    bold = Font(bold=True)
-    header = []
-    for col in cols:
-        cell = WriteOnlyCell(sheet, value=col.header)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    dates = [i for i, col in enumerate(cols) if col.kind == "date"]
-    n = 0
-    for row in register_sheet.rows(arc.register.stream(), clock.today(arc.settings.zone), arc.settings):
-        n += 1
-        values: list[Any] = list(row)
-        for i in dates:
-            if values[i] is not None:
-                cell = WriteOnlyCell(sheet, value=values[i])
-                cell.number_format = "yyyy-mm-dd"
-                values[i] = cell
-        sheet.append(values)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{n + 1}"
-    book.save(out)
-
-
-def measure(kind: str, root: Path, out: Path) -> dict[str, Any] | None:
-    done = subprocess.run([sys.executable, __file__, "--child", kind, str(root), str(out)], capture_output=True,
-                          text=True, check=False)
-    if done.returncode != 0:
-        print(f"# {kind}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'}",
-              file=sys.stderr)
-        return None
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
-
-
-def export_rows(rows: int) -> list[str]:
-    """The export half's README rows."""
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "root"
-        root.mkdir()
-        began = time.perf_counter()
-        make_register(root, rows)
-        print(f"# register of {rows:,} rows generated in {time.perf_counter() - began:.1f} s", file=sys.stderr)
-        floor = measure("floor", root, Path(tmp) / "floor.csv")
-        assert floor is not None
-        base = (f"plain `SELECT *` + csv.writer: {floor['seconds']:.2f} s "
-                f"({rows / floor['seconds']:,.0f} rows/s), {floor['peak_mb']:.0f} MB peak")
-        out = []
-        for kind, what in (("xlsx", "XlsxWriter constant_memory (used)"), ("csv", "UTF-8 with BOM"),
-                           ("openpyxl", "the same sheet by openpyxl write-only (not used)")):
-            m = measure(kind, root, Path(tmp) / f"register-{kind}.{'csv' if kind == 'csv' else 'xlsx'}")
-            if m is None:
-                continue
-            out.append(f"| `export register` .{'csv' if kind == 'csv' else 'xlsx'}, {rows:,} rows, {what} | "
-                       f"{m['seconds']:.1f} s ({rows / m['seconds']:,.0f} rows/s), {m['peak_mb']:.0f} MB peak, "
-                       f"{m['bytes'] / 1e6:.1f} MB file | {base} | {m['seconds'] / floor['seconds']:.1f}× |")
-        return out
+    with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
+        base = Path(tmp)
+        root, rows = make_root(base, cases, month, settings_mod.load)
+        arc = Archive.open(root)
+        load_s, facts = timed(lambda: monthly_report.facts(arc))
+        today = clock.today(arc.settings.zone)
+        fig_s, fig = timed(lambda: monthly.figures(facts, month, today, arc.settings))
+        baseline = sqlite_figures(base / "baseline.sqlite", rows, month, arc.settings)
+        sql_s, sql = min((timed(baseline) for _ in range(3)), key=lambda t: t[0])
+        same = all(fig[k] == sql[k] for k in ("received", "closed", "open_at_end"))
+        same = same and all(dict(sorted(fig[k].items())) == dict(sorted(sql[k].items()))
+                            for k in ("by_category", "by_severity", "by_channel"))
+        row("SQLite GROUP BY (baseline)", sql_s, "1x" + ("" if same else " (figures differ!)"))
+        row("facts: read record folders", load_s, f"{load_s / sql_s:.0f}x")
+        row("figures from facts", fig_s, f"{fig_s / sql_s:.0f}x")
+        out = base / "out"
+        out.mkdir()
+        doc_s, _ = timed(lambda: monthly_report.report(arc, month, out))
+        row("report monthly --out (facts, figures, charts, docx, PDF)", doc_s, f"{doc_s / sql_s:.0f}x")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--child", nargs=3, metavar=("KIND", "ROOT", "OUT"), help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", "--rows", type=int, default=100_000)
+    parser.add_argument("--month", default="2026-10")
     args = parser.parse_args()
-    if args.child:
-        kind, root, out = args.child
-        print(json.dumps(_child(kind, Path(root), Path(out))))
-        return
-    for row in export_rows(args.rows):
-        print(row)
+    print(f"| report monthly, {args.cases:,} cases, month {args.month} | seconds | vs SQLite |")
+    print("| --- | --- | --- |")
+    measure(args.cases, args.month, lambda name, seconds, ratio: print(f"| {name} | {seconds:.3f} | {ratio} |",
+                                                                       flush=True))
+    sys.path.insert(0, str(Path(__file__).parent))
+    import report_export
+
+    for row in report_export.export_rows(args.cases):
+        print(row, flush=True)
+    print(f"command: python bench/report.py --cases {args.cases} --month {args.month}", file=sys.stderr)
 
 
 if __name__ == "__main__":

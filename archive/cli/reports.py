@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -59,3 +59,42 @@ def report_trend(arc: Archive, start: str, end: str, by: str, out: Path | None, 
     from archive.services.trend import trend
 
     emit(as_json, trend(arc, start, end, by, out, force=force), text.trend_text)
+
+
+# ---------------------------------------------------------------- report monthly
+
+@archive_command(report, "monthly")
+@click.argument("month", metavar="YYYY-MM")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder (outside the archive root) for the 统计表 .docx, its PDF and the charts.")
+@click.option("--force", is_flag=True, help="Replace files of an earlier run in --out.")
+def report_monthly(arc: Archive, month: str, out: Path | None, force: bool, as_json: bool) -> None:
+    """The monthly 客户投诉案件统计表: received, closed, open, counts by category and more, late replies."""
+    from archive.services.monthly_report import report as monthly
+
+    emit(as_json, monthly(arc, month, out, force=force), _monthly_text)
+
+
+def _monthly_text(fig: dict[str, Any]) -> str:
+    from archive import vocab
+    from archive.reports.monthly_doc import MISSING
+
+    def counts(name: str, vocabulary: Any = None) -> str:
+        return ", ".join(f"{MISSING.get(k) or vocab.label(vocabulary, k)} {v}" for k, v in fig[name].items()) or "—"
+
+    days = fig["days_to_close"]
+    lines = [f"客户投诉案件统计表 {fig['month']} (截至 {fig['as_of']})",
+             f"本月受理 {fig['received']}  本月结案 {fig['closed']}  月初未结 {fig['open_at_start']}  "
+             f"月末未结 {fig['open_at_end']}",
+             f"按类别: {counts('by_category', vocab.CATEGORY)}",
+             f"按严重程度: {counts('by_severity', vocab.SEVERITY)}",
+             f"按渠道: {counts('by_channel', vocab.CHANNEL)}",
+             f"按时答复 {len(fig['reply_on_time'])}  逾期答复 {len(fig['reply_late'])}"
+             + (f" ({', '.join(fig['reply_late'])})" if fig["reply_late"] else ""),
+             f"结案天数 中位数 {days['median'] if days['median'] is not None else '—'}  "
+             f"第90百分位 {days['p90'] if days['p90'] is not None else '—'}",
+             f"逾期未办 {len(fig['overdue'])}  重新打开 {len(fig['reopened'])}  已销毁 {len(fig['destroyed'])}"]
+    files = fig["files"]
+    if files["docx"]:
+        lines += [f"文件: {files['docx']}", f"      {files['pdf']}", *(f"      {c}" for c in files["charts"])]
+    return "\n".join(lines)

@@ -139,3 +139,10 @@ def load(record_dir: Path) -> CaseView:
         view.holds[stem] = json.loads((record_dir / HOLDS_DIR / versions[-1][1]).read_text(encoding="utf-8"))
     return view
 
+
+
+def stage_history(view: CaseView, stage: str) -> list[dict[str, Any]]:
+    """Every recorded version of ``stage``, oldest first (a closure, a reopen, the next closure...)."""
+    folder = view.path / STAGES_DIR
+    return [json.loads((folder / name).read_text(encoding="utf-8"))
+            for _, name in _versions(folder).get(stage, [])]

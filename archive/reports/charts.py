@@ -126,3 +126,71 @@ def trend_figure(title: str, periods: list[str], lines: list[TrendLine]) -> Any:
     if lines:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
+
+
+# ---------------------------------------------------------------- monthly report (archive report monthly)
+
+def _month_labels(months: list[str]) -> list[str]:
+    """Months as 10月; the first one and each January with its year, so twelve months across a new year read."""
+    return [f"{m[:4]}年{int(m[5:])}月" if i == 0 or m[5:] == "01" else f"{int(m[5:])}月" for i, m in enumerate(months)]
+
+
+def category_trend(trend: list[dict[str, Any]], labels: dict[str, str]) -> Any:
+    """Cases received month by month, stacked by category (the twelve months ending at the report's)."""
+    fig, ax = figure(16.0, 7.5)
+    months = [t["month"] for t in trend]
+    codes = sorted({c for t in trend for c in t["by_category"]}, key=lambda c: list(labels).index(c)
+                   if c in labels else len(labels))
+    bottom = [0] * len(months)
+    for code in codes:
+        values = [t["by_category"].get(code, 0) for t in trend]
+        ax.bar(range(len(months)), values, bottom=bottom, label=labels.get(code, code), width=0.7)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_xticks(range(len(months)), _month_labels(months), fontsize=7)
+    ax.set_ylim(0, max(1, *bottom) * 1.35)  # room for the legend above the bars
+    ax.set_ylabel("受理件数")
+    ax.set_title("近十二个月投诉受理件数(按类别)", fontsize=10)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    if codes:
+        ax.legend(fontsize=7, ncols=min(4, len(codes)), frameon=False, loc="upper left")
+    return fig
+
+
+def pareto_chart(counts: dict[str, int], title: str) -> Any:
+    """A Pareto chart: counts biggest first, and the cumulative share on a second axis."""
+    fig, ax = figure(16.0, 7.5)
+    names = list(counts)[:10]
+    values = [counts[n] for n in names]
+    total = sum(counts.values()) or 1
+    ax.bar(range(len(names)), values, color="#4c72b0", width=0.6)
+    ax.set_xticks(range(len(names)), [n if len(n) <= 10 else n[:9] + "…" for n in names], fontsize=8)
+    ax.set_ylabel("件数")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    cumulative, running = [], 0
+    for v in values:
+        running += v
+        cumulative.append(100 * running / total)
+    twin = ax.twinx()
+    twin.plot(range(len(names)), cumulative, color="#c44e52", marker="o", linewidth=1.2)
+    twin.set_ylim(0, 105)
+    twin.set_ylabel("累计百分比(%)")
+    twin.spines[["top"]].set_visible(False)
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def on_time_rate(trend: list[dict[str, Any]]) -> Any:
+    """The share of replies given on time, month by month (a month with no reply due shows no point)."""
+    fig, ax = figure(16.0, 6.5)
+    months = [t["month"] for t in trend]
+    xs = [i for i, t in enumerate(trend) if t["reply_on_time_rate"] is not None]
+    ys = [100 * trend[i]["reply_on_time_rate"] for i in xs]
+    ax.plot(xs, ys, marker="o", color="#55a868", linewidth=1.4)
+    for x, y in zip(xs, ys, strict=True):
+        ax.annotate(f"{y:.0f}%", (x, y), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=7)
+    ax.set_xticks(range(len(months)), _month_labels(months), fontsize=7)
+    ax.set_xlim(-0.5, len(months) - 0.5)
+    ax.set_ylim(0, 110)
+    ax.set_ylabel("按时答复率(%)")
+    ax.set_title("近十二个月按时答复率", fontsize=10)
+    return fig
