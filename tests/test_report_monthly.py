@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import make_key, snapshot, write_case
+from conftest import Cli, make_key, snapshot, write_case
 
 from archive.cli import main
 
@@ -356,3 +356,22 @@ def test_a_long_overdue_list_prints_its_first_rows_and_how_many_more(root: Path)
     ctx = monthly_doc.context(fig, "示例", "测试员", dt.date(2026, 11, 30), "monthly-2026-10.json")
     assert len(ctx["overdue"]) == monthly_doc.LIST_ROWS_MAX + 1
     assert ctx["overdue"][-1]["number"] == "另有 7 项,见 monthly-2026-10.json"
+
+
+def test_an_archive_made_before_the_report_is_told_how_to_register_the_shipped_form_and_keeps_its_number(
+        root: Path, cli: Cli, tmp_path: Path) -> None:
+    from archive.documents import templates
+
+    register = root / "templates" / "templates.toml"
+    text = register.read_text(encoding="utf-8")
+    register.write_text(text[:text.index('[[template]]\nid = "monthly-report"')], encoding="utf-8")
+    (root / "templates" / "monthly-report.v1.docx").unlink()  # as in a root made before the form shipped
+    out = tmp_path / "out"
+    out.mkdir()
+    refused = cli("report", "monthly", "2026-11", "--out", str(out))
+    assert refused.exit_code == 1 and "archive templates register" in refused.stderr
+    assert "--id monthly-report" in refused.stderr and list(out.iterdir()) == []
+    shipped = templates.SHIPPED / "monthly-report.v1.docx"
+    assert cli("templates", "register", str(shipped), "--id", "monthly-report", "--version", "1",
+               "--title", "客户投诉案件统计表", "--effective", "2026-11-01").exit_code == 0
+    assert templates.current(root / "templates", "monthly-report").document_number == "GL-004-11"

@@ -55,6 +55,13 @@ def current(folder: Path, template_id: str, on: dt.date | None = None) -> Templa
     day = on or dt.date.today()
     found = [t for t in load(folder) if t.id == template_id]
     if not found:
+        shipped = [t for t in load(SHIPPED) if t.id == template_id] if (SHIPPED / REGISTER).exists() else []
+        if shipped:
+            # An archive made before this version shipped the form: say how to bring it in, under control.
+            t = shipped[-1]
+            raise NotFound(f"template {template_id!r} is not registered in {folder / REGISTER}; this version of "
+                           f"archive ships it: `archive templates register {SHIPPED / t.file} --id {t.id} "
+                           f"--version {t.version} --title {t.title}`")
         raise NotFound(f"template {template_id!r} is not registered in {folder / REGISTER}")
     in_force = [t for t in found if dt.date.fromisoformat(t.effective_date) <= day]
     if not in_force:
@@ -174,8 +181,11 @@ def plan_registration(folder: Path, source: Path, template_id: str, version: str
     name = f"{template_id}.v{version}.docx"
     if (folder / name).exists():
         raise TemplateError(f"{folder / name}: already exists")
-    t = Template(template_id, title or (prev.title if prev else template_id),
-                 prev.document_number if prev else template_id, version, effective, name, digest)
+    # A form this version ships, registered into an older archive, keeps its controlled number (GL-004-11).
+    shipped = [s for s in load(SHIPPED) if s.id == template_id] if (SHIPPED / REGISTER).exists() else []
+    number = prev.document_number if prev else shipped[-1].document_number if shipped else template_id
+    t = Template(template_id, title or (prev.title if prev else template_id), number, version, effective, name,
+                 digest)
     text = (folder / REGISTER).read_text(encoding="utf-8").rstrip("\n") + "\n\n" + _entry(t)
     return t, {name: data, REGISTER: text.encode("utf-8")}
 
