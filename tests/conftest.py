@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from click.testing import CliRunner
@@ -264,3 +264,18 @@ def read_only_view(root: Path, tmp_path: Path) -> Iterator[Path]:
         yield view
     finally:
         subprocess.run(["umount", "-l", str(view)], check=False)
+
+
+SearchRootT = TypeVar("SearchRootT", bound=SearchRoot)
+
+
+def searched_root(base: Path, engine: str, cases: list[Path], kind: type[SearchRootT]) -> SearchRootT:
+    """A module's archive root for search tests: `init`, ``engine`` chosen, ``cases`` taken in."""
+    root = base / "root"
+    root.mkdir()
+    a = kind(root)
+    assert a("init").exit_code == 0
+    use_engine(root, engine)
+    result = a("intake", *map(str, cases))
+    assert result.exit_code == 0, result.output
+    return a

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SearchRoot, use_engine, write_case
+from conftest import SearchRoot, searched_root, write_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,11 +19,6 @@ Arc = SearchRoot
 @pytest.fixture(scope="module")
 def arc(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Arc:
     base = tmp_path_factory.mktemp("typed")
-    root = base / "root"
-    root.mkdir()
-    a = Arc(root)
-    assert a("init").exit_code == 0
-    use_engine(root, engine)
     cases = [
         write_case(base, "a.json"),  # 26110001: 外包装破损严重,铝塑板有压痕; received 2026-11-03; lot B2026080315
         write_case(base, "b.json", received_at="2026-11-05T09:00:00+08:00", channel="fax", category="quality",
@@ -37,9 +32,7 @@ def arc(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Arc:
         write_case(base, "d.json", received_at="2026-11-12T09:00:00+08:00", product={"name": "口罩", "lot": "M-1"},
                    description="客户称于2026-11-03购买的口罩有异味"),
     ]
-    result = a("intake", *map(str, cases))
-    assert result.exit_code == 0, result.output
-    return a
+    return searched_root(base, engine, cases, Arc)
 
 
 # 1. the query's own syntax decides

@@ -4,7 +4,7 @@ name by its pinyin or initials."""
 from __future__ import annotations
 
 import pytest
-from conftest import SearchRoot, use_engine, write_case
+from conftest import SearchRoot, searched_root, write_case
 
 SIMPLE = "26110001"  # 王建国, 外包装破损严重 (simplified)
 TRAD = "26110002"  # 陳美玲 of 台灣, 外包裝嚴重破損 (traditional)
@@ -19,11 +19,6 @@ class Arc(SearchRoot):
 @pytest.fixture(scope="module")
 def arc(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Arc:
     base = tmp_path_factory.mktemp("folding")
-    root = base / "root"
-    root.mkdir()
-    a = Arc(root)
-    assert a("init").exit_code == 0
-    use_engine(root, engine)
     cases = [
         write_case(base, "a.json"),
         write_case(base, "b.json", received_at="2026-11-04T09:00:00+08:00",
@@ -33,9 +28,7 @@ def arc(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Arc:
                    complainant={"name": "李强", "organization": "江南市第二人民医院"},
                    product={"name": "输液泵", "lot": "P-1"}, description="输液泵运行中反复出现堵塞报警"),
     ]
-    result = a("intake", *map(str, cases))
-    assert result.exit_code == 0, result.output
-    return a
+    return searched_root(base, engine, cases, Arc)
 
 
 def test_traditional_query_finds_simplified_text(arc: Arc) -> None:
