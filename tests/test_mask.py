@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import Cli, write_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from archive.privacy.mask import (
     mask_id,
     mask_name,
     mask_phone,
+    mask_shown,
     mask_summary,
     mask_text,
     mask_update,
@@ -111,6 +113,24 @@ def test_a_case_is_masked_field_by_field_and_in_its_free_text() -> None:
     assert out["attachments"] == [{"path": "王建国-照片.jpg", "title": "王**拍摄的照片"}]  # the path names a file
     assert case["complainant"]["name"] == "王建国"  # type: ignore[index]  # a copy: the case is untouched
     assert mask_case(out) == out
+
+
+def test_a_whole_shown_case_keeps_no_personal_data_and_nothing_else_changes(cli: Cli, tmp_path: Path) -> None:
+    case = write_case(tmp_path, complainant={"name": "王建国", "organization": "华东医药连锁有限公司",
+                                             "phone": "13812345678", "email": "wang.jg@example.com",
+                                             "address": "上海市浦东新区张江路88号"},
+                      description="王建国来电(13812345678)反映外包装破损", received_by="质量部 李娜")
+    assert cli("intake", str(case)).exit_code == 0
+    assert cli("hold", "26110001", "--reason", "王建国起诉,电话 13812345678").exit_code == 0
+    shown = json.loads(cli("show", "26110001", "--json").stdout)
+    masked = mask_shown(shown)
+    text = json.dumps(masked, ensure_ascii=False)
+    for secret in ("王建国", "13812345678", "wang.jg@example.com", "张江路88号"):
+        assert secret not in text
+    assert masked["contact"]["phone"] == "138****5678" and masked["case"]["complainant"]["name"] == "王**"
+    assert masked["case"]["received_by"] == "质量部 李娜" and masked["number"] == "26110001"
+    assert masked["documents"] == shown["documents"] and masked["deadlines"] == shown["deadlines"]
+    assert mask_shown(masked) == masked
 
 
 def test_a_stage_update_is_masked_for_the_complainants_name() -> None:

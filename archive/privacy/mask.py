@@ -172,7 +172,8 @@ _FIELD_MASKS: dict[str, Callable[[str], str]] = {
 }
 # Strings that are not anyone's words: paths, hashes, codes, numbers; left exactly as they are.
 _NOT_TEXT = frozenset({"path", "file", "sha256", "number", "received_at", "channel", "category", "severity",
-                       "status", "kind", "method", "satisfaction", "responsibility", "id", "signer", "meaning"})
+                       "status", "kind", "method", "satisfaction", "responsibility", "id", "signer", "meaning",
+                       "fingerprint", "signature", "hash", "prev", "op", "document", "template", "certificate"})
 
 
 def _names_of(case: dict[str, Any]) -> list[str]:
@@ -203,6 +204,20 @@ def mask_case(case: dict[str, Any]) -> dict[str, Any]:
     """A masked deep copy of a case JSON: personal fields masked, every free text masked for the complainant's
     (and patient's) name and any phone, e-mail or ID number in it."""
     masked: dict[str, Any] = _walk(copy.deepcopy(case), "", _names_of(case), _FIELD_MASKS)
+    return masked
+
+
+def mask_shown(shown: dict[str, Any]) -> dict[str, Any]:
+    """A masked deep copy of a whole case as `archive show --json` gives it (services.cases.show): the case and
+    its contact details field by field, every stage, CAPA action, hold reason and other free text masked for
+    the complainant's and patient's names; numbers, paths, hashes and staff names stay."""
+    case = shown.get("case")
+    names = _names_of(case) if isinstance(case, dict) else []
+    fields = {f"case.{p}": fn for p, fn in _FIELD_MASKS.items()}
+    fields |= {f"contact.{p.split('.', 1)[1]}": fn for p, fn in _FIELD_MASKS.items() if p.startswith("complainant.")}
+    fields |= {f"stages.follow_up.data.{p.split('.', 1)[1]}": (lambda t: mask_text(t, names))
+               for p in PERSONAL_FIELDS if p.startswith("follow_up.")}
+    masked: dict[str, Any] = _walk(copy.deepcopy(shown), "", names, fields)
     return masked
 
 
