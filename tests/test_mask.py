@@ -32,7 +32,8 @@ SCHEMAS = Path(mask.__file__).resolve().parents[1] / "schemas"
 
 @pytest.mark.parametrize(("name", "masked"), [("王芳", "王*"), ("王建国", "王**"), ("欧阳娜娜", "欧阳**"),
                                               ("欧阳娜", "欧阳*"), ("欧阳", "欧*"), ("李", "*"),
-                                              ("John Smith", "J***"), ("anna", "a***")])
+                                              ("John Smith", "J***"), ("anna", "a***"),
+                                              ("华东医药 李经理", "华*** 李**")])
 def test_a_name_keeps_its_surname_only(name: str, masked: str) -> None:
     assert mask_name(name) == masked
 
@@ -70,6 +71,12 @@ def test_free_text_masks_every_number_address_and_the_given_names() -> None:
 def test_free_text_leaves_lot_and_case_numbers_and_staff_names() -> None:
     text = "质量部 李娜 核对批号 B2026080315 与订单 PO-20261103001,见投诉 26110001"
     assert mask_text(text, ["王建国"]) == text
+
+
+def test_a_name_in_parts_is_masked_part_by_part_and_latin_names_as_whole_words() -> None:
+    assert mask_text("李经理来电,华东医药 李经理要求答复", ["华东医药 李经理"]) == "李**来电,华*** 李**要求答复"
+    assert mask_text("Ann Lee wrote: annual report, Lee's order", ["Ann Lee"]) \
+        == "A*** wrote: annual report, L***'s order"
 
 
 def test_personal_fields_list_every_personal_path_of_the_schemas() -> None:

@@ -47,10 +47,13 @@ def _cjk(text: str) -> bool:
 
 
 def mask_name(name: str) -> str:
-    """王芳 → 王*, 王建国 → 王**, 欧阳娜娜 → 欧阳**; a Latin name → its first letter and ***."""
+    """王芳 → 王*, 王建国 → 王**, 欧阳娜娜 → 欧阳**, 华东医药 李经理 → 华*** 李**; a Latin name → its first
+    letter and ***."""
     text = name.strip()
     if not text:
         return name
+    if _cjk(text) and len(text.split()) > 1:  # 华东医药 李经理: each part masked, the shape kept
+        return " ".join(mask_name(part) for part in text.split())
     if _cjk(text):
         keep = 2 if len(text) >= 3 and text[:2] in COMPOUND_SURNAMES else 1
         if len(text) == 1:
@@ -125,14 +128,36 @@ def _other(text: str) -> str:
     return STAR * len(text.strip()) if text.strip() else text
 
 
+def _name_parts(names: Iterable[str]) -> dict[str, str]:
+    """Each name and, for a name in parts (华东医药 李经理, John Smith), each part of two or more characters, with
+    its mask: the text may name the person by a part alone."""
+    out = {}
+    for name in names:
+        whole = name.strip()
+        for part in [whole, *(p for p in whole.split() if len(p) >= 2)] if whole else []:
+            if mask_name(part) != part:
+                out[part] = mask_name(part)
+    return out
+
+
+def _alternative(text: str) -> str:
+    """A name as a pattern; a Latin name only as a whole word (Ann is not in Annual)."""
+    out = re.escape(text)
+    if text[:1].isascii() and text[:1].isalnum():
+        out = r"(?<![A-Za-z0-9])" + out
+    if text[-1:].isascii() and text[-1:].isalnum():
+        out += r"(?![A-Za-z0-9])"
+    return out
+
+
 def _names_pattern(names: Iterable[str]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
     """One alternation of the names and their masks, longest first; a mask stands for itself, so text masked
     once is not masked again inside its own stars."""
-    masks = {n.strip(): mask_name(n.strip()) for n in names if n and n.strip() and n.strip() != mask_name(n.strip())}
+    masks = _name_parts(names)
     if not masks:
         return None, {}
     table = {**{m: m for m in masks.values()}, **masks}
-    alternation = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+    alternation = "|".join(_alternative(k) for k in sorted(table, key=len, reverse=True))
     return re.compile(alternation), table
 
 
@@ -173,7 +198,8 @@ _FIELD_MASKS: dict[str, Callable[[str], str]] = {
 # Strings that are not anyone's words: paths, hashes, codes, numbers; left exactly as they are.
 _NOT_TEXT = frozenset({"path", "file", "sha256", "number", "received_at", "channel", "category", "severity",
                        "status", "kind", "method", "satisfaction", "responsibility", "id", "signer", "meaning",
-                       "fingerprint", "signature", "hash", "prev", "op", "document", "template", "certificate"})
+                       "fingerprint", "signature", "hash", "prev", "op", "document", "template", "certificate",
+                       "lot", "part_no", "order_no"})
 
 
 def _names_of(case: dict[str, Any]) -> list[str]:
