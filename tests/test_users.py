@@ -300,3 +300,16 @@ def test_an_unknown_role_in_see_personal_data_lists_the_roles() -> None:
     with pytest.raises(SettingsError) as err:
         settings_mod.from_mapping({"web": {"see_personal_data": ["boss"]}})
     assert all(role in str(err.value) for role in vocab.ROLE)
+
+
+def test_searching_loads_nothing_of_users_passwords_or_masks(cli: Cli, root: Path) -> None:
+    """`archive search` starts light (test_startup.py): the users' modules and scrypt are not on its path."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom archive.cli import main\n"
+            f"try:\n    main(['--root', {str(root)!r}, 'search', '--json', '破损'])\nexcept SystemExit:\n    pass\n"
+            "print([m for m in sys.modules if m.startswith(('archive.accounts', 'archive.privacy', "
+            "'archive.cli.users', 'archive.services.users', 'archive.store.access'))], file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip().splitlines()[-1] == "[]"
