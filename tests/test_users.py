@@ -265,6 +265,21 @@ def test_verify_finds_a_users_file_edited_by_hand(cli: Cli, root: Path) -> None:
         {k: f[k] for k in ("kind", "where")} for f in json.loads(result.stdout)["findings"]]
 
 
+def test_verify_finds_a_users_file_put_there_by_hand(cli: Cli, root: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    assert CliRunner().invoke(main, ["--root", str(other), "init"]).exit_code == 0
+    assert add(cli, role="inspector").exit_code == 0
+    planted = (root / "users" / "users.json").read_bytes()
+    assert CliRunner().invoke(main, ["--root", str(other), "verify"]).exit_code == 0
+    (other / "users").mkdir()
+    (other / "users" / "users.json").write_bytes(planted)
+    result = CliRunner().invoke(main, ["--root", str(other), "verify", "--json"])
+    assert result.exit_code == 1
+    assert {"kind": "unexpected_file", "where": "users/users.json", "detail": "not recorded in the audit log"} \
+        in json.loads(result.stdout)["findings"]
+
+
 def test_a_killed_writers_temp_file_in_users_is_cleaned_by_the_next_change(cli: Cli, root: Path) -> None:
     add(cli)
     temp = root / "users" / ".users.json.99999.tmp"

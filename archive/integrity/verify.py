@@ -387,9 +387,11 @@ def run(layout: Layout, numbers: list[str] | None = None,
             continue
         _check_claim(layout.root, path, sha, seq, hashes, report)
     claimed_root = {rel for number, rel, _, _ in log.claims if number is None}
-    for folder in (layout.keys, layout.audit_dir / "checkpoints", layout.root / certificate.CERTIFICATES_DIR):
-        # keys/ holds only audited files: anything else there (a note, a private key) is a finding too
-        found = folder.rglob("*") if folder == layout.keys else folder.glob("*.json")
+    for folder in (layout.keys, layout.audit_dir / "checkpoints", layout.root / certificate.CERTIFICATES_DIR,
+                   layout.users.parent):
+        # keys/ and users/ hold only audited files: anything else there (a note, a private key, a users file
+        # put there by hand to let someone in) is a finding too
+        found = folder.rglob("*") if folder in (layout.keys, layout.users.parent) else folder.glob("*.json")
         for p in sorted(found) if folder.is_dir() else []:
             rel = p.relative_to(layout.root).as_posix()
             if rel not in claimed_root and not p.is_dir() and not is_temp_name(p.name):  # temp: a warning
