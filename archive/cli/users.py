@@ -62,7 +62,7 @@ def _users_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "(没有用户 no users)"
     return table(["登录名", "姓名", "角色", "状态", "创建"],
-                 [[u["login"], u["name"], u["role_zh"],
+                 [[u["login"], u["name"], vocab.label(vocab.ROLE, u["role"]),
                    "启用" if u["active"] else f"停用: {u['disabled_reason']}",
                    f"{u['created_at'][:10]} {u['created_by']}"] for u in rows])
 
