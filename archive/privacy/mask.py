@@ -311,11 +311,12 @@ def _with_marks(plain: str, start: int, end: int, marks: list[tuple[int, str]], 
 def _spans(plain: str, names: list[str]) -> list[tuple[int, int, str]]:
     """Where the plain text of a highlight is replaced, and by what: whole matches, then pieces cut by an edge."""
     masked = _found(plain, names)
-    cut_names = [n for n in names if len(n) > 1]
-    taken = [(s, e) for s, e, _ in masked]
+    # A piece of one character is not masked: the surname shows in every mask anyway, and one character of a
+    # given name at an edge (…国家…) is more often another word.
+    cut_names = [n for n in names if len(n) > 2]
 
     def free(s: int, e: int) -> bool:
-        return not any(s < te and ts < e for ts, te in taken)
+        return not any(s < te and ts < e for ts, te, _ in masked)
 
     head = len(ELLIPSIS) if plain.startswith(ELLIPSIS) else 0
     tail = len(plain) - (len(ELLIPSIS) if plain.endswith(ELLIPSIS) else 0)
@@ -324,7 +325,7 @@ def _spans(plain: str, names: list[str]) -> list[tuple[int, int, str]]:
         if run and len(run.group(0)) >= 4 and free(head, head + run.end()):
             masked.append((head, head + run.end(), STAR * (run.end() - 4) + run.group(0)[-4:]))
         for n in cut_names:
-            piece = next((n[k:] for k in range(1, len(n)) if plain[head:].startswith(n[k:])), None)
+            piece = next((n[k:] for k in range(1, len(n) - 1) if plain[head:].startswith(n[k:])), None)
             if piece and free(head, head + len(piece)):
                 masked.append((head, head + len(piece), STAR * len(piece)))
                 break
@@ -333,8 +334,8 @@ def _spans(plain: str, names: list[str]) -> list[tuple[int, int, str]]:
         if run and len(run.group(0)) >= 4 and free(run.start(), tail):
             masked.append((run.start(), tail, run.group(0)[:3] + STAR * (len(run.group(0)) - 3)))
         for n in cut_names:
-            piece = next((n[:k] for k in range(len(n) - 1, 0, -1) if plain[:tail].endswith(n[:k])), None)
+            piece = next((n[:k] for k in range(len(n) - 1, 1, -1) if plain[:tail].endswith(n[:k])), None)
             if piece and free(tail - len(piece), tail):
-                masked.append((tail - len(piece), tail, mask_name(n)[:len(piece)] if len(piece) > 1 else STAR))
+                masked.append((tail - len(piece), tail, mask_name(n)[:len(piece)]))
                 break
     return sorted(masked)
