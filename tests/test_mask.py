@@ -208,3 +208,15 @@ def test_every_mask_takes_any_unicode(value: str) -> None:
 @given(name=CJK_NAME)
 def test_a_chinese_name_keeps_its_length(name: str) -> None:
     assert len(mask_name(name)) == len(name) and mask_name(name) != name
+
+
+HIGHLIGHT = st.text(alphabet=st.sampled_from("«»…王建国来电破损0123456789 -@a.com"), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=HIGHLIGHT)
+def test_a_masked_highlight_keeps_every_mark_and_is_stable(text: str) -> None:
+    once = mask_highlight(text, ["王建国"])
+    assert once.count("«") == text.count("«") and once.count("»") == text.count("»")
+    assert mask_highlight(once, ["王建国"]) == once
+    assert "王建国" not in once.replace("«", "").replace("»", "")
