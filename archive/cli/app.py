@@ -21,6 +21,7 @@ COMMANDS = {
     "search": "search", "similar": "search", "index": "search",
     "settings": "settings",
     "report": "reports", "export": "reports",
+    "serve": "serve",
 }
 
 
