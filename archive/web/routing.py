@@ -195,15 +195,15 @@ async def _checked(ctx: Ctx, fn: Handler, action: str) -> Response:
 
 
 def loaded() -> None:
-    """Import every page module, so ROUTES holds them all (app.py and the role-matrix test call this)."""
+    """Import every page module (archive/web/pages/*.py), so ROUTES holds them all; app.py and the role-matrix
+    test call this, and a new page module is served, and checked by that test, without being listed anywhere."""
     import importlib
+    import pkgutil
 
-    for name in PAGES:
-        importlib.import_module(f"archive.web.pages.{name}")
+    from archive.web import pages
 
-
-# The page modules (archive/web/pages/NAME.py); each declares its routes with @page.
-PAGES = ("login", "register")
+    for info in sorted(pkgutil.iter_modules(pages.__path__), key=lambda m: m.name):
+        importlib.import_module(f"archive.web.pages.{info.name}")
 
 
 def stderr_logging() -> None:
