@@ -117,3 +117,12 @@ def vocabulary_of(codes: list[str] | tuple[str, ...]) -> Vocabulary | None:
     """The vocabulary a closed list of codes (a schema enum, a command's choices) is drawn from."""
     fits = [v for v in CODED if all(isinstance(c, str) and c in v for c in codes)]
     return min(fits, key=len) if fits else None
+
+
+# What a web route asks permission for (archive/web/permissions.py maps roles to these).
+WEB_ACTION: Final = _vocab({
+    "register": "浏览投诉登记台账", "search": "检索投诉", "case.view": "查阅案件", "file.download": "下载案件文件",
+    "intake": "登记投诉", "update": "登记阶段进展", "sign": "电子签名", "retention.view": "查看保管期限与销毁计划",
+    "hold": "法律保全与解除", "purge.preview": "销毁预览", "certificates.view": "查看销毁证明",
+    "dossier": "导出检查档案", "reports": "查看统计报表", "access-log": "查阅登记簿",
+})

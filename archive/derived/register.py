@@ -18,6 +18,10 @@ COLUMNS = ("number", "received_at", "channel", "complainant", "organisation", "p
            "category", "severity", "triage_reasons", "departments", "status", "reply_due",
            "investigation_due", "eightd_due", "retention_until", "intake_sha256", "duplicate_key",
            "lapsed_approvals", "replied_at", "investigated_at", "closed_at", "hold")
+# The orders a register listing may take (the web's column headers); severity by rank, not by its code.
+SORTABLE = {"number": "number", "received_at": "received_at", "status": "status", "reply_due": "reply_due",
+            "retention_until": "retention_until", "category": "category",
+            "severity": "CASE severity WHEN 'critical' THEN 2 WHEN 'major' THEN 1 ELSE 0 END"}
 # Bumped whenever the table changes: an older file is named with `archive rebuild` instead of misread.
 # 3: the dates that meet the reply and investigation deadlines, and the closure date, so an export judges
 # lateness from the register alone.
@@ -172,16 +176,21 @@ class SqliteRegister:
             for r in conn.execute(sql, args):
                 yield dict(r)
 
-    def select(self, *, month: str | None = None, status: str | None = None,
-               severity: str | None = None) -> list[dict[str, Any]]:
+    def select(self, *, month: str | None = None, status: str | None = None, severity: str | None = None,
+               category: str | None = None, sort: str = "number", descending: bool = False,
+               offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Rows matching every filter given, ordered by one of SORTABLE (then number), a page of them when
+        ``limit`` is given (the web's register pages through 20,000 rows without reading them all)."""
         if self._absent():
             return []
-        where, args = [], []
-        for col, val in (("period", month), ("status", status), ("severity", severity)):
-            if val is not None:
-                where.append(f"{col} = ?")
-                args.append(val)
-        sql = "SELECT * FROM cases" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY number"
+        where, args = self._where(month, status, severity, category)
+        if sort not in SORTABLE:
+            raise ValueError(f"sort: {sort!r} is not one of {', '.join(SORTABLE)}")
+        order = SORTABLE[sort] + (" DESC" if descending else "") + ", number" + (" DESC" if descending else "")
+        sql = f"SELECT * FROM cases{where} ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
         with self._connect() as conn:
             rows = [dict(r) for r in conn.execute(sql, args)]
         for r in rows:
@@ -193,3 +202,21 @@ class SqliteRegister:
             r["hold"] = bool(r["hold"])
             r.pop("period", None)
         return rows
+
+    def count(self, *, month: str | None = None, status: str | None = None, severity: str | None = None,
+              category: str | None = None) -> int:
+        if self._absent():
+            return 0
+        where, args = self._where(month, status, severity, category)
+        with self._connect() as conn:
+            return int(conn.execute(f"SELECT count(*) FROM cases{where}", args).fetchone()[0])
+
+    @staticmethod
+    def _where(month: str | None, status: str | None, severity: str | None,
+               category: str | None) -> tuple[str, list[Any]]:
+        where, args = [], []
+        for col, val in (("period", month), ("status", status), ("severity", severity), ("category", category)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        return (" WHERE " + " AND ".join(where) if where else ""), args

@@ -637,9 +637,25 @@ def show(arc: Archive, number: str) -> dict[str, Any]:
 
 def list_cases(arc: Archive, *, month: str | None = None, status: str | None = None,
                severity: str | None = None) -> list[dict[str, Any]]:
+    _check_month(month)
+    return arc.register.select(month=month, status=status, severity=severity)
+
+
+def _check_month(month: str | None) -> None:
     if month is not None and not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
         raise StateError(f"--month: {month!r} is not YYYY-MM")
-    return arc.register.select(month=month, status=status, severity=severity)
+
+
+def register_page(arc: Archive, *, month: str | None = None, status: str | None = None,
+                  severity: str | None = None, category: str | None = None, sort: str = "number",
+                  descending: bool = False, page: int = 1, per_page: int = 20) -> dict[str, Any]:
+    """One page of the register, filtered and ordered, with the count of all rows that match."""
+    _check_month(month)
+    filters = {"month": month, "status": status, "severity": severity, "category": category}
+    total = arc.register.count(**filters)
+    rows = arc.register.select(**filters, sort=sort, descending=descending, offset=(page - 1) * per_page,
+                               limit=per_page)
+    return {"rows": rows, "total": total, "page": page, "per_page": per_page}
 
 
 def overdue(arc: Archive, as_of: dt.date | None = None) -> list[dict[str, Any]]:

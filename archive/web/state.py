@@ -1,0 +1,73 @@
+"""What the serving process keeps between requests: the root, sessions, the login limiter, one reading archive
+(its register and index stay open: a search does not reopen the index) and the users file, each read again
+when the file under it changed."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archive.web.ratelimit import LoginLimiter
+from archive.web.sessions import Sessions
+
+if TYPE_CHECKING:
+    from archive.accounts.users import User
+    from archive.services.archive import Archive
+    from archive.store.layout import Layout
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+@dataclass
+class Web:
+    root: Path
+    sessions: Sessions
+    limiter: LoginLimiter
+    _reader: Archive | None = None
+    _reader_stamp: tuple[int, int] | None = None
+    _users: dict[str, User] = field(default_factory=dict)
+    _users_stamp: tuple[int, int] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def open(cls, root: Path) -> Web:
+        from archive.services.archive import Archive
+
+        arc = Archive.open(root)
+        s = arc.settings
+        web = cls(root, Sessions(s.web_session_minutes * 60), LoginLimiter(s.web_login_attempts,
+                                                                            s.web_login_window_minutes * 60))
+        web._reader, web._reader_stamp = arc, _stamp(arc.layout.settings)
+        return web
+
+    @property
+    def layout(self) -> Layout:
+        return self.reader().layout
+
+    def reader(self) -> Archive:
+        """The archive for reading, opened again after `archive settings apply` changed archive.toml."""
+        from archive.services.archive import Archive
+
+        with self._lock:
+            stamp = _stamp(self.root / "archive.toml")
+            if self._reader is None or stamp != self._reader_stamp:
+                self._reader, self._reader_stamp = Archive.open(self.root), stamp
+            return self._reader
+
+    def user(self, login: str) -> User | None:
+        from archive.accounts import users
+
+        layout = self.layout
+        with self._lock:
+            stamp = _stamp(layout.users)
+            if stamp != self._users_stamp:
+                self._users, self._users_stamp = users.load(layout), stamp
+            return self._users.get(login)
