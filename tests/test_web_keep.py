@@ -248,3 +248,86 @@ def test_a_certificate_s_own_files_download_and_nothing_else(root: Path, certifi
         assert r.status_code == 404, bad
     r = client.get("/retention/certificates/%2e%2e/archive.toml")
     assert r.status_code == 404 and "没有销毁证明" in r.text
+
+
+# ---------------------------------------------------------------- 5. reports
+
+@pytest.fixture
+def reported(cli: Cli, root: Path, tmp_path: Path) -> str:
+    """This month's cases, all from one complainant who gives no organisation (the trend by customer would
+    name her), and a user per role; returns the month."""
+    from archive import clock, settings
+
+    month = clock.today(settings.load(root).zone).isoformat()[:7]
+    for i, category in enumerate(("packaging", "packaging", "quality"), start=1):
+        case = write_case(tmp_path, f"r{i}.json", received_at=f"{month}-0{i}T10:00:00+08:00", category=category,
+                          complainant={"name": COMPLAINANT, "phone": "13812345678"})
+        assert cli("intake", str(case)).exit_code == 0
+    _add_users(root)
+    return month
+
+
+def test_the_monthly_report_page_shows_the_cli_s_figures_and_no_names(cli: Cli, root: Path, reported: str) -> None:
+    want = _json(cli("report", "monthly", reported, "--json"))
+    client = login(root, "manager")
+    assert as_json(client, "/reports/monthly", month=reported) == want
+    assert want["received"] == 3
+    html = client.get("/reports/monthly", params={"month": reported}).text
+    from archive import vocab
+
+    assert "本月受理" in html and vocab.CATEGORY["packaging"] in html and vocab.CATEGORY["quality"] in html
+    assert f"/reports/monthly/{reported}/chart/pareto.png" in html
+    assert COMPLAINANT not in html and "13812345678" not in html
+    entry = access(root)[-1]
+    assert entry["action"] == "report" and entry["login"] == "manager"
+    assert login(root, "qa").get("/reports/monthly", params={"month": reported}).status_code == 200
+    for role in ("archivist", "inspector", "retention", "admin"):
+        assert login(root, role).get("/reports/monthly", params={"month": reported}).status_code == 403
+    r = client.get("/reports/monthly", params={"month": "2026-13"})
+    assert r.status_code == 400 and "YYYY-MM" in r.text
+
+
+def test_the_report_charts_are_png_made_in_memory(root: Path, reported: str) -> None:
+    client = login(root, "manager")
+    before = unchanged(root)
+    for name in ("trend", "pareto", "on-time"):
+        r = client.get(f"/reports/monthly/{reported}/chart/{name}.png")
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+        assert r.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert client.get(f"/reports/monthly/{reported}/chart/secret.png").status_code == 404
+    r = client.get("/reports/trend/chart.png", params={"from": reported, "to": reported, "by": "customer"})
+    assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
+    assert unchanged(root) == before
+
+
+def test_the_trend_page_is_the_cli_s_and_masks_a_complainant_named_as_customer(cli: Cli, root: Path,
+                                                                               reported: str) -> None:
+    want = _json(cli("report", "trend", "--from", reported, "--to", reported, "--by", "category", "--json"))
+    manager = login(root, "manager")
+    params = {"from": reported, "to": reported, "by": "category"}
+    assert as_json(manager, "/reports/trend", **params) == want
+    html = manager.get("/reports/trend", params=params).text
+    assert "合计" in html and all(r["label"] in html for r in want["rows"])
+    by_customer = {**params, "by": "customer"}
+    masked = as_json(manager, "/reports/trend", **by_customer)
+    assert [r["label"] for r in masked["rows"]] == ["欧阳**"]
+    html = manager.get("/reports/trend", params=by_customer).text
+    assert COMPLAINANT not in html and "欧阳**" in html
+    assert COMPLAINANT not in json.dumps(masked, ensure_ascii=False)
+    # QA sees personal data ([web] see_personal_data): the trend names the customer as the CLI does.
+    assert as_json(login(root, "qa"), "/reports/trend", **by_customer) == _json(
+        cli("report", "trend", "--from", reported, "--to", reported, "--by", "customer", "--json"))
+
+
+def test_the_monthly_document_downloads_without_writing_into_the_root(root: Path, reported: str) -> None:
+    client = login(root, "manager")
+    before = unchanged(root)
+    r = client.get(f"/reports/monthly/{reported}/file/pdf")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert f"monthly-{reported}.pdf" in r.headers["content-disposition"]
+    docx = client.get(f"/reports/monthly/{reported}/file/docx")
+    assert docx.status_code == 200 and docx.content.startswith(b"PK")
+    assert unchanged(root) == before
+    entry = access(root)[-1]
+    assert (entry["action"], entry["path"]) == ("export", f"monthly-{reported}.docx")
+    assert client.get(f"/reports/monthly/{reported}/file/json").status_code == 404
