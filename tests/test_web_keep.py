@@ -5,8 +5,10 @@ dossier. Each page shows what the CLI's --json shows for the same archive, write
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -331,3 +333,82 @@ def test_the_monthly_document_downloads_without_writing_into_the_root(root: Path
     entry = access(root)[-1]
     assert (entry["action"], entry["path"]) == ("export", f"monthly-{reported}.docx")
     assert client.get(f"/reports/monthly/{reported}/file/json").status_code == 404
+
+
+# ---------------------------------------------------------------- 6. the dossier
+
+@pytest.fixture
+def exported(cli: Cli, root: Path, tmp_path: Path) -> dict[str, Any]:
+    """Two cases, a user per role, and the archivist's own certified key."""
+    numbers = [str(_json(cli("intake", "--json", str(write_case(tmp_path, f"x{i}.json", description=f"外包装破损{i}",
+                                                               product={"name": "阿莫西林胶囊", "lot": f"DOSSIER{i}",
+                                                                        "expiry_date": "2028-07-31"}))))[0]["number"])
+               for i in (1, 2)]
+    folder = tmp_path / "private"
+    folder.mkdir()
+    admin = make_key(root, "zhoumin", "周敏", "系统管理员", folder / "zhoumin.pem", "admin-pass")
+    zhang = make_key(root, "zhangli", "张丽", "档案管理员", folder / "zhangli.pem", "zhang-pass", certify_with=admin)
+    _add_users(root)
+    return {"numbers": numbers, "key": zhang}
+
+
+def _our_temp_folders() -> set[str]:
+    import tempfile
+
+    return {p.name for p in Path(tempfile.gettempdir()).glob("archive-web-dossier-*")}
+
+
+def test_the_dossier_zip_passes_dossier_check_and_is_audited_and_registered(cli: Cli, root: Path, tmp_path: Path,
+                                                                          exported: dict[str, Any]) -> None:
+    numbers, key = exported["numbers"], exported["key"]
+    client = login(root, "archivist")
+    temps = _our_temp_folders()
+    r = client.post("/dossier", data={"numbers": " ".join(numbers), "passphrase": key.passphrase,
+                                      "csrf": page_csrf(client, "/dossier")},
+                    files={"key": ("zhangli.pem", key.pem.read_bytes(), "application/octet-stream")})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip", r.text[:300]
+    out = tmp_path / "unzipped"
+    zipfile.ZipFile(io.BytesIO(r.content)).extractall(out)
+    [folder] = list(out.iterdir())
+    check = cli("dossier", "check", str(folder), "--json")
+    assert check.exit_code == 0 and json.loads(check.stdout)["ok"] is True, check.output
+    info = json.loads((folder / "bag" / "data" / "dossier.json").read_text(encoding="utf-8"))
+    assert [c["number"] for c in info["cases"]] == numbers and info["pdf"]["signed_by"] == "zhangli"
+    assert info["exported_by"] == USERS["archivist"]
+    entry = audit_entries(root)[-1]
+    assert entry["action"] == "dossier" and entry["actor"] == USERS["archivist"] and entry["cases"] == numbers
+    registered = access(root)[-1]
+    assert registered["action"] == "export" and all(n in registered["detail"] for n in numbers)
+    assert _our_temp_folders() == temps  # the export, its zip and the key file are gone
+    by_query = client.post("/dossier", data={"query": "lot:DOSSIER2", "csrf": page_csrf(client, "/dossier")})
+    assert by_query.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(by_query.content)).namelist()
+    assert any(f"/cases/{numbers[1]}/" in n for n in names) and not any(f"/cases/{numbers[0]}/" in n for n in names)
+
+
+def test_a_dossier_refused_for_bad_input_writes_nothing(root: Path, exported: dict[str, Any]) -> None:
+    client = login(root, "archivist")
+    token = page_csrf(client, "/dossier")
+    before, temps = unchanged(root), _our_temp_folders()
+    r = client.post("/dossier", data={"numbers": "", "query": "", "csrf": token})
+    assert r.status_code == 400 and "二者选其一" in r.text
+    r = client.post("/dossier", data={"numbers": exported["numbers"][0], "passphrase": "wrong", "csrf": token},
+                    files={"key": ("k.pem", exported["key"].pem.read_bytes(), "application/octet-stream")})
+    assert r.status_code == 400
+    r = client.post("/dossier", data={"numbers": "99990001", "csrf": token})
+    assert r.status_code == 404
+    assert unchanged(root) == before and _our_temp_folders() == temps
+
+
+def test_an_inspector_is_refused_the_dossier_with_the_setting_that_would_allow_it(root: Path,
+                                                                                 exported: dict[str, Any]) -> None:
+    client = login(root, "inspector")
+    form = client.get("/dossier")
+    assert form.status_code == 200 and "[web] see_personal_data" in form.text
+    assert "导出检查档案</button>" not in form.text
+    before = unchanged(root)
+    r = client.post("/dossier", data={"numbers": exported["numbers"][0], "csrf": page_csrf(client, "/dossier")})
+    assert r.status_code == 403 and "无法脱敏" in r.text and "[web] see_personal_data" in r.text
+    assert unchanged(root) == before
+    for role in ("qa", "retention", "manager", "admin"):
+        assert login(root, role).get("/dossier").status_code == 403
