@@ -79,9 +79,11 @@ def purge_command(ctx: Ctx, as_of: str, approved_by: str) -> str:
     keys can sign it, so the web never does."""
     user = ctx.user
     actor = user.name if user else "执行人姓名"
+    need = ctx.arc.settings.destruction_signatures  # [retention] destruction_signatures: which keys must sign
+    keys = [*(["--sign-as", "批准人私钥.pem"] if need >= 1 else []),
+            *(["--witness", "监销人私钥.pem"] if need >= 2 else [])]
     return shlex.join(["archive", "--root", str(ctx.web.root), "--actor", actor, "purge", "--as-of", as_of,
-                       "--approved-by", approved_by or "批准人姓名", "--execute",
-                       "--sign-as", "批准人私钥.pem", "--witness", "监销人私钥.pem"])
+                       "--approved-by", approved_by or "批准人姓名", "--execute", *keys])
 
 
 @page("/retention/purge", "purge.preview")
@@ -94,6 +96,7 @@ def purge_preview(ctx: Ctx) -> Response:
     result = purge(ctx.arc, as_of, approved_by, execute=False)
     ctx.log("view", detail=f"销毁预览 判定日 {as_of.isoformat()}")
     return ctx.answer(result.as_json(), "purge.html", title="销毁预览", as_of=as_of.isoformat(),
+                      signatures=ctx.arc.settings.destruction_signatures,
                       approved_by=approved_by, command=purge_command(ctx, as_of.isoformat(), approved_by))
 
 
