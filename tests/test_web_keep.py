@@ -146,6 +146,42 @@ def test_a_role_without_retention_is_refused_with_nothing_done(root: Path, kept:
     assert unchanged(root) == before
 
 
+def test_a_name_typed_into_a_hold_reason_is_masked_for_roles_without_personal_data(cli: Cli, root: Path,
+                                                                                     kept: dict[str, str]) -> None:
+    reason = f"{COMPLAINANT} 起诉,联系电话 13812345678"
+    assert cli("hold", kept["due"], "--reason", reason).exit_code == 0
+    from archive import clock, settings
+
+    today = clock.today(settings.load(root).zone).isoformat()
+    for role, path in (("manager", "/retention"), ("retention", "/retention"), ("retention", "/retention/purge")):
+        client = login(root, role)
+        shown = client.get(path, params={"as_of": today}).text + json.dumps(as_json(client, path), ensure_ascii=False)
+        assert COMPLAINANT not in shown and "13812345678" not in shown and "138****5678" in shown, (role, path)
+    assert reason in login(root, "archivist").get("/retention").text  # [web] see_personal_data: as typed
+
+
+def test_every_route_of_this_part_refuses_a_role_without_its_action(root: Path, kept: dict[str, str]) -> None:
+    from archive.web import permissions, routing
+
+    routing.loaded()
+    mine = {(p, m): a for (p, m), a in routing.ACTION_OF.items()
+            if p.startswith(("/retention", "/reports", "/dossier")) or p.endswith(("/hold", "/release"))}
+    assert len(mine) == 14
+    for role in USERS:
+        client = login(root, role)
+        token = page_csrf(client, "/login")
+        before = unchanged(root)
+        for (path, method), action in mine.items():
+            if permissions.allowed(role, action):
+                continue
+            url = re.sub(r"\{number\}", kept["due"], path)
+            url = re.sub(r"\{[a-z_]+\}", "x", url)
+            r = client.request(method, url, data={"reason": "r", "hold_id": "H1", "numbers": kept["due"],
+                                                  "csrf": token} if method == "POST" else None)
+            assert r.status_code == 403 and "无权限" in r.text, (role, method, url)
+        assert unchanged(root) == before
+
+
 # ---------------------------------------------------------------- 2. holds
 
 def test_a_hold_and_its_release_on_the_web_leave_the_cli_s_audit_entries(root: Path, kept: dict[str, str]) -> None:
