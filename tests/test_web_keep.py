@@ -206,6 +206,10 @@ def test_a_hold_and_its_release_on_the_web_leave_the_cli_s_audit_entries(root: P
     assert (entry["action"], entry["actor"], entry["reason"], entry["hold"]) == ("release", USERS["archivist"],
                                                                                   "检查结束", "H1")
     assert [f["path"] for f in entry["files"]] == ["holds/H1.v2.json"]
+    # A program gets what `archive hold --json` prints.
+    r = client.post(f"/cases/{number}/hold", data={"reason": "再次保全"},
+                    headers={"Accept": "application/json", "X-CSRF-Token": page_csrf(client, "/retention")})
+    assert r.status_code == 200 and r.json() == {"number": number, "hold": "H2"}
 
 
 def test_a_hold_or_release_without_a_reason_is_refused_with_nothing_written(root: Path,
@@ -448,3 +452,13 @@ def test_an_inspector_is_refused_the_dossier_with_the_setting_that_would_allow_i
     assert unchanged(root) == before
     for role in ("qa", "retention", "manager", "admin"):
         assert login(root, role).get("/dossier").status_code == 403
+
+
+def test_a_role_given_see_personal_data_may_export_the_dossier(root: Path, exported: dict[str, Any]) -> None:
+    set_settings(root, lambda t: t.replace('see_personal_data = ["qa", "archivist", "admin"]',
+                                           'see_personal_data = ["qa", "archivist", "admin", "inspector"]'))
+    client = login(root, "inspector")
+    assert "[web] see_personal_data" not in client.get("/dossier").text
+    r = client.post("/dossier", data={"numbers": exported["numbers"][0], "csrf": page_csrf(client, "/dossier")})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    assert audit_entries(root)[-1]["actor"] == USERS["inspector"]
