@@ -351,8 +351,11 @@ def test_the_trend_page_is_the_cli_s_and_masks_a_complainant_named_as_customer(c
     html = manager.get("/reports/trend", params=params).text
     assert "合计" in html and all(r["label"] in html for r in want["rows"])
     by_customer = {**params, "by": "customer"}
+    company = write_case(root.parent, "company.json", received_at=f"{reported}-05T10:00:00+08:00",
+                         complainant={"name": "李四", "organization": "华东医药连锁有限公司"})
+    assert cli("intake", str(company)).exit_code == 0
     masked = as_json(manager, "/reports/trend", **by_customer)
-    assert [r["label"] for r in masked["rows"]] == ["欧阳**"]
+    assert [r["label"] for r in masked["rows"]] == ["欧阳**", "华东医药连锁有限公司"]  # a company is no person
     html = manager.get("/reports/trend", params=by_customer).text
     assert COMPLAINANT not in html and "欧阳**" in html
     assert COMPLAINANT not in json.dumps(masked, ensure_ascii=False)

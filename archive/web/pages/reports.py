@@ -132,9 +132,28 @@ def trend_data(ctx: Ctx) -> dict[str, Any]:
     if data["by"] == "customer" and not ctx.sees_personal_data:
         from archive.privacy.mask import mask_name
 
+        people = {r["key"] for r in data["rows"] if _names_a_person(ctx, r["cases"])}
         for item in (*data["rows"], *(f for f in data["flags"] if f["kind"] == "threshold")):
-            item["key"], item["label"] = mask_name(item["key"]), mask_name(item["label"])
+            if item["key"] in people:
+                item["key"], item["label"] = mask_name(item["key"]), mask_name(item["label"])
     return data
+
+
+def _names_a_person(ctx: Ctx, numbers: list[str]) -> bool:
+    """A customer key is the complainant's organisation, or their own name when they gave none (reports/trend):
+    a person when any of its cases has no organisation. A company's name stays readable."""
+    from archive.record import folders
+    from archive.record import reader as casefile
+
+    for number in numbers:
+        try:
+            case = casefile.load(folders.find_record(ctx.arc.layout, number)).case
+        except NotFound:  # destroyed: counted under a pseudo key that names nobody
+            continue
+        complainant = case.get("complainant") or {}
+        if not complainant.get("organization"):
+            return True
+    return False
 
 
 @page("/reports/trend", "reports")
