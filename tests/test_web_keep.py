@@ -329,6 +329,16 @@ def test_the_monthly_report_page_shows_the_cli_s_figures_and_no_names(cli: Cli, 
     assert r.status_code == 400 and "YYYY-MM" in r.text
 
 
+def test_the_monthly_figures_follow_a_write_made_after_the_page_was_seen(cli: Cli, root: Path, tmp_path: Path,
+                                                                         reported: str) -> None:
+    client = login(root, "manager")
+    assert as_json(client, "/reports/monthly", month=reported)["received"] == 3
+    case = write_case(tmp_path, "later.json", received_at=f"{reported}-06T10:00:00+08:00", description="后来的投诉")
+    assert cli("intake", str(case)).exit_code == 0
+    assert as_json(client, "/reports/monthly", month=reported) == _json(cli("report", "monthly", reported, "--json"))
+    assert as_json(client, "/reports/monthly", month=reported)["received"] == 4
+
+
 def test_the_report_charts_are_png_made_in_memory(root: Path, reported: str) -> None:
     client = login(root, "manager")
     before = unchanged(root)

@@ -6,9 +6,12 @@ name when no organisation is given) is masked for roles that do not see personal
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +46,38 @@ def reports(ctx: Ctx) -> Response:
                     by_choices=vocab.TREND_BY)
 
 
+# A month's figures read every record folder; the page and its three charts ask for the same ones at once.
+# Kept while nothing was written (the audit log records every write) and the settings and the day are the same.
+_FIGURES: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_FIGURES_KEPT = 8
+_FIGURES_LOCK = threading.Lock()
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def figures(ctx: Ctx, month: str) -> dict[str, Any]:
+    """What `archive report monthly MONTH --json` prints, as the service computes it."""
     from archive.services.monthly_report import report
 
-    return report(ctx.arc, month)
+    arc = ctx.arc
+    key = (str(arc.layout.root), month, clock.today(arc.settings.zone), _stamp(arc.layout.audit_log),
+           _stamp(arc.layout.settings))
+    with _FIGURES_LOCK:
+        if key in _FIGURES:
+            _FIGURES.move_to_end(key)
+            return copy.deepcopy(_FIGURES[key])
+    fig = report(arc, month)
+    with _FIGURES_LOCK:
+        _FIGURES[key] = copy.deepcopy(fig)
+        while len(_FIGURES) > _FIGURES_KEPT:
+            _FIGURES.popitem(last=False)
+    return fig
 
 
 def _dimension_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
