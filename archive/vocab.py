@@ -118,11 +118,6 @@ def vocabulary_of(codes: list[str] | tuple[str, ...]) -> Vocabulary | None:
     fits = [v for v in CODED if all(isinstance(c, str) and c in v for c in codes)]
     return min(fits, key=len) if fits else None
 
-ROLE: Final = _vocab({"qa": "质量保证", "archivist": "档案管理员", "inspector": "检查员",
-                      "retention": "保管销毁专员", "manager": "质量经理", "admin": "系统管理员"})
-ACCESS_ACTION: Final = _vocab({"login": "登录", "login-failed": "登录失败", "logout": "退出", "view": "查阅",
-                               "download": "下载", "search": "检索", "export": "导出", "list": "浏览台账",
-                               "report": "查看报表", "access-log": "查阅登记簿"})
 # What a web route asks permission for (archive/web/permissions.py maps roles to these).
 WEB_ACTION: Final = _vocab({
     "register": "浏览投诉登记台账", "search": "检索投诉", "case.view": "查阅案件", "file.download": "下载案件文件",
@@ -130,3 +125,9 @@ WEB_ACTION: Final = _vocab({
     "hold": "法律保全与解除", "purge.preview": "销毁预览", "certificates.view": "查看销毁证明",
     "dossier": "导出检查档案", "reports": "查看统计报表", "access-log": "查阅登记簿",
 })
+
+# The search filters (archive/search/query.py FILTERS) as the web's search page names them on a chip.
+SEARCH_FILTER: Final = _vocab({"lot": "批号", "severity": "严重程度", "status": "状态", "category": "类别",
+                               "channel": "投诉途径", "customer": "客户", "signer": "签名人/经办人",
+                               "received": "受理日期", "number": "编号", "hold": "法律保全",
+                               "retention": "保存期限"})
