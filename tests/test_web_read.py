@@ -464,3 +464,46 @@ def test_register_masks_the_complainant_column_for_an_inspector(site: tuple[Path
     assert "王建国" not in masked.text and "王**" in masked.text
     plain = login(root, "qa").get("/")
     assert "王建国" in plain.text
+
+
+# ------------------------------------------------------------------------------------------------ access log
+
+def test_access_log_page_lists_entries_newest_first_and_registers_itself(site: tuple[Path, str]) -> None:
+    root, number = site
+    login(root, "qa").get(f"/cases/{number}")
+    client = login(root, "admin")
+    r = client.get("/access-log", params={"case": number})
+    assert r.status_code == 200
+    rows = re.findall(r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", r.text)
+    assert rows and all(login_ in ("qa", "inspector") for _, login_ in rows)
+    times = [t for t, _ in rows]
+    assert times == sorted(times, reverse=True)
+    assert "查阅" in r.text and "质量保证" in r.text
+    last = access_entries(root)[-1]
+    assert (last["action"], last["login"], last["query"]) == ("access-log", "admin", f"case={number}")
+
+
+def test_access_log_json_is_the_cli_access_log_json(site: tuple[Path, str]) -> None:
+    root, _ = site
+    client = login(root, "admin")
+    r = client.get("/access-log", params={"user": "admin"}, headers={"Accept": "application/json"})
+    cli = CliRunner().invoke(main, ["--root", str(root), "access-log", "--user", "admin", "--json"])
+    assert r.status_code == 200 and r.json() == json.loads(cli.output)
+    assert r.json()[-1]["action"] == "access-log"
+
+
+def test_access_log_bad_date_is_one_line_and_others_are_refused(site: tuple[Path, str]) -> None:
+    root, _ = site
+    r = login(root, "admin").get("/access-log", params={"from": "2026-13-01"})
+    assert r.status_code == 400 and r.text.count('role="alert"') == 1 and "from" in r.text and "YYYY-MM-DD" in r.text
+    for role in ("qa", "inspector", "archivist", "manager", "retention"):
+        refused = login(root, role).get("/access-log")
+        assert refused.status_code == 403 and "无权限" in refused.text
+
+
+def test_search_help_examples_are_valid_queries() -> None:
+    from archive.search.query import parse
+    from archive.web.pages.search import EXAMPLES
+
+    for example, _meaning in EXAMPLES:
+        parse(example)
