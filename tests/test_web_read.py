@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import record_dirs, snapshot, write_case
+from conftest import Key, make_key, record_dirs, snapshot, write_case
 from starlette.testclient import TestClient
 
 from archive.cli import main
@@ -507,3 +507,52 @@ def test_search_help_examples_are_valid_queries() -> None:
 
     for example, _meaning in EXAMPLES:
         parse(example)
+
+
+# ------------------------------------------------------------------------------------------------ a worked case
+
+def _sign(root: Path, key: Key, number: str, meaning: str) -> None:
+    r = CliRunner().invoke(main, ["--root", str(root), "--actor", key.actor, "sign", number, "--key", str(key.pem),
+                                  "--meaning", meaning, "--document", "record-form"],
+                           env={"ARCHIVE_PASSPHRASE": key.passphrase}, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+
+
+def test_case_page_shows_versions_corrections_holds_signatures_and_their_verification(
+        fresh: tuple[Path, str], tmp_path: Path) -> None:
+    root, number = fresh
+    updates = tmp_path / "updates"
+    updates.mkdir()
+    first = {"investigation": {"investigator": "质量保证部 张丽", "findings": "承运商装卸不当",
+                               "root_cause": "运输装卸不当", "completed_at": "2026-11-06T17:00:00+08:00"}}
+    (updates / "1.json").write_text(json.dumps(first, ensure_ascii=False), encoding="utf-8")
+    _cli(root, "update", number, str(updates / "1.json"))
+    first["investigation"]["root_cause"] = "运输装卸不当;王建国所述短缺属实"
+    (updates / "2.json").write_text(json.dumps(first, ensure_ascii=False), encoding="utf-8")
+    _cli(root, "update", number, str(updates / "2.json"), "--reason", "补充根本原因(王建国来电确认)")
+    _cli(root, "hold", number, "--reason", "诉讼保全 A")
+    _cli(root, "release", number, "--hold", "H1", "--reason", "诉讼结束")
+    admin = make_key(root, "zhoumin", "周敏", "档案管理员", tmp_path / "zhoumin.pem")
+    zhang = make_key(root, "zhangli", "张丽", "QA 主管", tmp_path / "zhangli.pem", certify_with=admin)
+    _sign(root, zhang, number, "drafted")
+
+    qa = login(root, "qa")
+    page = qa.get(f"/cases/{number}").text
+    assert "各版本及更正原因(2 版)" in page and "补充根本原因(王建国来电确认)" in page
+    assert "H1" in page and "已解除" in page and "诉讼保全 A" in page and "诉讼结束" in page
+    assert "张丽" in page and "验证通过" in page and "未通过" not in page
+    assert "更正" in page and "法律保全" in page and "电子签名" in page  # audit trail labels
+    assert "逾期" in page  # the reply deadline (2026-11-03) passed unanswered
+
+    masked = login(root, "inspector").get(f"/cases/{number}").text
+    assert "王建国" not in masked and "补充根本原因(王**来电确认)" in masked
+    stage = next(p for p in files_of(root, number) if p.startswith("stages/investigation.v2"))
+    data = login(root, "inspector").get(f"/cases/{number}/files/{stage}").json()
+    assert "王建国" not in json.dumps(data, ensure_ascii=False) and "王**" in data["reason"]
+
+    sig = next(p for p in (record_dirs(root)[number] / "signatures").iterdir())
+    rec = json.loads(sig.read_text(encoding="utf-8"))
+    rec["name"] = "李四"
+    sig.write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
+    page = qa.get(f"/cases/{number}").text
+    assert "未通过" in page and "signature_invalid" in page
