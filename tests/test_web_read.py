@@ -556,3 +556,11 @@ def test_case_page_shows_versions_corrections_holds_signatures_and_their_verific
     sig.write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
     page = qa.get(f"/cases/{number}").text
     assert "未通过" in page and "signature_invalid" in page
+
+
+def test_case_page_offers_no_download_links_to_a_role_that_cannot_download(site: tuple[Path, str]) -> None:
+    root, number = site
+    page = login(root, "retention").get(f"/cases/{number}")
+    assert page.status_code == 200 and "不能下载案件文件" in page.text
+    assert f"/cases/{number}/files/" not in page.text
+    assert f"/cases/{number}/files/" in login(root, "qa").get(f"/cases/{number}").text
