@@ -564,3 +564,28 @@ def test_case_page_offers_no_download_links_to_a_role_that_cannot_download(site:
     assert page.status_code == 200 and "不能下载案件文件" in page.text
     assert f"/cases/{number}/files/" not in page.text
     assert f"/cases/{number}/files/" in login(root, "qa").get(f"/cases/{number}").text
+
+
+def test_masked_form_is_made_once_per_record_state_and_each_download_registered(
+        fresh: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.services import files
+
+    root, number = fresh
+    client = login(root, "inspector")
+    docx = next(p for p in files_of(root, number) if p.endswith(".docx"))
+    first = client.get(f"/cases/{number}/files/{docx}")
+    assert first.status_code == 200
+    made: list[str] = []
+    real = files._render_masked
+
+    def counted(*args: Any) -> bytes:
+        made.append(args[2])
+        return real(*args)
+
+    monkeypatch.setattr(files, "_render_masked", counted)
+    before = len(access_entries(root))
+    again = client.get(f"/cases/{number}/files/{docx}")
+    assert again.status_code == 200 and again.content == first.content and made == []
+    assert len(access_entries(root)) == before + 1
+    _cli(root, "hold", number, "--reason", "检查期间保全")  # the record changed: its form is made anew
+    assert client.get(f"/cases/{number}/files/{docx}").status_code == 200 and made == [docx]
