@@ -589,3 +589,22 @@ def test_masked_form_is_made_once_per_record_state_and_each_download_registered(
     assert len(access_entries(root)) == before + 1
     _cli(root, "hold", number, "--reason", "检查期间保全")  # the record changed: its form is made anew
     assert client.get(f"/cases/{number}/files/{docx}").status_code == 200 and made == [docx]
+
+
+def test_an_attachment_named_with_spaces_hash_and_chinese_is_linked_and_served(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    assert CliRunner().invoke(main, ["--root", str(root), "init"]).exit_code == 0
+    (tmp_path / "投诉函 #1?.txt").write_text("letter", encoding="utf-8")
+    case = write_case(tmp_path, attachments=[{"path": "投诉函 #1?.txt", "title": "投诉函"}])
+    _cli(root, "intake", str(case))
+    add_users(root)
+    number = next(iter(record_dirs(root)))
+    client = login(root, "qa")
+    page = client.get(f"/cases/{number}").text
+    href = re.search(rf'href="(/cases/{number}/files/attachments/[^"]+)"', page)
+    assert href is not None and "%23" in href.group(1) and "%3F" in href.group(1)
+    r = client.get(href.group(1))
+    assert r.status_code == 200 and r.content == b"letter"
+    saved = f"filename*=UTF-8''{number}-%E6%8A%95%E8%AF%89%E5%87%BD%20%231%3F.txt"
+    assert saved in r.headers["content-disposition"]
