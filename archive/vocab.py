@@ -118,6 +118,7 @@ def vocabulary_of(codes: list[str] | tuple[str, ...]) -> Vocabulary | None:
     fits = [v for v in CODED if all(isinstance(c, str) and c in v for c in codes)]
     return min(fits, key=len) if fits else None
 
+
 # What a web route asks permission for (archive/web/permissions.py maps roles to these).
 WEB_ACTION: Final = _vocab({
     "register": "浏览投诉登记台账", "search": "检索投诉", "case.view": "查阅案件", "file.download": "下载案件文件",
