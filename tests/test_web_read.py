@@ -625,3 +625,14 @@ def test_access_log_page_refused_when_its_own_look_cannot_be_registered(site: tu
     r = client.get("/access-log", params={"case": number})
     assert r.status_code == 503 and "查阅登记 could not be written" in r.text
     assert "<table class=\"access\">" not in r.text and "质量部 李敏" not in r.text
+
+
+def test_the_kept_search_engine_sees_a_case_taken_in_after_it_opened(fresh: tuple[Path, str], tmp_path: Path) -> None:
+    root, _ = fresh
+    client = login(root, "qa")
+    assert "共 0 件" in client.get("/search", params={"q": "受潮结块"}).text
+    later = tmp_path / "later"
+    later.mkdir()
+    case = write_case(later, description="运输途中受潮结块", received_at="2026-11-20T09:00:00+08:00")
+    _cli(root, "intake", str(case))
+    assert "共 1 件" in client.get("/search", params={"q": "受潮结块"}).text
