@@ -152,3 +152,113 @@ def test_no_number_is_used_by_a_refused_upload(root: Path, qa: TestClient, tmp_p
     assert upload(qa, SHARED_BAD[0]).status_code == 400
     assert upload(qa, write_case(tmp_path)).status_code == 303
     assert [r["number"] for r in rows(root)] == ["26110001"]
+
+
+# ---------------------------------------------------------------- intake by the Chinese form
+
+def form_of(case: dict[str, Any]) -> dict[str, str]:
+    """What a person types into the form for ``case`` (the browser's date-time field has no offset)."""
+    out: dict[str, str] = {}
+    for key, value in case.items():
+        if isinstance(value, dict):
+            out.update({f"{key}.{k}": str(v) for k, v in value.items()})
+        elif isinstance(value, bool):
+            if value:
+                out[key] = "1"
+        elif key != "attachments":
+            out[key] = str(value)
+    out["received_at"] = case["received_at"][:16]
+    return out
+
+
+def post_form(client: TestClient, fields: dict[str, str], files: list[tuple[str, tuple[str, bytes, str]]] = ()
+              ) -> Any:
+    return client.post("/intake", data={"csrf": csrf_of(client, "/intake"), **fields}, files=list(files) or None,
+                       follow_redirects=False)
+
+
+@pytest.mark.parametrize("case", SHARED_CASES, ids=lambda p: p.name)
+def test_form_intake_gives_the_record_cli_intake_of_the_same_json_gives(root: Path, qa: TestClient,
+                                                                       tmp_path: Path, case: Path) -> None:
+    doc = json.loads(case.read_text(encoding="utf-8"))
+    doc.pop("attachments", None)
+    plain = tmp_path / case.name
+    plain.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    r = post_form(qa, form_of(doc))
+    assert r.status_code == 303, r.text
+    other = tmp_path / "cli-root"
+    assert CliRunner().invoke(main, ["--root", str(other), "init"]).exit_code == 0
+    assert cli_intake(other, plain).exit_code == 0
+    assert rows(root) == rows(other)
+    number = rows(root)[0]["number"]
+    web_case = json.loads((record_dirs(root)[number] / "case.json").read_text(encoding="utf-8"))
+    assert web_case["case"] == doc
+    assert web_case["intake"]["actor"] == QA_NAME
+
+
+def test_form_attachments_are_archived_with_the_case(root: Path, qa: TestClient) -> None:
+    doc = json.loads(SHARED_CASES[0].read_text(encoding="utf-8"))
+    letter = attachments_of(SHARED_CASES[0])[0]
+    r = post_form(qa, form_of(doc), [("attachments", (letter.name, letter.read_bytes(), "application/pdf"))])
+    assert r.status_code == 303, r.text
+    record = json.loads((record_dirs(root)["26110001"] / "case.json").read_text(encoding="utf-8"))
+    assert [a["source"] for a in record["attachments"]] == [letter.name]
+    assert (record_dirs(root)["26110001"] / record["attachments"][0]["file"]).read_bytes() == letter.read_bytes()
+
+
+HOSTILE = '<script>alert(1)</script> {{ 7*7 }} {% if 1 %}x{% endif %} & "引号" \'单\''
+
+
+def test_a_number_field_that_is_not_a_number_is_named_beside_it_and_the_form_keeps_what_was_typed(
+        root: Path, qa: TestClient) -> None:
+    before = snapshot(root)
+    fields = form_of(json.loads(SHARED_CASES[0].read_text(encoding="utf-8")))
+    fields.update({"product.quantity": "二百", "description": HOSTILE})
+    r = post_form(qa, fields)
+    assert r.status_code == 400
+    assert field_error(r.text, "product.quantity") == "数量:'二百' 不是数字"
+    assert field_error(r.text, "description") == ""
+    # typed values come back literally: escaped HTML, template syntax not evaluated
+    assert html.escape(HOSTILE, quote=False) in r.text.replace("&#34;", '"').replace("&#39;", "'")
+    assert "<script>alert(1)</script>" not in r.text and "49" not in r.text
+    assert 'value="二百"' in r.text
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ({"complainant.name": ""}, "complainant.name", "$.complainant.name: required field is missing"),
+    ({"complainant.name": "   "}, "complainant.name", "$.complainant.name: must not be empty or only white space"),
+    ({"channel": ""}, "channel", "$.channel: required field is missing"),
+    ({"product.ship_date": "2026-13-45"}, "product.ship_date", "'2026-13-45' is not a real calendar date"),
+    ({"product.defect_quantity": "-3"}, "product.defect_quantity", "-3 is below the minimum 0"),
+    ({"received_at": "2099-01-01T10:00"}, "received_at", "$.received_at"),
+])
+def test_a_refused_form_shows_the_cli_message_beside_the_field_it_names(
+        root: Path, qa: TestClient, change: dict[str, str], field: str, message: str) -> None:
+    before = snapshot(root)
+    fields = {**form_of(json.loads(SHARED_CASES[0].read_text(encoding="utf-8"))), **change}
+    r = post_form(qa, fields)
+    assert r.status_code == 400, r.text
+    assert message in field_error(r.text, field)
+    assert snapshot(root) == before
+
+
+def test_hostile_text_through_the_form_is_archived_exactly_and_shown_literally(root: Path, qa: TestClient) -> None:
+    fields = form_of(json.loads(SHARED_CASES[0].read_text(encoding="utf-8")))
+    fields.update({"description": HOSTILE, "complainant.name": "<b>王</b>{{ name }}"})
+    assert post_form(qa, fields).status_code == 303
+    record = json.loads((record_dirs(root)["26110001"] / "case.json").read_text(encoding="utf-8"))
+    assert record["case"]["description"] == HOSTILE
+    assert record["case"]["complainant"]["name"] == "<b>王</b>{{ name }}"
+    register = qa.get("/").text
+    assert "&lt;b&gt;王&lt;/b&gt;{{ name }}" in register and "<b>王</b>" not in register
+
+
+def test_a_20_mb_upload_is_refused_with_one_message_and_nothing_written(root: Path, qa: TestClient) -> None:
+    before = snapshot(root)
+    big = b'{"description": "' + b"x" * (20 * 1024 * 1024) + b'"}'
+    r = qa.post("/intake", data={"csrf": csrf_of(qa, "/intake"), "mode": "upload"},
+                files=[("case", ("big.json", big, "application/json"))])
+    assert r.status_code == 413
+    assert r.text == "上传内容超过 10 MB 上限,已拒绝,未做任何更改。"
+    assert snapshot(root) == before
