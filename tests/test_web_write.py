@@ -262,3 +262,126 @@ def test_a_20_mb_upload_is_refused_with_one_message_and_nothing_written(root: Pa
     assert r.status_code == 413
     assert r.text == "上传内容超过 10 MB 上限,已拒绝,未做任何更改。"
     assert snapshot(root) == before
+
+
+# ---------------------------------------------------------------- stage updates
+
+UPDATES = Path(SHARED_CASES[0]).parent.parent / "updates"
+
+
+@pytest.fixture
+def case_no(root: Path, qa: TestClient) -> str:
+    r = cli_intake(root, SHARED_CASES[0])
+    assert r.exit_code == 0, r.output
+    number: str = json.loads(r.stdout)[0]["number"]
+    return number
+
+
+def post_update(client: TestClient, number: str, fields: dict[str, str] | None = None, file: Path | None = None,
+                json_answer: bool = False, **extra: str) -> Any:
+    data = {"csrf": csrf_of(client, f"/cases/{number}/update"), **(fields or {}), **extra}
+    files = [("update", (file.name, file.read_bytes(), "application/json"))] if file else None
+    if file:
+        data["mode"] = "upload"
+    headers = {"accept": "application/json"} if json_answer else {}
+    return client.post(f"/cases/{number}/update", data=data, files=files, headers=headers,
+                       follow_redirects=False)
+
+
+def stage_file(root: Path, number: str, stage: str, version: int = 1) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads((record_dirs(root)[number] / "stages" / f"{stage}.v{version}.json")
+                                     .read_text(encoding="utf-8"))
+    return out
+
+
+def test_uploaded_stage_update_is_recorded_as_the_logged_in_person(root: Path, qa: TestClient, case_no: str,
+                                                                  tmp_path: Path) -> None:
+    r = post_update(qa, case_no, file=UPDATES / "01-investigation.json")
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == f"/cases/{case_no}"
+    entry = audit_entries(root)[-1]
+    assert entry["action"] == "update" and entry["actor"] == QA_NAME
+    # the same stages as `archive update` of the same file
+    other = tmp_path / "cli-root"
+    assert CliRunner().invoke(main, ["--root", str(other), "init"]).exit_code == 0
+    assert cli_intake(other, SHARED_CASES[0]).exit_code == 0
+    cli = CliRunner().invoke(main, ["--root", str(other), "--actor", QA_NAME, "update", case_no,
+                                    str(UPDATES / "01-investigation.json")])
+    assert cli.exit_code == 0, cli.output
+    for stage in ("triage", "investigation"):
+        assert stage_file(root, case_no, stage)["data"] == stage_file(other, case_no, stage)["data"]
+    assert rows(root) == rows(other)
+    page = qa.get("/intake").text
+    assert f"已登记 {case_no} 的分类与分派、调查" in page
+
+
+def test_json_client_gets_the_cli_update_json(root: Path, qa: TestClient, case_no: str) -> None:
+    r = post_update(qa, case_no, file=UPDATES / "01-investigation.json", json_answer=True)
+    assert r.status_code == 200, r.text
+    assert r.json()["stages"] == ["triage", "investigation"] and r.json()["number"] == case_no
+
+
+def test_stage_form_builds_the_update_file(root: Path, qa: TestClient, case_no: str) -> None:
+    fields = {"investigation.investigator": "质量保证部 张丽", "investigation.completed_at": "2026-11-06T17:00",
+              "investigation.findings": "破损集中于同一运输箱 <i>{{ x }}</i>",
+              "investigation.root_cause": "运输装卸不当", "investigation.responsibility": "both",
+              "capa.1.kind": "corrective", "capa.1.action": "校准传感器", "capa.1.owner": "生产部 王磊",
+              "capa.1.due": "2026-11-20"}
+    r = post_update(qa, case_no, fields)
+    assert r.status_code == 303, r.text
+    assert stage_file(root, case_no, "investigation")["data"] == {
+        "investigator": "质量保证部 张丽", "completed_at": "2026-11-06T17:00:00+08:00",
+        "findings": "破损集中于同一运输箱 <i>{{ x }}</i>", "root_cause": "运输装卸不当", "responsibility": "both"}
+    assert stage_file(root, case_no, "capa")["data"] == [
+        {"kind": "corrective", "action": "校准传感器", "owner": "生产部 王磊", "due": "2026-11-20"}]
+    assert audit_entries(root)[-1]["actor"] == QA_NAME
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), [
+    ({"response.content": "已换货", "response.replied_at": "2026-11-07T10:00"}, "response.method",
+     "$.response.method: required field is missing"),
+    ({"capa.2.kind": "preventive", "capa.2.action": "加护角", "capa.2.due": "2026-12-15"}, "capa.2.owner",
+     "$.capa[0].owner: required field is missing"),
+    ({"follow_up.by": "张丽", "follow_up.satisfaction": "satisfied", "follow_up.visited_at": "昨天"},
+     "follow_up.visited_at", "'昨天' is not an ISO 8601 date-time"),
+])
+def test_a_refused_stage_form_shows_the_message_beside_its_field(root: Path, qa: TestClient, case_no: str,
+                                                                 fields: dict[str, str], field: str,
+                                                                 message: str) -> None:
+    before = snapshot(root)
+    r = post_update(qa, case_no, fields)
+    assert r.status_code == 400, r.text
+    assert message in field_error(r.text, field)
+    for value in fields.values():
+        assert html.escape(value) in r.text
+    assert snapshot(root) == before
+
+
+def test_a_correction_needs_a_reason_as_the_cli_says(root: Path, qa: TestClient, case_no: str) -> None:
+    assert post_update(qa, case_no, file=UPDATES / "01-investigation.json").status_code == 303
+    changed = json.loads((UPDATES / "01-investigation.json").read_text(encoding="utf-8"))
+    changed["investigation"]["root_cause"] = "运输装卸不当(更正)"
+    fixed = root.parent / "fix.json"
+    fixed.write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+    before = snapshot(root)
+    cli = CliRunner().invoke(main, ["--root", str(root), "--actor", QA_NAME, "update", case_no, str(fixed)])
+    assert cli.exit_code == 2
+    r = post_update(qa, case_no, file=fixed)
+    assert r.status_code == 400
+    assert html.escape(cli.stderr.strip().removeprefix("archive: "), quote=True) in r.text
+    assert snapshot(root) == before
+    r = post_update(qa, case_no, file=fixed, reason="原因分析补充运输环节")
+    assert r.status_code == 303, r.text
+    entry = audit_entries(root)[-1]
+    assert entry["action"] == "correction" and entry["reason"] == "原因分析补充运输环节"
+    assert entry["actor"] == QA_NAME
+
+
+def test_update_of_an_unknown_case_is_404(root: Path, qa: TestClient) -> None:
+    before = snapshot(root)
+    assert qa.get("/cases/26119999/update").status_code == 404
+    file = UPDATES / "01-investigation.json"
+    r = qa.post("/cases/26119999/update", data={"csrf": csrf_of(qa, "/intake"), "mode": "upload"},
+                files=[("update", (file.name, file.read_bytes(), "application/json"))])
+    assert r.status_code == 404 and "case 26119999 not found" in r.text
+    assert snapshot(root) == before
