@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import SHARED_BAD, SHARED_CASES, audit_entries, record_dirs, snapshot, write_case
+from conftest import SHARED_BAD, SHARED_CASES, Key, audit_entries, make_key, record_dirs, snapshot, write_case
 from starlette.testclient import TestClient
 
 from archive.cli import main
@@ -385,3 +385,94 @@ def test_update_of_an_unknown_case_is_404(root: Path, qa: TestClient) -> None:
                 files=[("update", (file.name, file.read_bytes(), "application/json"))])
     assert r.status_code == 404 and "case 26119999 not found" in r.text
     assert snapshot(root) == before
+
+
+# ---------------------------------------------------------------- signing
+
+SECRET = "口令-correct horse 7391"
+
+
+@pytest.fixture
+def keys(root: Path, tmp_path: Path) -> dict[str, Key]:
+    admin = make_key(root, "admin", "赵强", "系统管理员", tmp_path / "admin.pem")
+    return {"wang": make_key(root, "wf", "王芳", "质量部", tmp_path / "wf.pem", SECRET, certify_with=admin),
+            "li": make_key(root, "lm", "李敏", "质量部", tmp_path / "lm.pem", SECRET, certify_with=admin),
+            "loose": make_key(root, "nc", "王芳", "质量部", tmp_path / "nc.pem", SECRET)}
+
+
+def post_sign(client: TestClient, number: str, key: Key, passphrase: str, meaning: str = "drafted",
+              documents: tuple[str, ...] = ("register-form",), json_answer: bool = False) -> Any:
+    data: dict[str, Any] = {"csrf": csrf_of(client, f"/cases/{number}/sign"), "meaning": meaning,
+                            "passphrase": passphrase, "document": list(documents)}
+    headers = {"accept": "application/json"} if json_answer else {}
+    return client.post(f"/cases/{number}/sign", data=data, headers=headers, follow_redirects=False,
+                       files=[("key", (key.pem.name, key.pem.read_bytes(), "application/x-pem-file"))])
+
+
+def found_on_disk(root: Path, text: str) -> list[str]:
+    needle = text.encode("utf-8")
+    return [str(p) for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+def test_signing_through_the_web_is_the_logged_in_persons_act(root: Path, qa: TestClient, case_no: str,
+                                                              keys: dict[str, Key]) -> None:
+    page = qa.get(f"/cases/{case_no}/sign")
+    assert page.status_code == 200 and 'name="document" value="register-form"' in page.text
+    r = post_sign(qa, case_no, keys["wang"], SECRET)
+    assert r.status_code == 303, r.text
+    entry = audit_entries(root)[-1]
+    assert entry["action"] == "sign" and entry["actor"] == QA_NAME
+    assert entry["signer"] == "wf" and entry["meaning"] == "drafted"
+    signed = list((record_dirs(root)[case_no] / "signatures").glob("*.drafted.wf.json"))
+    assert len(signed) == 1
+    after = qa.get(f"/cases/{case_no}/sign").text
+    assert "已签名:" in after and "起草" in after
+    assert SECRET not in r.text and SECRET not in after
+    assert found_on_disk(root, SECRET) == []
+    assert found_on_disk(root, keys["wang"].pem.read_text(encoding="ascii").splitlines()[1]) == []
+
+
+def test_json_client_gets_the_cli_sign_json(root: Path, qa: TestClient, case_no: str,
+                                            keys: dict[str, Key]) -> None:
+    r = post_sign(qa, case_no, keys["wang"], SECRET, json_answer=True)
+    assert r.status_code == 200, r.text
+    files = r.json()["files"]
+    assert r.json()["number"] == case_no and any(f.endswith(".drafted.wf.json") for f in files)
+
+
+@pytest.mark.parametrize(("key", "passphrase", "meaning", "refusal"), [
+    ("wang", "wrong passphrase!", "drafted", "wrong passphrase"),
+    ("li", SECRET, "drafted", "does not name 李敏, the owner of key lm"),
+    ("loose", SECRET, "drafted", "key nc is not certified"),
+    ("wang", SECRET, "approved", "批准 (approved) needs 起草 (drafted), 审核 (reviewed)"),
+])
+def test_a_refused_signature_is_one_line_and_writes_nothing(root: Path, qa: TestClient, case_no: str,
+                                                            keys: dict[str, Key], key: str, passphrase: str,
+                                                            meaning: str, refusal: str) -> None:
+    before = snapshot(root)
+    r = post_sign(qa, case_no, keys[key], passphrase, meaning)
+    assert r.status_code == 400, r.text
+    line = re.search(r'<p class="error" role="alert">(.*?)</p>', r.text, re.S)
+    assert line and refusal in html.unescape(line.group(1)) and "\n" not in line.group(1)
+    assert passphrase not in r.text
+    assert snapshot(root) == before
+    assert found_on_disk(root, passphrase) == []
+
+
+def test_the_same_person_cannot_give_a_second_meaning(root: Path, qa: TestClient, case_no: str,
+                                                      keys: dict[str, Key]) -> None:
+    assert post_sign(qa, case_no, keys["wang"], SECRET).status_code == 303
+    before = snapshot(root)
+    r = post_sign(qa, case_no, keys["wang"], SECRET, "reviewed")
+    assert r.status_code == 400
+    assert snapshot(root) == before
+
+
+def test_a_reviewer_logged_in_as_themselves_signs_after_the_draft(root: Path, qa: TestClient, case_no: str,
+                                                                  keys: dict[str, Key]) -> None:
+    assert post_sign(qa, case_no, keys["wang"], SECRET).status_code == 303
+    add_user(root, "limin", "质量部 李敏", "qa")
+    li = login(root, "limin")
+    r = post_sign(li, case_no, keys["li"], SECRET, "reviewed")
+    assert r.status_code == 303, r.text
+    assert audit_entries(root)[-1]["actor"] == "质量部 李敏"
