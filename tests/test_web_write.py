@@ -476,3 +476,111 @@ def test_a_reviewer_logged_in_as_themselves_signs_after_the_draft(root: Path, qa
     r = post_sign(li, case_no, keys["li"], SECRET, "reviewed")
     assert r.status_code == 303, r.text
     assert audit_entries(root)[-1]["actor"] == "质量部 李敏"
+
+
+def test_the_same_person_cannot_give_a_second_meaning_message(root: Path, qa: TestClient, case_no: str,
+                                                              keys: dict[str, Key]) -> None:
+    assert post_sign(qa, case_no, keys["wang"], SECRET).status_code == 303
+    r = post_sign(qa, case_no, keys["wang"], SECRET, "reviewed")
+    assert "one person may not also sign it as 审核" in html.unescape(r.text)
+
+
+# ---------------------------------------------------------------- roles
+
+WRITE_ROUTES = [("/intake", "intake"), ("/cases/{n}/update", "update"), ("/cases/{n}/sign", "sign")]
+
+
+@pytest.mark.parametrize("role", ["archivist", "inspector", "retention", "manager", "admin"])
+def test_a_role_without_the_action_gets_403_and_nothing_changes(root: Path, qa: TestClient, case_no: str,
+                                                                role: str, tmp_path: Path) -> None:
+    from archive.web.permissions import allowed
+
+    add_user(root, "other", "质量部 旁人", role)
+    client = login(root, "other")
+    token = csrf_of(client, "/")
+    case = write_case(tmp_path, received_at="2026-11-04T09:00:00+08:00")
+    checked = 0
+    for path, action in WRITE_ROUTES:
+        if allowed(role, action):
+            continue
+        url = path.format(n=case_no)
+        before = snapshot(root)
+        assert client.get(url).status_code == 403
+        r = client.post(url, data={"csrf": token, "mode": "upload", "meaning": "drafted", "document": "register-form",
+                                   "passphrase": "x"},
+                        files=[("case", (case.name, case.read_bytes(), "application/json")),
+                               ("update", ((UPDATES / "01-investigation.json").name,
+                                           (UPDATES / "01-investigation.json").read_bytes(), "application/json"))])
+        assert r.status_code == 403 and "无权限" in r.text
+        assert snapshot(root) == before
+        checked += 1
+    assert checked == (2 if role == "manager" else 3)
+
+
+# ---------------------------------------------------------------- the web and the CLI writing at once
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_the_web_and_the_cli_writing_at_the_same_time_keep_numbers_unique(root: Path, tmp_path: Path) -> None:
+    import subprocess
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from conftest import ARCHIVE_BIN, run_archive
+
+    add_user(root, "wangfang", QA_NAME, "qa")
+    web_cases = [write_case(tmp_path, f"web-{i}.json", received_at=f"2026-11-{i + 1:02d}T09:00:00+08:00",
+                            description=f"网页登记 第{i}件") for i in range(6)]
+    (tmp_path / "cli").mkdir()
+    cli_cases = [write_case(tmp_path / "cli", f"cli-{i}.json", received_at=f"2026-11-{i + 10:02d}T09:00:00+08:00",
+                            description=f"命令行登记 第{i}件") for i in range(6)]
+    port = free_port()
+    server = subprocess.Popen([ARCHIVE_BIN, "--root", str(root), "serve", "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=120) as client:
+            for _ in range(300):
+                try:
+                    if client.get("/login").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            page = client.get("/login").text
+            token = html.unescape(re.search(r'name="csrf" value="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+            r = client.post("/login", data={"login": "wangfang", "password": PASSWORD, "csrf": token},
+                            headers={"accept": "application/json"})
+            assert r.status_code == 200, r.text
+            token = r.json()["csrf"]
+
+            def post(case: Path) -> httpx.Response:
+                return client.post("/intake", data={"csrf": token, "mode": "upload"},
+                                   files=[("case", (case.name, case.read_bytes(), "application/json"))],
+                                   headers={"accept": "application/json"})
+
+            cli = subprocess.Popen([ARCHIVE_BIN, "--root", str(root), "--actor", "测试员 tester", "intake", "--json",
+                                    *map(str, cli_cases)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            with ThreadPoolExecutor(4) as pool:
+                answers = list(pool.map(post, web_cases))
+            out, err = cli.communicate(timeout=300)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert cli.returncode == 0, err
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    web_numbers = [a.json()[0]["number"] for a in answers]
+    cli_numbers = [c["number"] for c in json.loads(out)]
+    numbers = web_numbers + cli_numbers
+    assert len(set(numbers)) == 12
+    assert sorted(numbers) == [f"2611{i:04d}" for i in range(1, 13)]
+    assert sorted(r["number"] for r in rows(root)) == sorted(numbers)
+    verify = run_archive(root, "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
