@@ -7,6 +7,7 @@ order, one person not two meanings."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -31,9 +32,15 @@ def _documents(ctx: Ctx, number: str) -> list[dict[str, Any]]:
     view = casefile.load(folders.find_record(ctx.arc.layout, number))
     titles = {t.id: t.title for t in templates.load(ctx.arc.layout.templates)}
     return [{"id": doc_id, "title": titles.get(doc_id, doc_id), "file": s["document"],
+             "version": _version(s["document"]),
              "signed": {m: r["name"] for m, r in s["signed"].items()}, "unsigned": s["unsigned"],
              "lapsed": s["approval_lapsed"]}
             for doc_id, s in approvals.status(view).items()]
+
+
+def _version(document: str) -> str:
+    found = re.search(r"\.v(\d+)\.docx$", document)
+    return found.group(1) if found else "?"
 
 
 def _page(ctx: Ctx, number: str, status: int = 200, problem: str = "") -> Response:
