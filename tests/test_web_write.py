@@ -584,3 +584,24 @@ def test_the_web_and_the_cli_writing_at_the_same_time_keep_numbers_unique(root: 
     assert sorted(r["number"] for r in rows(root)) == sorted(numbers)
     verify = run_archive(root, "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_signing_an_unknown_case_or_document_is_404_and_writes_nothing(root: Path, qa: TestClient, case_no: str,
+                                                                      keys: dict[str, Key]) -> None:
+    before = snapshot(root)
+    assert qa.get("/cases/26119999/sign").status_code == 404
+    r = post_sign(qa, case_no, keys["wang"], SECRET, documents=("no-such-form",))
+    assert r.status_code == 404 and "has no document 'no-such-form'" in html.unescape(r.text)
+    assert SECRET not in r.text
+    assert snapshot(root) == before
+
+
+def test_an_attachment_path_through_the_case_file_is_refused_like_a_missing_file(root: Path, qa: TestClient,
+                                                                                 tmp_path: Path) -> None:
+    case = write_case(tmp_path, attachments=[{"path": "case.json/letter.pdf"}])
+    letter = tmp_path / "letter.pdf"
+    letter.write_bytes(b"%PDF-1.4 letter")
+    before = snapshot(root)
+    r = upload(qa, case, attachments=[letter])
+    assert r.status_code == 400 and "$.attachments[0].path" in r.text
+    assert snapshot(root) == before
