@@ -605,3 +605,33 @@ def test_an_attachment_path_through_the_case_file_is_refused_like_a_missing_file
     r = upload(qa, case, attachments=[letter])
     assert r.status_code == 400 and "$.attachments[0].path" in r.text
     assert snapshot(root) == before
+
+
+# ---------------------------------------------------------------- the form's text → JSON types (pure)
+
+def test_form_text_becomes_json_types_and_nothing_else_is_judged() -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from archive.web import forms
+
+    doc, errors = forms.build({"received_at": "2026-11-30T09:05", "product.quantity": "12",
+                               "product.defect_quantity": "1.5", "claim_amount": "５００", "people_affected": "三",
+                               "urgent": "1",
+                               "description": "  ", "complainant.name": "<王>"}, forms.CASE_FORM,
+                              ZoneInfo("Asia/Shanghai"))
+    # full-width digits, as a Chinese input method types them, are digits
+    assert doc == {"received_at": "2026-11-30T09:05:00+08:00", "product": {"quantity": 12, "defect_quantity": 1.5},
+                   "claim_amount": 500, "urgent": True, "description": "  ", "complainant": {"name": "<王>"}}
+    assert errors == {"people_affected": "涉及人数:'三' 不是整数"}
+    kept, _ = forms.build({"received_at": "2026-11-30T09:05:00+09:00"}, forms.CASE_FORM, dt.UTC)
+    assert kept == {"received_at": "2026-11-30T09:05:00+09:00"}
+
+
+def test_an_error_path_names_the_form_field_and_capa_rows_map_back() -> None:
+    from archive.web import forms
+
+    assert forms.field_of("$.complainant", forms.CASE_FORM) == "complainant.name"
+    assert forms.field_of("$.attachments[1].path", forms.CASE_FORM) == "attachments"
+    assert forms.field_of("line 1 column 2", forms.CASE_FORM) is None
+    assert forms.field_of("$.capa[1].due", forms.UPDATE_FORM, [0, 2]) == "capa.2.due"
