@@ -161,6 +161,21 @@ threshold = 3
 root_cause_cases = 2
 # Keys drawn one by one in the trend chart (1 to 20); the rest are drawn together as 其他.
 chart_keys = 8
+
+[web]
+# `archive serve`: the web page for users added with `archive users add` (roles: qa, archivist, inspector,
+# retention, manager, admin).
+# Roles that see complainants' personal data unmasked (个人信息保护法: others see 王** / 138****5678).
+see_personal_data = ["qa", "archivist", "admin"]
+# A session ends after this many minutes without a request (1 to 1440).
+session_minutes = 30
+# Failed logins allowed per login and per address within login_window_minutes (1 to 1000).
+login_attempts = 5
+login_window_minutes = 15
+# Larger uploads (case JSON, attachments) are refused with one message (1 to 1024 MB).
+upload_max_mb = 10
+# true when a TLS proxy is in front (serving on a non-loopback host warns otherwise).
+tls = false
 """
 
 _PATTERN_FIELDS = {"yy", "yyyy", "mm", "serial"}
@@ -275,6 +290,13 @@ class Settings:
     trend_threshold: int = 3
     trend_root_cause_cases: int = 2
     trend_chart_keys: int = 8
+    # [web]: who sees personal data unmasked, sessions, login rate limits, uploads, TLS in front.
+    web_see_personal_data: tuple[str, ...] = ("qa", "archivist", "admin")
+    web_session_minutes: int = 30
+    web_login_attempts: int = 5
+    web_login_window_minutes: int = 15
+    web_upload_max_mb: int = 10
+    web_tls: bool = False
 
 
 def _defaults() -> dict[str, dict[str, Any]]:
@@ -297,6 +319,10 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "trend.threshold": (1, 10**12),
     "trend.root_cause_cases": (2, 10**12),
     "trend.chart_keys": (1, 20),
+    "web.session_minutes": (1, 1440),
+    "web.login_attempts": (1, 1000),
+    "web.login_window_minutes": (1, 1440),
+    "web.upload_max_mb": (1, 1024),
 }
 _MAX_NUMBER = 10**12
 
@@ -449,7 +475,20 @@ def from_mapping(data: dict[str, Any]) -> Settings:
         trend_threshold=merged["trend"]["threshold"],
         trend_root_cause_cases=merged["trend"]["root_cause_cases"],
         trend_chart_keys=merged["trend"]["chart_keys"],
+        **_web(merged["web"]),
     )
+
+
+def _web(section: dict[str, Any]) -> dict[str, Any]:
+    roles = section["see_personal_data"]
+    for role in roles:
+        if role not in vocab.ROLE:
+            raise SettingsError(f"archive.toml: web.see_personal_data: unknown role {role!r}; use "
+                                f"{vocab.listing(vocab.ROLE)}")
+    return {"web_see_personal_data": tuple(dict.fromkeys(roles)), "web_session_minutes": section["session_minutes"],
+            "web_login_attempts": section["login_attempts"],
+            "web_login_window_minutes": section["login_window_minutes"],
+            "web_upload_max_mb": section["upload_max_mb"], "web_tls": section["tls"]}
 
 
 def _form_set(value: str) -> str:

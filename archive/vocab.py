@@ -57,7 +57,7 @@ AUDIT_ACTION: Final = _vocab({"intake": "登记", "update": "更新阶段", "cor
                               "capa-progress": "CAPA 进展", "reopen": "重新打开",
                               "render": "重新生成文件", "sign": "电子签名", "hold": "法律保全",
                               "release": "解除保全", "retention-recompute": "重算保存期", "destroy": "销毁",
-                              "dossier": "导出检查档案"})
+                              "dossier": "导出检查档案", "user-add": "新增用户", "user-disable": "停用用户"})
 
 # Why `similar` found a case like another (search/similarity.py): what a QA reviewer reads beside each hit.
 SIMILAR_REASON: Final = _vocab({"lot": "同批号", "part_no": "同料号", "order_no": "同订单号", "identifier": "同编号",
@@ -72,6 +72,16 @@ TREND_BY: Final = _vocab({"product": "产品", "lot": "批号", "category": "类
                           "department": "部门"})
 # What a trend review flags: a key past the [trend] threshold in a window, a root cause found again.
 TREND_FLAG: Final = _vocab({"threshold": "投诉数达到趋势阈值", "root_cause": "根本原因重复出现"})
+
+# Who a user of the web page is (archive users add --role): what they may do follows from it (archive/web).
+ROLE: Final = _vocab({"qa": "质量保证", "archivist": "档案管理员", "inspector": "检查员",
+                      "retention": "保管销毁专员", "manager": "质量经理", "admin": "系统管理员"})
+# What the access register (查阅登记, audit/access.jsonl) records of a user's visit.
+ACCESS_ACTION: Final = _vocab({"login": "登录", "login-failed": "登录失败", "logout": "退出", "view": "查阅",
+                               "download": "下载", "search": "检索", "export": "导出", "list": "浏览台账",
+                               "report": "查看报表", "access-log": "查阅登记簿",
+                               # written by the register itself: a line a killed writer left half-written, cut
+                               "tail-dropped": "清除残行"})
 
 
 def label(vocabulary: Vocabulary, key: str | None) -> str:

@@ -22,6 +22,7 @@ COMMANDS = {
     "settings": "settings",
     "report": "reports", "export": "reports",
     "serve": "serve",
+    "users": "users", "access-log": "users",
 }
 
 

@@ -27,6 +27,8 @@ KINDS = ("file_changed", "file_missing", "unexpected_file", "record_folder_missi
          "settings_unapplied",
          # the audit log's end, and what is kept of it outside the root
          "audit_torn_tail", "audit_line_unreadable", "head_mismatch", "mirror_mismatch",
+         # the access register (查阅登记), chained like the audit log
+         "access_chain_broken", "access_line_unreadable", "access_torn_tail",
          # a destroyed case's tombstone against its certificate
          "tombstone_invalid")
 
@@ -89,24 +91,29 @@ class _Log:
     head: audit.Head = field(default_factory=lambda: audit.Head(0, audit.GENESIS))  # the last readable entry
 
 
+def _chain_findings(link: audit.Link, report: Report, log_name: str, unreadable: str, broken: str) -> None:
+    """What is wrong with one line's place in a chained log (the audit log, the access register)."""
+    if link.entry is None:
+        report.add(unreadable, f"{log_name} line {link.line}", f"not a readable {log_name} entry")
+        return
+    seq = int(link.entry["seq"])
+    if seq != link.seq_expected:
+        report.add(broken, f"{log_name} seq {seq}", f"found at line {link.line} where seq {link.seq_expected} "
+                                                    "belongs (an entry was removed, added or moved)")
+    if not link.prev_matches:
+        report.add(broken, f"{log_name} seq {seq}", "prev does not match the SHA-256 of the line before "
+                                                    "(that line was edited, removed or moved)")
+
+
 def _read_chain(path: Path, report: Report) -> _Log:
     log = _Log()
-    prev_hash, expected = audit.GENESIS, 1
-    for i, raw in enumerate(audit.read_lines(path), start=1):
-        digest = sha256_bytes(raw)
-        entry = audit.parse_entry(raw)
+    for link in audit.links(path):
+        _chain_findings(link, report, "audit", "audit_line_unreadable", "chain_broken")
+        entry = link.entry
         if entry is None:
-            # Read past as if absent: a line added is one finding, and the lines after it still chain.
-            report.add("audit_line_unreadable", f"audit line {i}", "not a readable audit entry")
             continue
         seq = int(entry["seq"])
-        if seq != expected:
-            report.add("chain_broken", f"audit seq {seq}", f"found at line {i} where seq {expected} belongs "
-                                                            "(an entry was removed, added or moved)")
-        if entry.get("prev") != prev_hash:
-            report.add("chain_broken", f"audit seq {seq}", "prev does not match the SHA-256 of the line before "
-                                                           "(that line was edited, removed or moved)")
-        log.line_hashes[seq] = digest
+        log.line_hashes[seq] = link.digest
         number = entry.get("number")
         if entry.get("action") == "intake" and number:
             log.intake.add(number)
@@ -118,9 +125,20 @@ def _read_chain(path: Path, report: Report) -> _Log:
             log.settings = (seq, str(entry.get("settings_sha256")))
         for f in entry.get("files", []):
             log.claims.append((number, f["path"], f["sha256"], seq))
-        prev_hash, expected = digest, seq + 1
-        log.head = audit.Head(seq, digest)
+        log.head = audit.Head(seq, link.digest)
     return log
+
+
+def _check_access(layout: Layout, report: Report) -> None:
+    """The access register (查阅登记) is chained like the audit log; none at all is fine (no web use yet)."""
+    for link in audit.links(layout.access_log):
+        _chain_findings(link, report, "access", "access_line_unreadable", "access_chain_broken")
+    tail = audit.torn_tail(layout.access_log)
+    if tail is not None:
+        report.add("access_torn_tail", layout.access_log.relative_to(layout.root).as_posix(),
+                   f"{len(tail)} bytes after the last whole line (SHA-256 {sha256_bytes(tail)}): a line a writer "
+                   "died writing, or added by hand; the next access entry drops them and records their size and "
+                   "SHA-256")
 
 
 class _Hashes:
@@ -333,6 +351,7 @@ def run(layout: Layout, numbers: list[str] | None = None,
     log = _read_chain(layout.audit_log, report)
     report.head = log.head
     _check_audit_end(layout, log, head, report)
+    _check_access(layout, report)
     # Only keys whose files are their audited registrations verify anything: a key planted in keys/ is no signer.
     keyring = trust.load(layout)
     signers = keyring.trusted()

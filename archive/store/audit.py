@@ -56,9 +56,9 @@ def torn_tail(path: Path) -> bytes | None:
         return fh.read()
 
 
-def drop_torn_tail(path: Path, actor: str, mirror: Path | None = None) -> dict[str, Any] | None:
-    """Cut a torn tail and append an entry that says what was cut (its size and SHA-256), so nothing leaves
-    the log unrecorded. Returns that entry, or None when the log ends with a whole line."""
+def cut_torn_tail(path: Path) -> bytes | None:
+    """Cut a torn tail off a chained log (the caller then appends an entry saying what was cut); returns the
+    bytes cut, or None when the log ends with a whole line."""
     tail = torn_tail(path)
     if tail is None:
         return None
@@ -67,8 +67,22 @@ def drop_torn_tail(path: Path, actor: str, mirror: Path | None = None) -> dict[s
         fh.truncate(size - len(tail))
         fh.flush()
         os.fsync(fh.fileno())
+    return tail
+
+
+def dropped(tail: bytes) -> dict[str, Any]:
+    """What an entry recording a cut tail says of it: its size and SHA-256."""
+    return {"dropped_bytes": len(tail), "dropped_sha256": sha256_bytes(tail)}
+
+
+def drop_torn_tail(path: Path, actor: str, mirror: Path | None = None) -> dict[str, Any] | None:
+    """Cut a torn tail and append an entry that says what was cut (its size and SHA-256), so nothing leaves
+    the log unrecorded. Returns that entry, or None when the log ends with a whole line."""
+    tail = cut_torn_tail(path)
+    if tail is None:
+        return None
     return append(path, actor=actor, action="audit-tail-dropped", number=None, files=[], mirror=mirror,
-                  extra={"dropped_bytes": len(tail), "dropped_sha256": sha256_bytes(tail)})
+                  extra=dropped(tail))
 
 
 def parse_entry(raw: bytes) -> dict[str, Any] | None:
@@ -146,20 +160,52 @@ def append(path: Path, *, actor: str, action: str, number: str | None, files: li
     path.parent.mkdir(parents=True, exist_ok=True)
     if torn_tail(path) is not None:
         drop_torn_tail(path, actor, mirror)
-    h = head(path)
-    entry: dict[str, Any] = {"seq": h.seq + 1, "time": clock.utc_now(), "actor": actor, "action": action,
-                             "number": number, "files": files, "prev": h.hash}
+    entry: dict[str, Any] = {"actor": actor, "action": action, "number": number, "files": files}
     if reason is not None:
         entry["reason"] = reason
     if op is not None:
         entry["op"] = op
     if extra:
         entry.update(extra)
+    return chain(path, entry, mirror)
+
+
+def chain(path: Path, fields: dict[str, Any], mirror: Path | None = None) -> dict[str, Any]:
+    """Append ``fields`` as the next entry of a chained log (the audit log, the access register): its seq, its
+    time, and prev, the SHA-256 of the last whole line; fsynced before returning. The caller holds the log's
+    lock and has dropped any torn tail."""
+    h = head(path)
+    entry: dict[str, Any] = {**fields, "seq": h.seq + 1, "time": clock.utc_now(), "prev": h.hash}
     line = canonical(entry) + b"\n"
     write_synced(path, line, os.O_APPEND)
     if mirror is not None:
         mirror_append(mirror, entry["seq"], sha256_bytes(line[:-1]), entry["time"])
     return entry
+
+
+@dataclass(frozen=True)
+class Link:
+    """One line of a chained log as verify reads it: its entry (None: unreadable) and its place in the chain."""
+
+    line: int
+    digest: str
+    entry: dict[str, Any] | None
+    seq_expected: int
+    prev_matches: bool
+
+
+def links(path: Path) -> Iterator[Link]:
+    """Every whole line of a chained log, checked against the line before (an unreadable line is read past as
+    if absent, so a line added is one finding and the lines after it still chain)."""
+    prev_hash, expected = GENESIS, 1
+    for i, raw in enumerate(read_lines(path), start=1):
+        digest = sha256_bytes(raw)
+        entry = parse_entry(raw)
+        if entry is None:
+            yield Link(i, digest, None, expected, True)
+            continue
+        yield Link(i, digest, entry, expected, entry.get("prev") == prev_hash)
+        prev_hash, expected = digest, int(entry["seq"]) + 1
 
 
 # ---------------------------------------------------------------- the mirror: heads kept outside the root

@@ -23,7 +23,7 @@ class Layout:
     def outside_records(self) -> tuple[Path, ...]:
         """Folders of root files (not records) where a killed writer can leave a temp file."""
         return (self.root, self.keys, self.templates, self.root / "certificates", self.audit_dir,
-                self.audit_dir / "checkpoints")
+                self.audit_dir / "checkpoints", self.users.parent)
 
     @property
     def settings(self) -> Path:
@@ -45,6 +45,21 @@ class Layout:
     @property
     def audit_log(self) -> Path:
         return self.audit_dir / "audit.jsonl"
+
+    @property
+    def access_log(self) -> Path:
+        """The access register (查阅登记): who viewed, downloaded, searched or exported what, hash-chained."""
+        return self.audit_dir / "access.jsonl"
+
+    @property
+    def access_lock(self) -> Path:
+        """The access register's own lock: an entry never waits for a long change holding the archive lock."""
+        return self.audit_dir / ".access.lock"
+
+    @property
+    def users(self) -> Path:
+        """The web page's users (login, name, role, password hash), changed only through the change protocol."""
+        return self.root / "users" / "users.json"
 
     @property
     def register(self) -> Path:

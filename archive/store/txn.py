@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.errors import AfterCommitError, StateError
+from archive.errors import AfterCommitError, StateError, StorageError
 from archive.record.grammar import CHANGEABLE, supersedes
 from archive.store import audit
 from archive.store.atomic import before_commit as before_commit  # where it always was, for the services
@@ -266,6 +266,27 @@ def log_event(layout: Layout, entry: Entry, files: list[dict[str, Any]] | None =
     inspector): one audit entry. ``files`` names what left the archive, with hashes."""
     with before_commit(entry.action):
         return audit.append(layout.audit_log, mirror=layout.audit_mirror, **_audit_fields(entry, files or []))
+
+
+def record_access(layout: Layout, *, login: str, name: str, role: str, address: str, action: str,
+                  number: str | None = None, path: str | None = None, query: str | None = None,
+                  detail: str | None = None) -> dict[str, Any]:
+    """One entry of the access register (查阅登记), written before the page or file it records is sent. Under
+    the register's own lock, never the archive lock: a view does not wait for a long change. Fsynced before
+    returning; any failure is a StorageError, and the web refuses the request rather than serve it unrecorded."""
+    from archive.store import access
+    from archive.store.locking import exclusive
+
+    fields = {"login": login, "name": name, "role": role, "address": address, "action": action, "number": number,
+              "path": path, "query": query, "detail": detail}
+    try:
+        layout.audit_dir.mkdir(parents=True, exist_ok=True)
+        with exclusive(layout.access_lock):
+            return access.append(layout.access_log, fields)
+    except OSError as exc:
+        raise StorageError(f"查阅登记 could not be written ({_os_reason(exc)}); the request is refused") from None
+    except (StorageError, StateError) as exc:
+        raise StorageError(f"查阅登记 could not be written ({exc}); the request is refused") from None
 
 
 # ---------------------------------------------------------------- recovery

@@ -1,0 +1,182 @@
+"""Personal data masked for roles that do not see it (个人信息保护法): names, phones, e-mails, addresses, ID numbers,
+in fields, free text, register rows and search highlights; masks are idempotent and never leak the original."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archive.privacy import mask
+from archive.privacy.mask import (
+    PERSONAL_FIELDS,
+    mask_address,
+    mask_case,
+    mask_email,
+    mask_highlight,
+    mask_id,
+    mask_name,
+    mask_phone,
+    mask_summary,
+    mask_text,
+    mask_update,
+)
+
+SCHEMAS = Path(mask.__file__).resolve().parents[1] / "schemas"
+
+
+@pytest.mark.parametrize(("name", "masked"), [("王芳", "王*"), ("王建国", "王**"), ("欧阳娜娜", "欧阳**"),
+                                              ("欧阳娜", "欧阳*"), ("欧阳", "欧*"), ("李", "*"),
+                                              ("John Smith", "J***"), ("anna", "a***")])
+def test_a_name_keeps_its_surname_only(name: str, masked: str) -> None:
+    assert mask_name(name) == masked
+
+
+@pytest.mark.parametrize(("phone", "masked"), [
+    ("13812345678", "138****5678"), ("021-55501234", "021-****1234"), ("0571-88776655", "0571-****6655"),
+    ("02155501234", "021****1234"), ("+86 13812345678", "+86 138****5678"), ("138-1234-5678", "138-****-5678"),
+    ("4008001234", "******1234"), ("5550123", "***0123"), ("13812345678 / 021-55501234", "138****5678 / 021-****1234"),
+])
+def test_a_phone_keeps_its_first_three_and_last_four_digits(phone: str, masked: str) -> None:
+    assert mask_phone(phone) == masked
+
+
+def test_an_email_keeps_its_first_letter_and_its_domain() -> None:
+    assert mask_email("wang.fang@example.com") == "w***@example.com"
+
+
+def test_an_address_keeps_its_first_six_characters() -> None:
+    assert mask_address("上海市浦东新区张江路88号3楼") == "上海市浦东新****"
+    assert mask_address("张江路88号") == "张江路****"  # a short address shows at most half of itself
+
+
+def test_an_id_number_keeps_its_region_and_last_four() -> None:
+    assert mask_id("11010119900307123X") == "110101********123X"
+
+
+def test_free_text_masks_every_number_address_and_the_given_names() -> None:
+    text = ("王建国来电(13812345678,座机021-55501234),邮箱 wang.fang@example.com,"
+            "身份证110101199003071234;王建国要求退货。批号B2026080315,案件26110001。")
+    out = mask_text(text, ["王建国"])
+    assert out == ("王**来电(138****5678,座机021-****1234),邮箱 w***@example.com,"
+                   "身份证110101********1234;王**要求退货。批号B2026080315,案件26110001。")
+
+
+def test_free_text_leaves_lot_and_case_numbers_and_staff_names() -> None:
+    text = "质量部 李娜 核对批号 B2026080315 与订单 PO-20261103001,见投诉 26110001"
+    assert mask_text(text, ["王建国"]) == text
+
+
+def test_personal_fields_list_every_personal_path_of_the_schemas() -> None:
+    case = json.loads((SCHEMAS / "case.schema.json").read_text(encoding="utf-8"))
+    update = json.loads((SCHEMAS / "update.schema.json").read_text(encoding="utf-8"))
+
+    def has(schema: dict[str, object], path: str) -> bool:
+        node: object = schema
+        for part in path.split("."):
+            props = node.get("properties", {}) if isinstance(node, dict) else {}
+            if not isinstance(props, dict) or part not in props:
+                return False
+            node = props[part]
+        return True
+
+    assert {"complainant.name", "complainant.phone", "complainant.email", "complainant.address",
+            "patient.name"} <= set(PERSONAL_FIELDS)
+    assert "complainant.organization" not in PERSONAL_FIELDS  # a company, not a person
+    assert all(has(case, p) or has(update, p) for p in PERSONAL_FIELDS)
+
+
+def _case() -> dict[str, object]:
+    return {"received_at": "2026-11-03T10:15:00+08:00", "channel": "phone", "received_by": "质量部 李娜",
+            "complainant": {"name": "王建国", "organization": "华东医药连锁有限公司", "phone": "13812345678",
+                            "email": "wang.fang@example.com", "address": "上海市浦东新区张江路88号"},
+            "patient": {"name": "张小明", "sex": "男", "age": "35", "reaction": "张小明服药后皮疹"},
+            "product": {"name": "阿莫西林胶囊", "lot": "B2026080315"},
+            "description": "王建国反映外包装破损,联系电话 13812345678",
+            "attachments": [{"path": "王建国-照片.jpg", "title": "王建国拍摄的照片"}]}
+
+
+def test_a_case_is_masked_field_by_field_and_in_its_free_text() -> None:
+    case = _case()
+    out = mask_case(case)
+    assert out["complainant"] == {"name": "王**", "organization": "华东医药连锁有限公司", "phone": "138****5678",
+                                  "email": "w***@example.com", "address": "上海市浦东新****"}
+    assert out["patient"] == {"name": "张**", "sex": "*", "age": "**", "reaction": "张**服药后皮疹"}
+    assert out["description"] == "王**反映外包装破损,联系电话 138****5678"
+    assert out["received_by"] == "质量部 李娜"  # staff
+    assert out["product"] == case["product"] and out["received_at"] == case["received_at"]
+    assert out["attachments"] == [{"path": "王建国-照片.jpg", "title": "王**拍摄的照片"}]  # the path names a file
+    assert case["complainant"]["name"] == "王建国"  # type: ignore[index]  # a copy: the case is untouched
+    assert mask_case(out) == out
+
+
+def test_a_stage_update_is_masked_for_the_complainants_name() -> None:
+    update = {"follow_up": {"by": "质量部 李娜", "customer_confirmation": "王建国本人电话确认 13812345678",
+                            "feedback": "王建国表示满意"},
+              "response": {"content": "已致电王建国", "replied_by": "李娜"}}
+    out = mask_update(update, ["王建国"])
+    assert out == {"follow_up": {"by": "质量部 李娜", "customer_confirmation": "王**本人电话确认 138****5678",
+                                 "feedback": "王**表示满意"},
+                   "response": {"content": "已致电王**", "replied_by": "李娜"}}
+
+
+def test_a_register_row_and_a_search_hit_show_the_complainant_masked() -> None:
+    row = {"number": "26110001", "complainant": "王建国", "organisation": "华东医药连锁有限公司", "lot": "B1"}
+    assert mask_summary(row) == {**row, "complainant": "王**"}
+    hit = {"number": "26110001", "complainant": "王建国", "highlights": ["投诉内容: «王建国»反映«破损»"]}
+    assert mask_summary(hit)["highlights"] == ["投诉内容: «王**»反映«破损»"]
+
+
+@pytest.mark.parametrize(("highlight", "masked"), [
+    ("投诉内容: …电话«13812345678»联系…", "投诉内容: …电话«138****5678»联系…"),
+    ("«王建»国来电", "«王**»来电"),
+    ("…建国来电反映«破损»", "…**来电反映«破损»"),
+    ("电话 138«1234»5678 找王建…", "电话 «138****5678» 找王*…"),
+    ("…45678 反映«破损»", "…*5678 反映«破损»"),
+])
+def test_a_highlight_keeps_its_marks_around_the_mask(highlight: str, masked: str) -> None:
+    assert mask_highlight(highlight, ["王建国"]) == masked
+
+
+# ---------------------------------------------------------------- properties
+
+CJK_NAME = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=2, max_size=4)
+MOBILE = st.from_regex(r"\A1[3-9][0-9]{9}\Z")
+LANDLINE = st.from_regex(r"\A0[1-9][0-9]{1,2}-[1-9][0-9]{6,7}\Z")
+ID_NUMBER = st.from_regex(r"\A[1-9][0-9]{16}[0-9X]\Z")
+EMAIL = st.from_regex(r"\A[a-z][a-z0-9.]{2,10}@[a-z]{2,8}\.(com|cn)\Z")
+FILLER = st.text(alphabet=st.sampled_from("投诉破损包装,。: 电话联系abc\n"), max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(), names=st.lists(CJK_NAME, max_size=2))
+def test_masking_free_text_twice_changes_nothing_more(text: str, names: list[str]) -> None:
+    once = mask_text(text, names)
+    assert mask_text(once, names) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=st.one_of(MOBILE, LANDLINE, ID_NUMBER, EMAIL), before=FILLER, after=FILLER, name=CJK_NAME)
+def test_no_phone_id_or_email_survives_in_free_text(secret: str, before: str, after: str, name: str) -> None:
+    out = mask_text(f"{before} {name} {secret} {after}", [name])
+    assert secret not in out
+    assert name not in out
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.text())
+def test_every_mask_takes_any_unicode(value: str) -> None:
+    for fn in (mask_name, mask_phone, mask_email, mask_address, mask_id):
+        assert isinstance(fn(value), str)
+    assert isinstance(mask_highlight(value, [value]), str)
+    assert mask_case({"complainant": {"name": value}, "description": value})["complainant"]["name"] \
+        == mask_name(value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(name=CJK_NAME)
+def test_a_chinese_name_keeps_its_length(name: str) -> None:
+    assert len(mask_name(name)) == len(name) and mask_name(name) != name
