@@ -6,7 +6,7 @@ STAMP     := $(VENV)/.installed
 DEMO_ROOT ?= demo-archive
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test system-deps venv lint bench clean mutate
+.PHONY: demo test system-deps browser-deps venv lint bench clean mutate
 
 system-deps:
 	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
@@ -14,6 +14,14 @@ system-deps:
 	  echo "installing LibreOffice, CJK fonts and poppler (about 360 MB)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    --no-install-recommends libreoffice-writer-nogui fonts-noto-cjk poppler-utils >/dev/null; \
+	fi
+
+# The web page's browser tests drive Debian's Chromium through its chromedriver (tests/test_web_browser.py).
+browser-deps:
+	@if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then \
+	  echo "installing Chromium and chromedriver for the browser tests (about 300 MB)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends chromium chromium-driver >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -74,7 +82,7 @@ lint: venv
 	$(BIN)/ruff check archive tests bench
 	$(BIN)/mypy archive
 
-test: system-deps venv lint
+test: system-deps browser-deps venv lint
 	$(BIN)/pytest -q -rs -p no:cacheprovider
 
 # Mutation testing of one module: `make mutate MODULE=archive/rules/workdays.py`. Each mutant runs against the

@@ -118,11 +118,7 @@ def vocabulary_of(codes: list[str] | tuple[str, ...]) -> Vocabulary | None:
     fits = [v for v in CODED if all(isinstance(c, str) and c in v for c in codes)]
     return min(fits, key=len) if fits else None
 
-ROLE: Final = _vocab({"qa": "质量保证", "archivist": "档案管理员", "inspector": "检查员",
-                      "retention": "保管销毁专员", "manager": "质量经理", "admin": "系统管理员"})
-ACCESS_ACTION: Final = _vocab({"login": "登录", "login-failed": "登录失败", "logout": "退出", "view": "查阅",
-                               "download": "下载", "search": "检索", "export": "导出", "list": "浏览台账",
-                               "report": "查看报表", "access-log": "查阅登记簿"})
+
 # What a web route asks permission for (archive/web/permissions.py maps roles to these).
 WEB_ACTION: Final = _vocab({
     "register": "浏览投诉登记台账", "search": "检索投诉", "case.view": "查阅案件", "file.download": "下载案件文件",

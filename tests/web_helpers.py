@@ -1,0 +1,136 @@
+"""Shared helpers of the web tests: an archive root with keys, a few cases (one with rendered PDFs) and one user
+per role with a known password; logging a test client in; the CSRF token of its session.
+
+Building such a root costs seconds (the PDFs go through LibreOffice, each password through scrypt), so the
+fixtures in conftest.py build it once per session (`web_template`) and copy it for each test (`web_root`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from archive import vocab
+from archive.cli import main
+
+# One user per role (vocab.ROLE): login → (the person's name as the audit log shows it, role). The names of the
+# QA user and the manager are those of their signing keys' owners (make_key's actor: "TITLE NAME").
+PASSWORD = "web-test-password-0"
+USERS: dict[str, tuple[str, str]] = {
+    "qa": ("质量保证部 张丽", "qa"),
+    "archivist": ("档案管理员 李明", "archivist"),
+    "inspector": ("药监检查员 周敏", "inspector"),
+    "retention": ("档案室 保管员 孙强", "retention"),
+    "manager": ("质量部经理 黄涛", "manager"),
+    "admin": ("信息部 系统管理员 吴刚", "admin"),
+}
+# The case with rendered PDFs (the first example, 王建国's packaging complaint, phone 021-55550123).
+PDF_CASE = "26110001"
+CHINESE_QUERY = "破损"
+
+
+def password_of(login: str) -> str:
+    return PASSWORD
+
+
+def _cli(root: Path, actor: str, *args: str, env: dict[str, str] | None = None) -> Any:
+    result = CliRunner().invoke(main, ["--root", str(root), "--actor", actor, *args], env=env,
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def make_web_root(base: Path, cases: list[Path], *, pdf: bool = True) -> Path:
+    """An archive at ``base``/root with the administrator's and the signers' keys, ``cases`` taken in, the
+    first one's forms rendered to PDF (when ``pdf``), and one user per role (USERS, password PASSWORD)."""
+    from conftest import make_key
+
+    root = base / "root"
+    root.mkdir(parents=True)
+    _cli(root, "测试员 tester", "init")
+    keys = base / "keys"
+    keys.mkdir()
+    admin = make_key(root, "liming", "李明", "档案管理员", keys / "liming.pem")
+    make_key(root, "zhangli", "张丽", "质量保证部", keys / "zhangli.pem", certify_with=admin)
+    make_key(root, "huangtao", "黄涛", "质量部经理", keys / "huangtao.pem", certify_with=admin)
+    _cli(root, USERS["qa"][0], "intake", *map(str, cases))
+    if pdf:
+        _cli(root, "测试员 tester", "render", PDF_CASE, "--pdf", env=None)
+    for login, (name, role) in USERS.items():
+        _cli(root, "信息部 系统管理员 吴刚", "users", "add", login, "--name", name, "--role", role,
+             env={"ARCHIVE_PASSWORD": PASSWORD})
+    return root
+
+
+def copy_root(template: Path, dest: Path) -> Path:
+    """A test's own copy of a built root (and its keys folder beside it)."""
+    shutil.copytree(template.parent, dest, symlinks=True)
+    return dest / template.name
+
+
+def manifest_paths(root: Path, number: str) -> list[str]:
+    """The files of a record's manifest (the only files GET /cases/NUMBER/files/PATH serves)."""
+    result = CliRunner().invoke(main, ["--root", str(root), "show", number, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    folder = root / json.loads(result.stdout)["path"]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return sorted(f["path"] for f in manifest["files"])
+
+
+def pdf_path(root: Path, number: str = PDF_CASE) -> str:
+    """A rendered form's PDF (documents/...pdf), not the complainant's attachment."""
+    pdfs = [p for p in manifest_paths(root, number) if p.startswith("documents/") and p.endswith(".pdf")]
+    assert pdfs, f"{number} has no rendered PDF in its manifest"
+    return next((p for p in pdfs if "register-form" in p), pdfs[0])
+
+
+# ---------------------------------------------------------------- the test client
+
+_CSRF_INPUT = re.compile(r'<input type="hidden" name="csrf" value="([^"]+)"')
+
+
+def csrf_of(client: Any, path: str = "/login") -> str:
+    """The CSRF token of the client's session, read from the hidden input of a page it may open."""
+    page = client.get(path)
+    match = _CSRF_INPUT.search(page.text)
+    assert match is not None, f"no CSRF input on {path} ({page.status_code})"
+    return match.group(1)
+
+
+def login(client: Any, login: str, password: str | None = None) -> str:
+    """Log the client in through POST /login (JSON answer); returns the session's CSRF token."""
+    token = csrf_of(client)
+    answer = client.post("/login", data={"login": login, "password": password or password_of(login),
+                                         "csrf": token}, headers={"Accept": "application/json"})
+    assert answer.status_code == 200, answer.text
+    data: dict[str, Any] = answer.json()
+    assert data["user"]["login"] == login
+    return str(data["csrf"])
+
+
+def client_for(root: Path, **kw: Any) -> Any:
+    from starlette.testclient import TestClient
+
+    from archive.web.app import create_app
+
+    return TestClient(create_app(root), follow_redirects=False, **kw)
+
+
+@dataclass(frozen=True)
+class WebRoot:
+    """What a web test needs to know of its root."""
+
+    root: Path
+    keys: Path
+
+    @property
+    def roles(self) -> list[str]:
+        return list(vocab.ROLE)
+
+    def login_of(self, role: str) -> str:
+        return next(login for login, (_, r) in USERS.items() if r == role)
