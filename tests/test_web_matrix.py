@@ -5,14 +5,13 @@ form (a page) or gets 401 (a program asking for JSON)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import snapshot
-from web_helpers import PDF_CASE, USERS, client_for, copy_root, login, pdf_path
+from web_helpers import USERS, client_for, copy_root, fill, login
 
 from archive import vocab
 from archive.web import permissions, routing
@@ -20,34 +19,6 @@ from archive.web import permissions, routing
 routing.loaded()
 ROUTES = sorted(routing.ACTION_OF)
 GUARDED = [r for r in ROUTES if routing.ACTION_OF[r] != routing.PUBLIC]
-PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
-
-
-def fill(path: str, root: Path) -> str:
-    """A route's path with real values: a case that exists, a file of its manifest, a certificate id."""
-
-    def value(m: re.Match[str]) -> str:
-        name = m.group(1).lower()
-        if "number" in name or name == "case":
-            return PDF_CASE
-        if "path" in name or "file" in name:
-            return pdf_path(root)
-        if "cert" in name or name == "id":
-            return certificate_id(root)
-        raise AssertionError(f"{path}: no value known for the path parameter {m.group(1)!r}; teach fill()")
-
-    return PARAM.sub(value, path)
-
-
-def certificate_id(root: Path) -> str:
-    """An executed purge's certificate id when the root has one; otherwise a well-formed id of this year (the
-    role check comes before any lookup, so a refused role is refused either way)."""
-    from archive import clock
-
-    found = sorted(p.stem for p in root.rglob("XH-*") if p.is_file())
-    return found[0].split(".")[0] if found else f"XH-{clock.today().year}-0001"
-
-
 def ask(client: Any, method: str, url: str, csrf: str | None, *, json_: bool = False) -> Any:
     headers = {"Accept": "application/json"} if json_ else {}
     if method == "POST":

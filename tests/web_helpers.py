@@ -89,6 +89,36 @@ def pdf_path(root: Path, number: str = PDF_CASE) -> str:
     return next((p for p in pdfs if "register-form" in p), pdfs[0])
 
 
+# ---------------------------------------------------------------- routes with real values
+
+ROUTE_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def fill(path: str, root: Path) -> str:
+    """A route's path with real values: a case that exists, a file of its manifest, a certificate id."""
+
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1).lower()
+        if "number" in name or name == "case":
+            return PDF_CASE
+        if "path" in name or "file" in name:
+            return pdf_path(root)
+        if "cert" in name or name == "id":
+            return certificate_id(root)
+        raise AssertionError(f"{path}: no value known for the path parameter {m.group(1)!r}; teach fill()")
+
+    return ROUTE_PARAM.sub(value, path)
+
+
+def certificate_id(root: Path) -> str:
+    """An executed purge's certificate id when the root has one; otherwise a well-formed id of this year (the
+    role check comes before any lookup, so a refused role is refused either way)."""
+    from archive import clock
+
+    found = sorted(p.stem for p in root.rglob("XH-*") if p.is_file())
+    return found[0].split(".")[0] if found else f"XH-{clock.today().year}-0001"
+
+
 # ---------------------------------------------------------------- the test client
 
 _CSRF_INPUT = re.compile(r'<input type="hidden" name="csrf" value="([^"]+)"')
