@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,3 +166,112 @@ class WebRoot:
 
     def login_of(self, role: str) -> str:
         return next(login for login, (_, r) in USERS.items() if r == role)
+
+
+# ---------------------------------------------------------------- a real server and a real browser
+# `archive serve` in its own process on a free loopback port, and Debian's Chromium driven through Debian's
+# chromedriver (make browser-deps installs both): the browser tests and docs/web/screenshots.py use these.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served(root: Path, port: int | None = None, archive_bin: str | None = None) -> Iterator[str]:
+    """`archive serve --port PORT` on ``root`` until the block ends; yields its address once it answers."""
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    port = port or free_port()
+    exe = archive_bin or str(Path(sys.executable).with_name("archive"))
+    proc = subprocess.Popen([exe, "--root", str(root), "serve", "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/login", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read() if proc.stdout else ""
+                raise AssertionError(f"archive serve did not answer on {base}: {out}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def chrome(profile: Path, downloads: Path, width: int = 1280, height: int = 900) -> Any:
+    """Headless Chromium with its own fresh profile; files it is sent land in ``downloads`` (PDFs too, never
+    opened in the viewer)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--hide-scrollbars", "--lang=zh-CN", f"--user-data-dir={profile}",
+                f"--window-size={width},{height}"):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {
+        "download.default_directory": str(downloads), "download.prompt_for_download": False,
+        "download.directory_upgrade": True, "plugins.always_open_pdf_externally": True,
+        "intl.accept_languages": "zh-CN,zh"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    # Headless Chromium saves files only where it is told by the DevTools protocol.
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    return driver
+
+
+def browser_login(driver: Any, base: str, user: str, password: str = PASSWORD) -> None:
+    """Log in through the form, as a person does."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(base + "/login")
+    driver.find_element(By.NAME, "login").send_keys(user)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "section.login button[type=submit]").click()
+    WebDriverWait(driver, 30).until(lambda d: "/login" not in d.current_url)
+
+
+def browser_logout(driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith("/login"))
+
+
+def full_page_png(driver: Any, out: Path, width: int = 1280) -> Path:
+    """A screenshot of the whole page at ``width`` pixels (the window grown to the page's height)."""
+    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    driver.set_window_size(width, min(max(height, 600), 6000))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(out))
+    driver.set_window_size(width, 900)
+    return out
