@@ -165,12 +165,18 @@ def open_private(path: Path, passphrase: str) -> Ed25519PrivateKey:
         data = path.read_bytes()
     except OSError as exc:
         raise KeyError_(f"--key {path}: cannot be read: {exc.strerror}") from None
+    return load_private(data, passphrase, str(path))
+
+
+def load_private(data: bytes, passphrase: str, label: str) -> Ed25519PrivateKey:
+    """A PEM private key held in memory (the web's uploaded key file: never written to disk); ``label`` names
+    it in the one-line error."""
     try:
         key = serialization.load_pem_private_key(data, passphrase.encode("utf-8"))
     except (ValueError, TypeError):
-        raise KeyError_(f"--key {path}: wrong passphrase, or not an encrypted private key") from None
+        raise KeyError_(f"--key {label}: wrong passphrase, or not an encrypted private key") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyError_(f"--key {path}: not an Ed25519 key")
+        raise KeyError_(f"--key {label}: not an Ed25519 key")
     return key
 
 

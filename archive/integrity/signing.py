@@ -31,9 +31,21 @@ class Credential:
 
 def open_credential(keys_dir: Path, key_path: Path, passphrase: str, zone: dt.tzinfo = dt.UTC) -> Credential:
     """The key opened, registered, unretired, its file the audited one, and certified: else nothing signs."""
+    return _certified(keys_dir, open_private(key_path, passphrase), key_path, zone)
+
+
+def open_credential_bytes(keys_dir: Path, key_pem: bytes, passphrase: str, label: str,
+                          zone: dt.tzinfo = dt.UTC) -> Credential:
+    """open_credential for a key held in memory (the web's upload): the key and passphrase are never written
+    anywhere; ``label`` (the uploaded file's name) names the key in errors."""
+    from archive.integrity.keys import load_private
+
+    return _certified(keys_dir, load_private(key_pem, passphrase, label), Path(label), zone)
+
+
+def _certified(keys_dir: Path, private: Ed25519PrivateKey, key_path: Path, zone: dt.tzinfo) -> Credential:
     from archive.integrity import trust
 
-    private = open_private(key_path, passphrase)
     signer = signer_for(keys_dir, private, key_path, zone)
     problem = trust.load_keys_dir(keys_dir).signing_problem(signer.id)
     if problem:

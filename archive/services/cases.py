@@ -128,6 +128,14 @@ def intake(arc: Archive, prepared: Prepared, *, allow_duplicate: bool = False, p
     return result
 
 
+def intake_one(arc: Archive, prepared: Prepared) -> IntakeResult:
+    """One prepared case taken in as `archive intake FILE` takes it (the web's intake): archived, then compared
+    with earlier complaints; a comparison that fails is said beside the number, as the CLI says it."""
+    result = intake(arc, prepared)
+    _finish_batch(arc, [result], False, True, [], None)
+    return result
+
+
 def _refuse_duplicate(arc: Archive, prepared: Prepared) -> None:
     """The same file, or the same complaint (complainant, received_at, description), archived before: a batch
     re-run after one refused file must not archive every earlier case twice."""
