@@ -24,16 +24,19 @@ def users() -> None:
     """Users of the web page: their login, name and role (质量保证, 档案管理员, 检查员 ...)."""
 
 
+def on_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except ValueError:  # stdin was closed
+        return False
+
+
 def _password() -> str:
     """From $ARCHIVE_PASSWORD (scripts), else typed twice at a hidden prompt."""
     value = os.environ.get(PASSWORD_ENV)
     if value is not None:
         return value
-    try:
-        terminal = sys.stdin is not None and sys.stdin.isatty()
-    except ValueError:
-        terminal = False
-    if not terminal:
+    if not on_terminal():
         fail(f"no password: set {PASSWORD_ENV} or run on a terminal")
     typed: str = click.prompt("password (密码)", hide_input=True, confirmation_prompt=True, err=True)
     return typed

@@ -41,6 +41,23 @@ def report(arc: Archive, month: str, out: Path | None = None, *, force: bool = F
     return fig
 
 
+def chart(fig: dict[str, Any], field: str) -> bytes:
+    """One chart of the month's figures as PNG bytes, made in memory (the document embeds it; the web serves
+    it); ``field`` is one of CHARTS."""
+    from archive.reports import charts
+
+    if field == "chart_trend":
+        return charts.png(charts.category_trend(fig["trend"], dict(vocab.CATEGORY)))
+    if field == "chart_pareto":
+        return charts.png(charts.pareto_chart(
+            {(vocab.label(vocab.CATEGORY, k) if fig["pareto"]["of"] == "category" else k): v
+             for k, v in fig["pareto"]["counts"].items()},
+            "根本原因排列图(帕累托图)" if fig["pareto"]["of"] == "root_cause" else "投诉类别排列图(帕累托图)"))
+    if field == "chart_rate":
+        return charts.png(charts.on_time_rate(fig["trend"]))
+    raise InputError("command line", "chart", f"{field!r} is not one of {', '.join(f for f, _ in CHARTS)}")
+
+
 def _targets(arc: Archive, month: str, out: Path, force: bool) -> dict[str, Path]:
     from archive.store import output
 
@@ -53,18 +70,11 @@ def _targets(arc: Archive, month: str, out: Path, force: bool) -> dict[str, Path
 
 def _write(arc: Archive, fig: dict[str, Any], targets: dict[str, Path], today: Any, force: bool) -> dict[str, Any]:
     from archive.documents import pdf
-    from archive.reports import charts, monthly_doc
+    from archive.reports import monthly_doc
     from archive.store import output
 
     monthly_doc.template(arc.layout.templates, today)  # a missing or altered template refused before drawing
-    pictures = {
-        "chart_trend": charts.png(charts.category_trend(fig["trend"], dict(vocab.CATEGORY))),
-        "chart_pareto": charts.png(charts.pareto_chart(
-            {(vocab.label(vocab.CATEGORY, k) if fig["pareto"]["of"] == "category" else k): v
-             for k, v in fig["pareto"]["counts"].items()},
-            "根本原因排列图(帕累托图)" if fig["pareto"]["of"] == "root_cause" else "投诉类别排列图(帕累托图)")),
-        "chart_rate": charts.png(charts.on_time_rate(fig["trend"])),
-    }
+    pictures = {field: chart(fig, field) for field, _ in CHARTS}
     ctx = monthly_doc.context(fig, arc.settings.organisation, arc.actor, today, targets["json"].name)
     docx = monthly_doc.render(arc.layout.templates, ctx, pictures, today)
     with tempfile.TemporaryDirectory(prefix="archive-monthly-") as work:

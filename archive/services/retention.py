@@ -64,7 +64,8 @@ def due(arc: Archive, as_of: dt.date) -> dict[str, Any]:
     open are not due and listed apart, with the reason."""
     past = [v for v in _views(arc) if v.retention_until and not v.active_holds and is_due(v.retention_until, as_of)]
     rows = [_due_row(v) for v in past if not _blocked_reason(v)]
-    blocked = [{**_due_row(v), "reason": why} for v in past if (why := _blocked_reason(v))]
+    blocked = [{**_due_row(v), "reason": why, "open_actions": _open_actions(v)}
+               for v in past if (why := _blocked_reason(v))]
     return {"as_of": as_of.isoformat(), "due": rows, "blocked": blocked}
 
 
@@ -237,8 +238,8 @@ def _selected(arc: Archive, as_of: dt.date, numbers: list[str]
                              else f"case {v.number}: {why}: destruction refused")
     past = [v for v in views if v.retention_until and is_due(v.retention_until, as_of)]
     held = [row for v in past for row in _hold_rows(v)]
-    blocked = [{"number": v.number, "retention_until": v.retention_until, "reason": why}
-               for v in past if not v.active_holds and (why := _blocked_reason(v))]
+    blocked = [{"number": v.number, "retention_until": v.retention_until, "reason": why,
+                "open_actions": _open_actions(v)} for v in past if not v.active_holds and (why := _blocked_reason(v))]
     due_views = [v for v in past if not v.active_holds and not _blocked_reason(v)]
     return due_views, held, blocked
 
@@ -505,12 +506,23 @@ def _local(utc: str, arc: Archive) -> str:
     return dt.datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone(arc.settings.zone).isoformat()
 
 
+# The two signatures a certificate can carry, in the order they are given (批准, then 监销).
+CERTIFICATE_SIGNATURES = ("approved", "witnessed")
+
+
 def certificates(arc: Archive) -> list[dict[str, Any]]:
+    """Each certificate with the signatures it carries and those it lacks, and the files it is kept as."""
+    root = arc.layout.root
     return [{"id": c["id"], "status": c["status"], "as_of": c["as_of"], "approved_by": c["approved_by"],
              "witness": c.get("witness"), "executed_by": c.get("executed_by"), "executed_at": c.get("executed_at"),
-             "destroyed": len(numbers), "numbers": numbers, "path": _cert_path(c["id"], ".json")}
-            for c in cert_mod.load_all(arc.layout.root)
-            for numbers in [c.get("destroyed", [x["number"] for x in c["cases"]])]]
+             "destroyed": len(numbers), "numbers": numbers, "path": _cert_path(c["id"], ".json"),
+             "signed": signed, "missing": [m for m in CERTIFICATE_SIGNATURES if m not in signed],
+             "files": [_cert_path(c["id"], ext) for ext in (".pdf", ".docx", ".json")
+                       if (root / _cert_path(c["id"], ext)).is_file()]}
+            for c in cert_mod.load_all(root)
+            for numbers in [c.get("destroyed", [x["number"] for x in c["cases"]])]
+            for signed in [[m for m in CERTIFICATE_SIGNATURES
+                            if any(s.get("meaning") == m for s in c.get("signatures", []))]]]
 
 
 # ---------------------------------------------------------------- rules changed

@@ -30,11 +30,18 @@ def _write_charts(arc: Archive, data: dict[str, Any], out: Path, *, force: bool)
     # Every name checked before anything is written: a refused run leaves no half of its charts.
     targets = {ext: output.target(out / f"{stem}.{ext}", arc.layout.root, force=force, option="--out")
                for ext in ("png", "svg")}
-    windows = {f["key"]: tuple(f["window"].split("..")) for f in data["flags"] if f["kind"] == "threshold"}
-    lines = charts.trend_series(data["rows"], data["periods"], arc.settings.trend_chart_keys, windows)
-    title = f"客户投诉趋势(按{data['by_label']})  {data['from']} 至 {data['to']}"
     encoders = {"png": charts.png, "svg": charts.svg}
     for ext, path in targets.items():
         # Drawn once per format: png() and svg() close the figure they are given.
-        output.write(path, encoders[ext](charts.trend_figure(title, data["periods"], lines)), force=force)
+        output.write(path, encoders[ext](chart_figure(arc, data)), force=force)
     return list(targets.values())
+
+
+def chart_figure(arc: Archive, data: dict[str, Any]) -> Any:
+    """The trend chart of ``data`` (what trend() returned) as a matplotlib figure, drawn in memory."""
+    from archive.reports import charts
+
+    windows = {f["key"]: tuple(f["window"].split("..")) for f in data["flags"] if f["kind"] == "threshold"}
+    lines = charts.trend_series(data["rows"], data["periods"], arc.settings.trend_chart_keys, windows)
+    title = f"客户投诉趋势(按{data['by_label']})  {data['from']} 至 {data['to']}"
+    return charts.trend_figure(title, data["periods"], lines)

@@ -20,9 +20,16 @@ def _label(vocabulary: str, key: object) -> str:
     return str(table.get(str(key), key)) if key is not None else ""
 
 
+def _local_time(value: object, zone: Any) -> str:
+    """A recorded UTC moment as the CLI prints it where the archive is (clock.local_text)."""
+    from archive import clock
+
+    return clock.local_text(value if isinstance(value, str) else None, zone)
+
+
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                   trim_blocks=True, lstrip_blocks=True)
-ENV.globals.update(label=_label, vocab=vocab)
+ENV.globals.update(label=_label, vocab=vocab, local_time=_local_time)
 
 
 def render(template: str, values: dict[str, Any]) -> str:
