@@ -14,8 +14,17 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from web_helpers import (CHINESE_QUERY, PDF_CASE, USERS, browser_login, browser_logout, chrome, copy_root,
-                         pdf_path, served)
+from web_helpers import (
+    CHINESE_QUERY,
+    PDF_CASE,
+    USERS,
+    browser_login,
+    browser_logout,
+    chrome,
+    copy_root,
+    pdf_path,
+    served,
+)
 
 from archive.web import permissions
 
