@@ -97,12 +97,23 @@ ROUTE_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
 
 def fill(path: str, root: Path) -> str:
-    """A route's path with real values: a case that exists, a file of its manifest, a certificate id."""
+    """A route's path with real values: a case that exists, a file of its manifest, a certificate id, this
+    month, a chart of the monthly report, a download kind (a value that is not real only answers 404)."""
 
     def value(m: re.Match[str]) -> str:
         name = m.group(1).lower()
         if "number" in name or name == "case":
             return PDF_CASE
+        if name == "month":
+            return today(root).strftime("%Y-%m")
+        if name == "kind":
+            return "docx"  # the statistics table without LibreOffice (pdf renders it: seconds)
+        if name == "name" and "/chart/" in path:
+            from archive.web.pages import reports
+
+            return str(next(iter(reports.CHART_NAMES)))
+        if name == "name":
+            return "certificate.pdf"
         if "path" in name or "file" in name:
             return pdf_path(root)
         if "cert" in name or name == "id":
@@ -112,13 +123,19 @@ def fill(path: str, root: Path) -> str:
     return ROUTE_PARAM.sub(value, path)
 
 
+def today(root: Path) -> Any:
+    """The archive's today, in its time zone (archive/clock.py)."""
+    from archive import clock, settings
+
+    return clock.today(settings.load(root).zone)
+
+
 def certificate_id(root: Path) -> str:
     """An executed purge's certificate id when the root has one; otherwise a well-formed id of this year (the
     role check comes before any lookup, so a refused role is refused either way)."""
-    from archive import clock
 
     found = sorted(p.stem for p in root.rglob("XH-*") if p.is_file())
-    return found[0].split(".")[0] if found else f"XH-{clock.today().year}-0001"
+    return found[0].split(".")[0] if found else f"XH-{today(root).year}-0001"
 
 
 # ---------------------------------------------------------------- the test client
