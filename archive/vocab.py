@@ -126,3 +126,9 @@ WEB_ACTION: Final = _vocab({
     "hold": "法律保全与解除", "purge.preview": "销毁预览", "certificates.view": "查看销毁证明",
     "dossier": "导出检查档案", "reports": "查看统计报表", "access-log": "查阅登记簿",
 })
+
+# The search filters (archive/search/query.py FILTERS) as the web's search page names them on a chip.
+SEARCH_FILTER: Final = _vocab({"lot": "批号", "severity": "严重程度", "status": "状态", "category": "类别",
+                               "channel": "投诉途径", "customer": "客户", "signer": "签名人/经办人",
+                               "received": "受理日期", "number": "编号", "hold": "法律保全",
+                               "retention": "保存期限"})

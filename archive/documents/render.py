@@ -178,6 +178,16 @@ def render(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: 
     return Rendered(doc_id, f"{DOCUMENTS_DIR}/{name}", f"{DOCUMENTS_DIR}/{meta_name(name)}")
 
 
+def render_copy(templates: Path, view: CaseView, template: Template, org: str, version: int,
+                signatures: dict[str, dict[str, str]] | None = None, settings: Settings | None = None) -> bytes:
+    """The bytes of version ``version`` of a form rendered from ``view`` with a given registered ``template``,
+    written nowhere: a copy made from another view of the case (the web's masked download) is never archived."""
+    path = checked_path(templates, template)
+    ctx = _context(view, template, org, signatures, settings)
+    ctx["version_label"] = f"第 {version} 版"
+    return render_bytes(path, template, ctx)
+
+
 def is_stale(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: str,
              settings: Settings | None = None) -> bool:
     """A document needs a new version when its template version or what it prints has changed."""

@@ -7,17 +7,19 @@ from typing import TYPE_CHECKING, Any
 from archive.derived.stores import index_guard
 
 if TYPE_CHECKING:
+    from archive.derived.stores import SearchEngine
     from archive.services.archive import Archive
 
 
-def search(arc: Archive, text: str | list[str] | tuple[str, ...], limit: int = 10, sort: str = "relevance"
-           ) -> dict[str, Any]:
-    """``text`` is the query as one string or as several (a shell's arguments): the same answer either way."""
+def search(arc: Archive, text: str | list[str] | tuple[str, ...], limit: int = 10, sort: str = "relevance",
+           engine: SearchEngine | None = None) -> dict[str, Any]:
+    """``text`` is the query as one string or as several (a shell's arguments): the same answer either way.
+    ``engine``: one kept open by a long-lived process (the web page), so its searcher is not opened anew."""
     from archive.search.query import parse
 
     query = parse(text)
     with index_guard():
-        hits, total = arc.engine.search(query, limit=limit, sort=sort)
+        hits, total = (engine or arc.engine).search(query, limit=limit, sort=sort)
     return {"hits": [h.as_json() for h in hits], "total": total}
 
 

@@ -14,6 +14,7 @@ from archive.web.sessions import Sessions
 
 if TYPE_CHECKING:
     from archive.accounts.users import User
+    from archive.derived.stores import SearchEngine
     from archive.services.archive import Archive
     from archive.store.layout import Layout
 
@@ -36,6 +37,10 @@ class Web:
     _users: dict[str, User] = field(default_factory=dict)
     _users_stamp: tuple[int, int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _engine: SearchEngine | None = None
+    _engine_of: Archive | None = None
+    # Whoosh's searcher is not known to be thread-safe: the web's searches take turns on the one engine.
+    search_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, root: Path) -> Web:
@@ -61,6 +66,15 @@ class Web:
             if self._reader is None or stamp != self._reader_stamp:
                 self._reader, self._reader_stamp = Archive.open(self.root), stamp
             return self._reader
+
+    def engine(self) -> SearchEngine:
+        """The reader's search engine, kept between requests (its searcher reopens only when the index changed);
+        search with it under ``search_lock``."""
+        arc = self.reader()
+        with self._lock:
+            if self._engine is None or self._engine_of is not arc:
+                self._engine, self._engine_of = arc.engine, arc
+            return self._engine
 
     def user(self, login: str) -> User | None:
         from archive.accounts import users
