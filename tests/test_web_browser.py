@@ -136,4 +136,4 @@ def test_the_documentation_screenshots_are_taken(site: dict[str, Any], tmp_path:
     for shot in shots:
         with Image.open(shot) as image:
             assert image.width >= 1280 and image.height >= 600
-            assert len(set(image.convert("L").resize((64, 64)).getdata())) > 8, f"{shot.name} looks blank"
+            assert len(image.convert("L").resize((64, 64)).getcolors(4096) or ()) > 8, f"{shot.name} looks blank"

@@ -241,8 +241,8 @@ def served(root: Path, port: int | None = None, archive_bin: str | None = None) 
 
 
 def chrome(profile: Path, downloads: Path, width: int = 1280, height: int = 900) -> Any:
-    """Headless Chromium with its own fresh profile; files it is sent land in ``downloads`` (PDFs too, never
-    opened in the viewer)."""
+    """Headless Chromium with its own fresh profile; files sent as attachments land in ``downloads``; a PDF
+    framed inline (the case page) is shown by Chromium's own viewer."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -255,8 +255,7 @@ def chrome(profile: Path, downloads: Path, width: int = 1280, height: int = 900)
         options.add_argument(arg)
     options.add_experimental_option("prefs", {
         "download.default_directory": str(downloads), "download.prompt_for_download": False,
-        "download.directory_upgrade": True, "plugins.always_open_pdf_externally": True,
-        "intl.accept_languages": "zh-CN,zh"})
+        "download.directory_upgrade": True, "intl.accept_languages": "zh-CN,zh"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
     # Headless Chromium saves files only where it is told by the DevTools protocol.
@@ -284,10 +283,14 @@ def browser_logout(driver: Any) -> None:
     WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith("/login"))
 
 
-def full_page_png(driver: Any, out: Path, width: int = 1280) -> Path:
-    """A screenshot of the whole page at ``width`` pixels (the window grown to the page's height)."""
+def full_page_png(driver: Any, out: Path, width: int = 1280, settle: float = 0.0) -> Path:
+    """A screenshot of the whole page at ``width`` pixels (the window grown to the page's height; ``settle``
+    seconds for what draws itself after a resize, such as a framed PDF)."""
+    import time
+
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
     driver.set_window_size(width, min(max(height, 600), 6000))
+    time.sleep(settle)
     out.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(out))
     driver.set_window_size(width, 900)

@@ -17,8 +17,10 @@ PROJECT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).parent
 QUERY = "破损"
 CASE = "26110001"
-# QA sees the complainant's details; the case page is also taken as an inspector sees it (masked).
+# QA sees the complainant's details (an inspector or a manager would see them masked: 王**).
 USER = "qa"
+# The case page frames its forms' PDFs; Chromium's viewer draws them after the page has loaded.
+PDF_VIEWER_SECONDS = 4
 
 
 def take(driver: Any, url: str, out: Path, user: str = USER) -> list[Path]:
@@ -33,7 +35,7 @@ def take(driver: Any, url: str, out: Path, user: str = USER) -> list[Path]:
     driver.get(url + f"/search?q={QUERY}")
     shots.append(full_page_png(driver, out / "search.png"))
     driver.get(url + f"/cases/{CASE}")
-    shots.append(full_page_png(driver, out / "case.png"))
+    shots.append(full_page_png(driver, out / "case.png", settle=PDF_VIEWER_SECONDS))
     browser_logout(driver)
     return shots
 
