@@ -5,6 +5,7 @@ form (a page) or gets 401 (a program asking for JSON)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -107,3 +108,21 @@ def test_nobody_logged_in_is_sent_to_login_or_gets_401(route: tuple[str, str], w
         assert program.json() == {"error": "未登录"}
         assert snapshot(web_root) == before
 
+
+
+def roles_table() -> str:
+    """README's roles table, from the one table (permissions.PERMITTED): an action per row, a role per column."""
+    roles = list(vocab.ROLE)
+    lines = ["| 操作 (action) | " + " | ".join(f"{vocab.ROLE[r]} `{r}`" for r in roles) + " |",
+             "|---|" + "---|" * len(roles)]
+    for action, label in vocab.WEB_ACTION.items():
+        marks = ["✓" if permissions.allowed(r, action) else "" for r in roles]
+        lines.append(f"| {label} `{action}` | " + " | ".join(marks) + " |")
+    return "\n".join(lines)
+
+
+def test_the_readme_roles_table_is_the_permissions_table() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- roles: .*? -->\n(.*?)\n<!-- end roles -->", readme, re.S)
+    assert found is not None, "README.md has no roles table between <!-- roles: ... --> and <!-- end roles -->"
+    assert found.group(1) == roles_table(), "README's roles table differs from permissions.PERMITTED:\n" + roles_table()
