@@ -218,7 +218,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--engine", choices=("whoosh", "tantivy"), default="whoosh")
     args = ap.parse_args()
-    command = "python bench/web.py " + shlex.join(sys.argv[1:])
+    command = "python bench/web.py " + shlex.join([f"--cases={args.cases}", f"--requests={args.requests}",
+                                                   f"--clients={args.clients}", f"--engine={args.engine}"])
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         root = make_root(Path(tmp), args.cases, args.engine)
