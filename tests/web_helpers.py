@@ -284,14 +284,22 @@ def browser_logout(driver: Any) -> None:
 
 
 def full_page_png(driver: Any, out: Path, width: int = 1280, settle: float = 0.0) -> Path:
-    """A screenshot of the whole page at ``width`` pixels (the window grown to the page's height; ``settle``
-    seconds for what draws itself after a resize, such as a framed PDF)."""
+    """A screenshot of the whole page, ``width`` CSS pixels wide and as tall as its content (at least 600): the
+    viewport set through the DevTools protocol, so no window frame or scroll position cuts it; ``settle``
+    seconds for what draws itself after the resize, such as a framed PDF."""
+    import base64
     import time
 
-    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    driver.set_window_size(width, min(max(height, 600), 6000))
+    def viewport(height: int) -> None:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+    viewport(600)
+    height = int(driver.execute_script("return Math.ceil(document.body.getBoundingClientRect().height)"))
+    viewport(min(max(height, 600), 8000))
     time.sleep(settle)
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     out.parent.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(out))
-    driver.set_window_size(width, 900)
+    out.write_bytes(base64.b64decode(shot["data"]))
     return out
