@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import Cli, write_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from archive.privacy.mask import (
     mask_id,
     mask_name,
     mask_phone,
+    mask_shown,
     mask_summary,
     mask_text,
     mask_update,
@@ -30,7 +32,8 @@ SCHEMAS = Path(mask.__file__).resolve().parents[1] / "schemas"
 
 @pytest.mark.parametrize(("name", "masked"), [("王芳", "王*"), ("王建国", "王**"), ("欧阳娜娜", "欧阳**"),
                                               ("欧阳娜", "欧阳*"), ("欧阳", "欧*"), ("李", "*"),
-                                              ("John Smith", "J***"), ("anna", "a***")])
+                                              ("John Smith", "J***"), ("anna", "a***"),
+                                              ("华东医药 李经理", "华*** 李**")])
 def test_a_name_keeps_its_surname_only(name: str, masked: str) -> None:
     assert mask_name(name) == masked
 
@@ -68,6 +71,12 @@ def test_free_text_masks_every_number_address_and_the_given_names() -> None:
 def test_free_text_leaves_lot_and_case_numbers_and_staff_names() -> None:
     text = "质量部 李娜 核对批号 B2026080315 与订单 PO-20261103001,见投诉 26110001"
     assert mask_text(text, ["王建国"]) == text
+
+
+def test_a_name_in_parts_is_masked_part_by_part_and_latin_names_as_whole_words() -> None:
+    assert mask_text("李经理来电,华东医药 李经理要求答复", ["华东医药 李经理"]) == "李**来电,华*** 李**要求答复"
+    assert mask_text("Ann Lee wrote: annual report, Lee's order", ["Ann Lee"]) \
+        == "A*** wrote: annual report, L***'s order"
 
 
 def test_personal_fields_list_every_personal_path_of_the_schemas() -> None:
@@ -113,6 +122,24 @@ def test_a_case_is_masked_field_by_field_and_in_its_free_text() -> None:
     assert mask_case(out) == out
 
 
+def test_a_whole_shown_case_keeps_no_personal_data_and_nothing_else_changes(cli: Cli, tmp_path: Path) -> None:
+    case = write_case(tmp_path, complainant={"name": "王建国", "organization": "华东医药连锁有限公司",
+                                             "phone": "13812345678", "email": "wang.jg@example.com",
+                                             "address": "上海市浦东新区张江路88号"},
+                      description="王建国来电(13812345678)反映外包装破损", received_by="质量部 李娜")
+    assert cli("intake", str(case)).exit_code == 0
+    assert cli("hold", "26110001", "--reason", "王建国起诉,电话 13812345678").exit_code == 0
+    shown = json.loads(cli("show", "26110001", "--json").stdout)
+    masked = mask_shown(shown)
+    text = json.dumps(masked, ensure_ascii=False)
+    for secret in ("王建国", "13812345678", "wang.jg@example.com", "张江路88号"):
+        assert secret not in text
+    assert masked["contact"]["phone"] == "138****5678" and masked["case"]["complainant"]["name"] == "王**"
+    assert masked["case"]["received_by"] == "质量部 李娜" and masked["number"] == "26110001"
+    assert masked["documents"] == shown["documents"] and masked["deadlines"] == shown["deadlines"]
+    assert mask_shown(masked) == masked
+
+
 def test_a_stage_update_is_masked_for_the_complainants_name() -> None:
     update = {"follow_up": {"by": "质量部 李娜", "customer_confirmation": "王建国本人电话确认 13812345678",
                             "feedback": "王建国表示满意"},
@@ -136,6 +163,7 @@ def test_a_register_row_and_a_search_hit_show_the_complainant_masked() -> None:
     ("…建国来电反映«破损»", "…**来电反映«破损»"),
     ("电话 138«1234»5678 找王建…", "电话 «138****5678» 找王*…"),
     ("…45678 反映«破损»", "…*5678 反映«破损»"),
+    ("…国家药监局通报«破损»", "…国家药监局通报«破损»"),  # one character at the edge is not a name
 ])
 def test_a_highlight_keeps_its_marks_around_the_mask(highlight: str, masked: str) -> None:
     assert mask_highlight(highlight, ["王建国"]) == masked
@@ -180,3 +208,15 @@ def test_every_mask_takes_any_unicode(value: str) -> None:
 @given(name=CJK_NAME)
 def test_a_chinese_name_keeps_its_length(name: str) -> None:
     assert len(mask_name(name)) == len(name) and mask_name(name) != name
+
+
+HIGHLIGHT = st.text(alphabet=st.sampled_from("«»…王建国来电破损0123456789 -@a.com"), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=HIGHLIGHT)
+def test_a_masked_highlight_keeps_every_mark_and_is_stable(text: str) -> None:
+    once = mask_highlight(text, ["王建国"])
+    assert once.count("«") == text.count("«") and once.count("»") == text.count("»")
+    assert mask_highlight(once, ["王建国"]) == once
+    assert "王建国" not in once.replace("«", "").replace("»", "")

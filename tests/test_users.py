@@ -76,7 +76,8 @@ def test_the_password_hash_is_never_in_the_audit_log_nor_in_the_listing(cli: Cli
     listing = cli("users", "list", "--json").stdout
     for secret in (stored, salt, digest, PASSWORD):
         assert secret not in log and secret not in listing
-    assert "password" not in json.loads(listing)[0]
+    assert set(json.loads(listing)[0]) == {"login", "name", "role", "active", "created_at", "created_by",
+                                           "disabled_at", "disabled_by", "disabled_reason"}
 
 
 def test_the_listing_shows_login_name_role_state_and_creation(cli: Cli) -> None:
@@ -265,6 +266,21 @@ def test_verify_finds_a_users_file_edited_by_hand(cli: Cli, root: Path) -> None:
         {k: f[k] for k in ("kind", "where")} for f in json.loads(result.stdout)["findings"]]
 
 
+def test_verify_finds_a_users_file_put_there_by_hand(cli: Cli, root: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    assert CliRunner().invoke(main, ["--root", str(other), "init"]).exit_code == 0
+    assert add(cli, role="inspector").exit_code == 0
+    planted = (root / "users" / "users.json").read_bytes()
+    assert CliRunner().invoke(main, ["--root", str(other), "verify"]).exit_code == 0
+    (other / "users").mkdir()
+    (other / "users" / "users.json").write_bytes(planted)
+    result = CliRunner().invoke(main, ["--root", str(other), "verify", "--json"])
+    assert result.exit_code == 1
+    assert {"kind": "unexpected_file", "where": "users/users.json", "detail": "not recorded in the audit log"} \
+        in json.loads(result.stdout)["findings"]
+
+
 def test_a_killed_writers_temp_file_in_users_is_cleaned_by_the_next_change(cli: Cli, root: Path) -> None:
     add(cli)
     temp = root / "users" / ".users.json.99999.tmp"
@@ -300,3 +316,16 @@ def test_an_unknown_role_in_see_personal_data_lists_the_roles() -> None:
     with pytest.raises(SettingsError) as err:
         settings_mod.from_mapping({"web": {"see_personal_data": ["boss"]}})
     assert all(role in str(err.value) for role in vocab.ROLE)
+
+
+def test_searching_loads_nothing_of_users_passwords_or_masks(cli: Cli, root: Path) -> None:
+    """`archive search` starts light (test_startup.py): the users' modules and scrypt are not on its path."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom archive.cli import main\n"
+            f"try:\n    main(['--root', {str(root)!r}, 'search', '--json', '破损'])\nexcept SystemExit:\n    pass\n"
+            "print([m for m in sys.modules if m.startswith(('archive.accounts', 'archive.privacy', "
+            "'archive.cli.users', 'archive.services.users', 'archive.store.access'))], file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip().splitlines()[-1] == "[]"

@@ -36,7 +36,6 @@ class User:
         """Everything but the password hash: what --json and the web show."""
         data = asdict(self)
         del data["password"]
-        data["role_zh"] = vocab.label(vocab.ROLE, self.role)
         return data
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
@@ -14,7 +13,7 @@ import click
 from archive import vocab
 from archive.cli import text
 from archive.cli.app import main
-from archive.cli.common import MEANINGS, Coded, archive_command, credential, emit, emit_json, fail, say
+from archive.cli.common import MEANINGS, Coded, archive_command, credential, emit, emit_json, fail, optional_day, say
 
 if TYPE_CHECKING:
     from archive.services.archive import Archive
@@ -186,21 +185,11 @@ def render(arc: Archive, numbers: tuple[str, ...], pdf: bool, force: bool, forms
          lambda rows: "\n".join(lines(r) for r in rows))
 
 
-def _date(option: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: {value!r} is not a date YYYY-MM-DD")
-        raise  # unreachable: fail exits
-
-
 @archive_command(main)
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date to judge by (default: today in time.zone).")
 def overdue(arc: Archive, as_of: str | None, as_json: bool) -> None:
     """Open cases past their reply, investigation or 8D deadline."""
     from archive.services.cases import overdue as do_overdue
 
-    rows: list[dict[str, Any]] = do_overdue(arc, _date("--as-of", as_of))
+    rows: list[dict[str, Any]] = do_overdue(arc, optional_day("--as-of", as_of))
     emit(as_json, rows, text.overdue_table)

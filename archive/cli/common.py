@@ -6,6 +6,7 @@ service a command calls, so `archive --version` and `archive search` start quick
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import sys
@@ -92,6 +93,17 @@ def fail(message: str, code: int = 2) -> None:
 
     click.echo(f"archive: {inert(message)}", err=True)
     sys.exit(code)
+
+
+def optional_day(option: str, value: str | None) -> dt.date | None:
+    """A YYYY-MM-DD option's date (None when not given); anything else is one line naming the option, exit 2."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: {value!r} is not a date YYYY-MM-DD")
+        raise  # unreachable: fail exits
 
 
 def user_errors(fn: F) -> F:

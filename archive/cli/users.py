@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,7 @@ import click
 
 from archive import clock, vocab
 from archive.cli.app import main
-from archive.cli.common import Coded, archive_command, emit, fail, say
+from archive.cli.common import Coded, archive_command, emit, fail, optional_day, say
 
 if TYPE_CHECKING:
     from archive.services.archive import Archive
@@ -63,7 +62,7 @@ def _users_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "(没有用户 no users)"
     return table(["登录名", "姓名", "角色", "状态", "创建"],
-                 [[u["login"], u["name"], u["role_zh"],
+                 [[u["login"], u["name"], vocab.label(vocab.ROLE, u["role"]),
                    "启用" if u["active"] else f"停用: {u['disabled_reason']}",
                    f"{u['created_at'][:10]} {u['created_by']}"] for u in rows])
 
@@ -85,16 +84,6 @@ def users_disable(arc: Archive, login: str, reason: str) -> None:
 
     user = disable(arc, login, reason)
     say(f"用户 {user.login} ({user.name}) 已停用: {user.disabled_reason}")
-
-
-def _day(option: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: {value!r} is not a date YYYY-MM-DD")
-        raise  # unreachable: fail exits
 
 
 def _access_table(arc: Archive, rows: list[dict[str, Any]]) -> str:
@@ -119,5 +108,6 @@ def access_log(arc: Archive, case: str | None, user: str | None, start: str | No
     """The access register (查阅登记): who viewed, downloaded, searched or exported what, when, from where."""
     from archive.services.access_log import entries
 
-    rows = entries(arc, case=case, user=user, date_from=_day("--from", start), date_to=_day("--to", end))
+    rows = entries(arc, case=case, user=user, date_from=optional_day("--from", start),
+                   date_to=optional_day("--to", end))
     emit(as_json, rows, lambda r: _access_table(arc, r))

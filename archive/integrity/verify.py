@@ -133,12 +133,15 @@ def _check_access(layout: Layout, report: Report) -> None:
     """The access register (查阅登记) is chained like the audit log; none at all is fine (no web use yet)."""
     for link in audit.links(layout.access_log):
         _chain_findings(link, report, "access", "access_line_unreadable", "access_chain_broken")
-    tail = audit.torn_tail(layout.access_log)
+    _check_torn_tail(layout, layout.access_log, "access_torn_tail", "the next access entry drops them", report)
+
+
+def _check_torn_tail(layout: Layout, path: Path, kind: str, then: str, report: Report) -> None:
+    tail = audit.torn_tail(path)
     if tail is not None:
-        report.add("access_torn_tail", layout.access_log.relative_to(layout.root).as_posix(),
+        report.add(kind, path.relative_to(layout.root).as_posix(),
                    f"{len(tail)} bytes after the last whole line (SHA-256 {sha256_bytes(tail)}): a line a writer "
-                   "died writing, or added by hand; the next access entry drops them and records their size and "
-                   "SHA-256")
+                   f"died writing, or added by hand; {then}, recording their size and SHA-256")
 
 
 class _Hashes:
@@ -384,9 +387,11 @@ def run(layout: Layout, numbers: list[str] | None = None,
             continue
         _check_claim(layout.root, path, sha, seq, hashes, report)
     claimed_root = {rel for number, rel, _, _ in log.claims if number is None}
-    for folder in (layout.keys, layout.audit_dir / "checkpoints", layout.root / certificate.CERTIFICATES_DIR):
-        # keys/ holds only audited files: anything else there (a note, a private key) is a finding too
-        found = folder.rglob("*") if folder == layout.keys else folder.glob("*.json")
+    for folder in (layout.keys, layout.audit_dir / "checkpoints", layout.root / certificate.CERTIFICATES_DIR,
+                   layout.users.parent):
+        # keys/ and users/ hold only audited files: anything else there (a note, a private key, a users file
+        # put there by hand to let someone in) is a finding too
+        found = folder.rglob("*") if folder in (layout.keys, layout.users.parent) else folder.glob("*.json")
         for p in sorted(found) if folder.is_dir() else []:
             rel = p.relative_to(layout.root).as_posix()
             if rel not in claimed_root and not p.is_dir() and not is_temp_name(p.name):  # temp: a warning
@@ -407,12 +412,8 @@ def run(layout: Layout, numbers: list[str] | None = None,
 
 def _check_audit_end(layout: Layout, log: _Log, head: audit.Head | None, report: Report) -> None:
     """The chain proves the log was not changed in the middle; its end needs an anchor kept elsewhere."""
-    tail = audit.torn_tail(layout.audit_log)
-    if tail is not None:
-        report.add("audit_torn_tail", layout.audit_log.relative_to(layout.root).as_posix(),
-                   f"{len(tail)} bytes after the last whole line (SHA-256 {sha256_bytes(tail)}): a line a writer "
-                   "died writing, or added by hand; the next write command drops them with an audit entry "
-                   "recording their size and SHA-256")
+    _check_torn_tail(layout, layout.audit_log, "audit_torn_tail",
+                     "the next write command drops them with an audit entry", report)
     if head is not None:
         _check_head(log, head, report)
     if layout.audit_mirror is not None:

@@ -47,10 +47,13 @@ def _cjk(text: str) -> bool:
 
 
 def mask_name(name: str) -> str:
-    """王芳 → 王*, 王建国 → 王**, 欧阳娜娜 → 欧阳**; a Latin name → its first letter and ***."""
+    """王芳 → 王*, 王建国 → 王**, 欧阳娜娜 → 欧阳**, 华东医药 李经理 → 华*** 李**; a Latin name → its first
+    letter and ***."""
     text = name.strip()
     if not text:
         return name
+    if _cjk(text) and len(text.split()) > 1:  # 华东医药 李经理: each part masked, the shape kept
+        return " ".join(mask_name(part) for part in text.split())
     if _cjk(text):
         keep = 2 if len(text) >= 3 and text[:2] in COMPOUND_SURNAMES else 1
         if len(text) == 1:
@@ -125,14 +128,36 @@ def _other(text: str) -> str:
     return STAR * len(text.strip()) if text.strip() else text
 
 
+def _name_parts(names: Iterable[str]) -> dict[str, str]:
+    """Each name and, for a name in parts (华东医药 李经理, John Smith), each part of two or more characters, with
+    its mask: the text may name the person by a part alone."""
+    out = {}
+    for name in names:
+        whole = name.strip()
+        for part in [whole, *(p for p in whole.split() if len(p) >= 2)] if whole else []:
+            if mask_name(part) != part:
+                out[part] = mask_name(part)
+    return out
+
+
+def _alternative(text: str) -> str:
+    """A name as a pattern; a Latin name only as a whole word (Ann is not in Annual)."""
+    out = re.escape(text)
+    if text[:1].isascii() and text[:1].isalnum():
+        out = r"(?<![A-Za-z0-9])" + out
+    if text[-1:].isascii() and text[-1:].isalnum():
+        out += r"(?![A-Za-z0-9])"
+    return out
+
+
 def _names_pattern(names: Iterable[str]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
     """One alternation of the names and their masks, longest first; a mask stands for itself, so text masked
     once is not masked again inside its own stars."""
-    masks = {n.strip(): mask_name(n.strip()) for n in names if n and n.strip() and n.strip() != mask_name(n.strip())}
+    masks = _name_parts(names)
     if not masks:
         return None, {}
     table = {**{m: m for m in masks.values()}, **masks}
-    alternation = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+    alternation = "|".join(_alternative(k) for k in sorted(table, key=len, reverse=True))
     return re.compile(alternation), table
 
 
@@ -172,7 +197,9 @@ _FIELD_MASKS: dict[str, Callable[[str], str]] = {
 }
 # Strings that are not anyone's words: paths, hashes, codes, numbers; left exactly as they are.
 _NOT_TEXT = frozenset({"path", "file", "sha256", "number", "received_at", "channel", "category", "severity",
-                       "status", "kind", "method", "satisfaction", "responsibility", "id", "signer", "meaning"})
+                       "status", "kind", "method", "satisfaction", "responsibility", "id", "signer", "meaning",
+                       "fingerprint", "signature", "hash", "prev", "op", "document", "template", "certificate",
+                       "lot", "part_no", "order_no"})
 
 
 def _names_of(case: dict[str, Any]) -> list[str]:
@@ -203,6 +230,20 @@ def mask_case(case: dict[str, Any]) -> dict[str, Any]:
     """A masked deep copy of a case JSON: personal fields masked, every free text masked for the complainant's
     (and patient's) name and any phone, e-mail or ID number in it."""
     masked: dict[str, Any] = _walk(copy.deepcopy(case), "", _names_of(case), _FIELD_MASKS)
+    return masked
+
+
+def mask_shown(shown: dict[str, Any]) -> dict[str, Any]:
+    """A masked deep copy of a whole case as `archive show --json` gives it (services.cases.show): the case and
+    its contact details field by field, every stage, CAPA action, hold reason and other free text masked for
+    the complainant's and patient's names; numbers, paths, hashes and staff names stay."""
+    case = shown.get("case")
+    names = _names_of(case) if isinstance(case, dict) else []
+    fields = {f"case.{p}": fn for p, fn in _FIELD_MASKS.items()}
+    fields |= {f"contact.{p.split('.', 1)[1]}": fn for p, fn in _FIELD_MASKS.items() if p.startswith("complainant.")}
+    fields |= {f"stages.follow_up.data.{p.split('.', 1)[1]}": (lambda t: mask_text(t, names))
+               for p in PERSONAL_FIELDS if p.startswith("follow_up.")}
+    masked: dict[str, Any] = _walk(copy.deepcopy(shown), "", names, fields)
     return masked
 
 
@@ -270,11 +311,12 @@ def _with_marks(plain: str, start: int, end: int, marks: list[tuple[int, str]], 
 def _spans(plain: str, names: list[str]) -> list[tuple[int, int, str]]:
     """Where the plain text of a highlight is replaced, and by what: whole matches, then pieces cut by an edge."""
     masked = _found(plain, names)
-    cut_names = [n for n in names if len(n) > 1]
-    taken = [(s, e) for s, e, _ in masked]
+    # A piece of one character is not masked: the surname shows in every mask anyway, and one character of a
+    # given name at an edge (…国家…) is more often another word.
+    cut_names = [n for n in names if len(n) > 2]
 
     def free(s: int, e: int) -> bool:
-        return not any(s < te and ts < e for ts, te in taken)
+        return not any(s < te and ts < e for ts, te, _ in masked)
 
     head = len(ELLIPSIS) if plain.startswith(ELLIPSIS) else 0
     tail = len(plain) - (len(ELLIPSIS) if plain.endswith(ELLIPSIS) else 0)
@@ -283,7 +325,7 @@ def _spans(plain: str, names: list[str]) -> list[tuple[int, int, str]]:
         if run and len(run.group(0)) >= 4 and free(head, head + run.end()):
             masked.append((head, head + run.end(), STAR * (run.end() - 4) + run.group(0)[-4:]))
         for n in cut_names:
-            piece = next((n[k:] for k in range(1, len(n)) if plain[head:].startswith(n[k:])), None)
+            piece = next((n[k:] for k in range(1, len(n) - 1) if plain[head:].startswith(n[k:])), None)
             if piece and free(head, head + len(piece)):
                 masked.append((head, head + len(piece), STAR * len(piece)))
                 break
@@ -292,8 +334,8 @@ def _spans(plain: str, names: list[str]) -> list[tuple[int, int, str]]:
         if run and len(run.group(0)) >= 4 and free(run.start(), tail):
             masked.append((run.start(), tail, run.group(0)[:3] + STAR * (len(run.group(0)) - 3)))
         for n in cut_names:
-            piece = next((n[:k] for k in range(len(n) - 1, 0, -1) if plain[:tail].endswith(n[:k])), None)
+            piece = next((n[:k] for k in range(len(n) - 1, 1, -1) if plain[:tail].endswith(n[:k])), None)
             if piece and free(tail - len(piece), tail):
-                masked.append((tail - len(piece), tail, mask_name(n)[:len(piece)] if len(piece) > 1 else STAR))
+                masked.append((tail - len(piece), tail, mask_name(n)[:len(piece)]))
                 break
     return sorted(masked)

@@ -3,12 +3,15 @@
     publish   a record folder built under .work/ is renamed into records/   commit point: its manifest
     record    files added to a published record (stages, documents, ...)    commit point: the new manifest
     files     new or replaced files outside any record (keys, checkpoints,   commit point: every file has
-              templates, certificates)                                       the journal's hash
+              templates, certificates, users)                                the journal's hash
     destroy   a record folder removed, a tombstone left in its place         commit point: the tombstone
 
 The journal (.journal.json) is written before anything else. A process killed before the commit point
 is rolled back by the next writer (`recover`); after it, rolled forward: the audit entry is appended and
 the derived stores (register, index) refreshed. Only one process writes at a time (the archive lock).
+
+Two appends stand beside the four kinds: log_event (an audit entry for an act that changes no file) and
+record_access (an entry of the access register, 查阅登记, under its own lock).
 
 Failures are typed: before the commit point, "nothing was written"; after it, the change stands and the
 error says what is left (an audit entry the next command appends, or a derived store for `archive rebuild`).
