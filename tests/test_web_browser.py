@@ -7,6 +7,7 @@ Never skipped: `make test` installs chromium and chromium-driver (make browser-d
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from web_helpers import (
     served,
 )
 
+from archive import vocab
 from archive.web import permissions
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -137,3 +139,31 @@ def test_the_documentation_screenshots_are_taken(site: dict[str, Any], tmp_path:
         with Image.open(shot) as image:
             assert image.width >= 1280 and image.height >= 600
             assert len(image.convert("L").resize((64, 64)).getcolors(4096) or ()) > 8, f"{shot.name} looks blank"
+
+
+# ---------------------------------------------------------------- what make does for the web page
+
+def make_recipe(target: str) -> tuple[str, str]:
+    """A Makefile target's prerequisites and its recipe (the tab-indented lines under it)."""
+    text = (PROJECT / "Makefile").read_text(encoding="utf-8")
+    found = re.search(rf"(?m)^{re.escape(target)}:([^\n=]*)\n((?:\t[^\n]*\n|#[^\n]*\n)*)", text)
+    assert found is not None, f"Makefile has no {target} target"
+    return found.group(1), found.group(2)
+
+
+def test_make_test_installs_chromium_and_its_driver_first() -> None:
+    prerequisites, _ = make_recipe("test")
+    assert "browser-deps" in prerequisites.split()
+    _, recipe = make_recipe("browser-deps")
+    assert "/usr/bin/chromium" in recipe and "/usr/bin/chromedriver" in recipe
+    assert "apt-get update" in recipe and "install" in recipe and "chromium chromium-driver" in recipe
+
+
+def test_make_demo_adds_a_user_per_role_and_leaves_the_web_page_served() -> None:
+    _, recipe = make_recipe("demo")
+    added = re.findall(r"users add (\S+) --name \"([^\"]+)\" --role (\S+)", recipe)
+    assert sorted(role for _, _, role in added) == sorted(vocab.ROLE)
+    assert "serve --port" in recipe and "setsid nohup" in recipe and ">$(DEMO_LOG)" in recipe
+    assert "make demo-stop" in recipe
+    for login, _, _ in added:
+        assert login in recipe.split("demo logins", 1)[1], f"{login} is not among the printed demo logins"
