@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import record_dirs, snapshot, write_case
+from conftest import Key, make_key, record_dirs, snapshot, write_case
 from starlette.testclient import TestClient
 
 from archive.cli import main
@@ -507,3 +507,104 @@ def test_search_help_examples_are_valid_queries() -> None:
 
     for example, _meaning in EXAMPLES:
         parse(example)
+
+
+# ------------------------------------------------------------------------------------------------ a worked case
+
+def _sign(root: Path, key: Key, number: str, meaning: str) -> None:
+    r = CliRunner().invoke(main, ["--root", str(root), "--actor", key.actor, "sign", number, "--key", str(key.pem),
+                                  "--meaning", meaning, "--document", "record-form"],
+                           env={"ARCHIVE_PASSPHRASE": key.passphrase}, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+
+
+def test_case_page_shows_versions_corrections_holds_signatures_and_their_verification(
+        fresh: tuple[Path, str], tmp_path: Path) -> None:
+    root, number = fresh
+    updates = tmp_path / "updates"
+    updates.mkdir()
+    first = {"investigation": {"investigator": "质量保证部 张丽", "findings": "承运商装卸不当",
+                               "root_cause": "运输装卸不当", "completed_at": "2026-11-06T17:00:00+08:00"}}
+    (updates / "1.json").write_text(json.dumps(first, ensure_ascii=False), encoding="utf-8")
+    _cli(root, "update", number, str(updates / "1.json"))
+    first["investigation"]["root_cause"] = "运输装卸不当;王建国所述短缺属实"
+    (updates / "2.json").write_text(json.dumps(first, ensure_ascii=False), encoding="utf-8")
+    _cli(root, "update", number, str(updates / "2.json"), "--reason", "补充根本原因(王建国来电确认)")
+    _cli(root, "hold", number, "--reason", "诉讼保全 A")
+    _cli(root, "release", number, "--hold", "H1", "--reason", "诉讼结束")
+    admin = make_key(root, "zhoumin", "周敏", "档案管理员", tmp_path / "zhoumin.pem")
+    zhang = make_key(root, "zhangli", "张丽", "QA 主管", tmp_path / "zhangli.pem", certify_with=admin)
+    _sign(root, zhang, number, "drafted")
+
+    qa = login(root, "qa")
+    page = qa.get(f"/cases/{number}").text
+    assert "各版本及更正原因(2 版)" in page and "补充根本原因(王建国来电确认)" in page
+    assert "H1" in page and "已解除" in page and "诉讼保全 A" in page and "诉讼结束" in page
+    assert "张丽" in page and "验证通过" in page and "未通过" not in page
+    assert "更正" in page and "法律保全" in page and "电子签名" in page  # audit trail labels
+    assert "逾期" in page  # the reply deadline (2026-11-03) passed unanswered
+
+    masked = login(root, "inspector").get(f"/cases/{number}").text
+    assert "王建国" not in masked and "补充根本原因(王**来电确认)" in masked
+    stage = next(p for p in files_of(root, number) if p.startswith("stages/investigation.v2"))
+    data = login(root, "inspector").get(f"/cases/{number}/files/{stage}").json()
+    assert "王建国" not in json.dumps(data, ensure_ascii=False) and "王**" in data["reason"]
+
+    sig = next(p for p in (record_dirs(root)[number] / "signatures").iterdir())
+    rec = json.loads(sig.read_text(encoding="utf-8"))
+    rec["name"] = "李四"
+    sig.write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
+    page = qa.get(f"/cases/{number}").text
+    assert "未通过" in page and "signature_invalid" in page
+
+
+def test_case_page_offers_no_download_links_to_a_role_that_cannot_download(site: tuple[Path, str]) -> None:
+    root, number = site
+    page = login(root, "retention").get(f"/cases/{number}")
+    assert page.status_code == 200 and "不能下载案件文件" in page.text
+    assert f"/cases/{number}/files/" not in page.text
+    assert f"/cases/{number}/files/" in login(root, "qa").get(f"/cases/{number}").text
+
+
+def test_masked_form_is_made_once_per_record_state_and_each_download_registered(
+        fresh: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.services import files
+
+    root, number = fresh
+    client = login(root, "inspector")
+    docx = next(p for p in files_of(root, number) if p.endswith(".docx"))
+    first = client.get(f"/cases/{number}/files/{docx}")
+    assert first.status_code == 200
+    made: list[str] = []
+    real = files._render_masked
+
+    def counted(*args: Any) -> bytes:
+        made.append(args[2])
+        return real(*args)
+
+    monkeypatch.setattr(files, "_render_masked", counted)
+    before = len(access_entries(root))
+    again = client.get(f"/cases/{number}/files/{docx}")
+    assert again.status_code == 200 and again.content == first.content and made == []
+    assert len(access_entries(root)) == before + 1
+    _cli(root, "hold", number, "--reason", "检查期间保全")  # the record changed: its form is made anew
+    assert client.get(f"/cases/{number}/files/{docx}").status_code == 200 and made == [docx]
+
+
+def test_an_attachment_named_with_spaces_hash_and_chinese_is_linked_and_served(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    assert CliRunner().invoke(main, ["--root", str(root), "init"]).exit_code == 0
+    (tmp_path / "投诉函 #1?.txt").write_text("letter", encoding="utf-8")
+    case = write_case(tmp_path, attachments=[{"path": "投诉函 #1?.txt", "title": "投诉函"}])
+    _cli(root, "intake", str(case))
+    add_users(root)
+    number = next(iter(record_dirs(root)))
+    client = login(root, "qa")
+    page = client.get(f"/cases/{number}").text
+    href = re.search(rf'href="(/cases/{number}/files/attachments/[^"]+)"', page)
+    assert href is not None and "%23" in href.group(1) and "%3F" in href.group(1)
+    r = client.get(href.group(1))
+    assert r.status_code == 200 and r.content == b"letter"
+    saved = f"filename*=UTF-8''{number}-%E6%8A%95%E8%AF%89%E5%87%BD%20%231%3F.txt"
+    assert saved in r.headers["content-disposition"]

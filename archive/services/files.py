@@ -10,6 +10,8 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,7 +119,30 @@ def _masked_view(view: casefile.CaseView, stage_versions: dict[str, int]) -> cas
                              dict(view.documents), holds)
 
 
+# Masked forms made lately, by what they are made from (the record's manifest names every file's hash, the
+# settings the organisation's name): an inspector's case page frames its PDFs on each visit, and LibreOffice
+# takes seconds. Memory of this process only; nothing is written.
+_MADE: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+_MADE_MAX = 32
+_made_lock = threading.Lock()
+
+
 def _masked_form(arc: Archive, view: casefile.CaseView, rel: str) -> bytes:
+    key = (str(arc.layout.root), view.number, rel, sha256_bytes((view.path / MANIFEST).read_bytes()),
+           sha256_bytes(arc.settings_bytes or b""))
+    with _made_lock:
+        if key in _MADE:
+            _MADE.move_to_end(key)
+            return _MADE[key]
+    data = _render_masked(arc, view, rel)
+    with _made_lock:
+        _MADE[key] = data
+        while len(_MADE) > _MADE_MAX:
+            _MADE.popitem(last=False)
+    return data
+
+
+def _render_masked(arc: Archive, view: casefile.CaseView, rel: str) -> bytes:
     """A .docx or .pdf of the record rendered again from the masked case, in a folder outside the root."""
     from archive.documents import pdf
     from archive.documents import render as documents

@@ -81,19 +81,6 @@ def _names(data: dict[str, Any]) -> list[str]:
     return [n for n in names if n.strip()]
 
 
-def masked_show(data: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    """`archive show --json` for a role without personal data: the case masked field by field, every other
-    text (stages, reasons, holds, audit reasons) masked for the complainant's name and any number in it."""
-    from archive.privacy.mask import mask_case, mask_update
-
-    out = mask_update(data, names)
-    if isinstance(data.get("case"), dict):
-        out["case"] = mask_case(data["case"])
-    if isinstance(data.get("contact"), dict):
-        out["contact"] = mask_case({"complainant": data["contact"]})["complainant"]
-    return out
-
-
 @page("/cases/{number}", "case.view")
 def case_page(ctx: Ctx) -> Response:
     from archive.services import case_page as parts
@@ -113,8 +100,9 @@ def case_page(ctx: Ctx) -> Response:
                         local_time=lambda value: clock.local_text(value, zone))
     more = parts.detail(arc, number)
     if not ctx.sees_personal_data:
-        names = _names(data)
-        data, more = masked_show(data, names), masked_show(more, names)
+        from archive.privacy.mask import mask_shown, mask_update
+
+        data, more = mask_shown(data), mask_update(more, _names(data))
     ctx.log("view", number=number, detail=None if ctx.sees_personal_data else "脱敏")
     zone = arc.settings.zone
     return ctx.answer(data, "case.html", title=f"投诉 {number}", d=data, more=more, zone=zone, fields=fields,
