@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import SHARED_BAD, SHARED_CASES, audit_entries, record_dirs, snapshot, write_case
+from conftest import SHARED_BAD, SHARED_CASES, Key, audit_entries, make_key, record_dirs, snapshot, write_case
 from starlette.testclient import TestClient
 
 from archive.cli import main
@@ -261,4 +261,347 @@ def test_a_20_mb_upload_is_refused_with_one_message_and_nothing_written(root: Pa
                 files=[("case", ("big.json", big, "application/json"))])
     assert r.status_code == 413
     assert r.text == "上传内容超过 10 MB 上限,已拒绝,未做任何更改。"
+    assert snapshot(root) == before
+
+
+# ---------------------------------------------------------------- stage updates
+
+UPDATES = Path(SHARED_CASES[0]).parent.parent / "updates"
+
+
+@pytest.fixture
+def case_no(root: Path, qa: TestClient) -> str:
+    r = cli_intake(root, SHARED_CASES[0])
+    assert r.exit_code == 0, r.output
+    number: str = json.loads(r.stdout)[0]["number"]
+    return number
+
+
+def post_update(client: TestClient, number: str, fields: dict[str, str] | None = None, file: Path | None = None,
+                json_answer: bool = False, **extra: str) -> Any:
+    data = {"csrf": csrf_of(client, f"/cases/{number}/update"), **(fields or {}), **extra}
+    files = [("update", (file.name, file.read_bytes(), "application/json"))] if file else None
+    if file:
+        data["mode"] = "upload"
+    headers = {"accept": "application/json"} if json_answer else {}
+    return client.post(f"/cases/{number}/update", data=data, files=files, headers=headers,
+                       follow_redirects=False)
+
+
+def stage_file(root: Path, number: str, stage: str, version: int = 1) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads((record_dirs(root)[number] / "stages" / f"{stage}.v{version}.json")
+                                     .read_text(encoding="utf-8"))
+    return out
+
+
+def test_uploaded_stage_update_is_recorded_as_the_logged_in_person(root: Path, qa: TestClient, case_no: str,
+                                                                  tmp_path: Path) -> None:
+    r = post_update(qa, case_no, file=UPDATES / "01-investigation.json")
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == f"/cases/{case_no}"
+    entry = audit_entries(root)[-1]
+    assert entry["action"] == "update" and entry["actor"] == QA_NAME
+    # the same stages as `archive update` of the same file
+    other = tmp_path / "cli-root"
+    assert CliRunner().invoke(main, ["--root", str(other), "init"]).exit_code == 0
+    assert cli_intake(other, SHARED_CASES[0]).exit_code == 0
+    cli = CliRunner().invoke(main, ["--root", str(other), "--actor", QA_NAME, "update", case_no,
+                                    str(UPDATES / "01-investigation.json")])
+    assert cli.exit_code == 0, cli.output
+    for stage in ("triage", "investigation"):
+        assert stage_file(root, case_no, stage)["data"] == stage_file(other, case_no, stage)["data"]
+    assert rows(root) == rows(other)
+    page = qa.get("/intake").text
+    assert f"已登记 {case_no} 的分类与分派、调查" in page
+
+
+def test_json_client_gets_the_cli_update_json(root: Path, qa: TestClient, case_no: str) -> None:
+    r = post_update(qa, case_no, file=UPDATES / "01-investigation.json", json_answer=True)
+    assert r.status_code == 200, r.text
+    assert r.json()["stages"] == ["triage", "investigation"] and r.json()["number"] == case_no
+
+
+def test_stage_form_builds_the_update_file(root: Path, qa: TestClient, case_no: str) -> None:
+    fields = {"investigation.investigator": "质量保证部 张丽", "investigation.completed_at": "2026-11-06T17:00",
+              "investigation.findings": "破损集中于同一运输箱 <i>{{ x }}</i>",
+              "investigation.root_cause": "运输装卸不当", "investigation.responsibility": "both",
+              "capa.1.kind": "corrective", "capa.1.action": "校准传感器", "capa.1.owner": "生产部 王磊",
+              "capa.1.due": "2026-11-20"}
+    r = post_update(qa, case_no, fields)
+    assert r.status_code == 303, r.text
+    assert stage_file(root, case_no, "investigation")["data"] == {
+        "investigator": "质量保证部 张丽", "completed_at": "2026-11-06T17:00:00+08:00",
+        "findings": "破损集中于同一运输箱 <i>{{ x }}</i>", "root_cause": "运输装卸不当", "responsibility": "both"}
+    assert stage_file(root, case_no, "capa")["data"] == [
+        {"kind": "corrective", "action": "校准传感器", "owner": "生产部 王磊", "due": "2026-11-20"}]
+    assert audit_entries(root)[-1]["actor"] == QA_NAME
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), [
+    ({"response.content": "已换货", "response.replied_at": "2026-11-07T10:00"}, "response.method",
+     "$.response.method: required field is missing"),
+    ({"capa.2.kind": "preventive", "capa.2.action": "加护角", "capa.2.due": "2026-12-15"}, "capa.2.owner",
+     "$.capa[0].owner: required field is missing"),
+    ({"follow_up.by": "张丽", "follow_up.satisfaction": "satisfied", "follow_up.visited_at": "昨天"},
+     "follow_up.visited_at", "'昨天' is not an ISO 8601 date-time"),
+])
+def test_a_refused_stage_form_shows_the_message_beside_its_field(root: Path, qa: TestClient, case_no: str,
+                                                                 fields: dict[str, str], field: str,
+                                                                 message: str) -> None:
+    before = snapshot(root)
+    r = post_update(qa, case_no, fields)
+    assert r.status_code == 400, r.text
+    assert message in field_error(r.text, field)
+    for value in fields.values():
+        assert html.escape(value) in r.text
+    assert snapshot(root) == before
+
+
+def test_a_correction_needs_a_reason_as_the_cli_says(root: Path, qa: TestClient, case_no: str) -> None:
+    assert post_update(qa, case_no, file=UPDATES / "01-investigation.json").status_code == 303
+    changed = json.loads((UPDATES / "01-investigation.json").read_text(encoding="utf-8"))
+    changed["investigation"]["root_cause"] = "运输装卸不当(更正)"
+    fixed = root.parent / "fix.json"
+    fixed.write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+    before = snapshot(root)
+    cli = CliRunner().invoke(main, ["--root", str(root), "--actor", QA_NAME, "update", case_no, str(fixed)])
+    assert cli.exit_code == 2
+    r = post_update(qa, case_no, file=fixed)
+    assert r.status_code == 400
+    assert html.escape(cli.stderr.strip().removeprefix("archive: "), quote=True) in r.text
+    assert snapshot(root) == before
+    r = post_update(qa, case_no, file=fixed, reason="原因分析补充运输环节")
+    assert r.status_code == 303, r.text
+    entry = audit_entries(root)[-1]
+    assert entry["action"] == "correction" and entry["reason"] == "原因分析补充运输环节"
+    assert entry["actor"] == QA_NAME
+
+
+def test_update_of_an_unknown_case_is_404(root: Path, qa: TestClient) -> None:
+    before = snapshot(root)
+    assert qa.get("/cases/26119999/update").status_code == 404
+    file = UPDATES / "01-investigation.json"
+    r = qa.post("/cases/26119999/update", data={"csrf": csrf_of(qa, "/intake"), "mode": "upload"},
+                files=[("update", (file.name, file.read_bytes(), "application/json"))])
+    assert r.status_code == 404 and "case 26119999 not found" in r.text
+    assert snapshot(root) == before
+
+
+# ---------------------------------------------------------------- signing
+
+SECRET = "口令-correct horse 7391"
+
+
+@pytest.fixture
+def keys(root: Path, tmp_path: Path) -> dict[str, Key]:
+    admin = make_key(root, "admin", "赵强", "系统管理员", tmp_path / "admin.pem")
+    return {"wang": make_key(root, "wf", "王芳", "质量部", tmp_path / "wf.pem", SECRET, certify_with=admin),
+            "li": make_key(root, "lm", "李敏", "质量部", tmp_path / "lm.pem", SECRET, certify_with=admin),
+            "loose": make_key(root, "nc", "王芳", "质量部", tmp_path / "nc.pem", SECRET)}
+
+
+def post_sign(client: TestClient, number: str, key: Key, passphrase: str, meaning: str = "drafted",
+              documents: tuple[str, ...] = ("register-form",), json_answer: bool = False) -> Any:
+    data: dict[str, Any] = {"csrf": csrf_of(client, f"/cases/{number}/sign"), "meaning": meaning,
+                            "passphrase": passphrase, "document": list(documents)}
+    headers = {"accept": "application/json"} if json_answer else {}
+    return client.post(f"/cases/{number}/sign", data=data, headers=headers, follow_redirects=False,
+                       files=[("key", (key.pem.name, key.pem.read_bytes(), "application/x-pem-file"))])
+
+
+def found_on_disk(root: Path, text: str) -> list[str]:
+    needle = text.encode("utf-8")
+    return [str(p) for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+def test_signing_through_the_web_is_the_logged_in_persons_act(root: Path, qa: TestClient, case_no: str,
+                                                              keys: dict[str, Key]) -> None:
+    page = qa.get(f"/cases/{case_no}/sign")
+    assert page.status_code == 200 and 'name="document" value="register-form"' in page.text
+    r = post_sign(qa, case_no, keys["wang"], SECRET)
+    assert r.status_code == 303, r.text
+    entry = audit_entries(root)[-1]
+    assert entry["action"] == "sign" and entry["actor"] == QA_NAME
+    assert entry["signer"] == "wf" and entry["meaning"] == "drafted"
+    signed = list((record_dirs(root)[case_no] / "signatures").glob("*.drafted.wf.json"))
+    assert len(signed) == 1
+    after = qa.get(f"/cases/{case_no}/sign").text
+    assert "已签名:" in after and "起草" in after
+    assert SECRET not in r.text and SECRET not in after
+    assert found_on_disk(root, SECRET) == []
+    assert found_on_disk(root, keys["wang"].pem.read_text(encoding="ascii").splitlines()[1]) == []
+
+
+def test_json_client_gets_the_cli_sign_json(root: Path, qa: TestClient, case_no: str,
+                                            keys: dict[str, Key]) -> None:
+    r = post_sign(qa, case_no, keys["wang"], SECRET, json_answer=True)
+    assert r.status_code == 200, r.text
+    files = r.json()["files"]
+    assert r.json()["number"] == case_no and any(f.endswith(".drafted.wf.json") for f in files)
+
+
+@pytest.mark.parametrize(("key", "passphrase", "meaning", "refusal"), [
+    ("wang", "wrong passphrase!", "drafted", "wrong passphrase"),
+    ("li", SECRET, "drafted", "does not name 李敏, the owner of key lm"),
+    ("loose", SECRET, "drafted", "key nc is not certified"),
+    ("wang", SECRET, "approved", "批准 (approved) needs 起草 (drafted), 审核 (reviewed)"),
+])
+def test_a_refused_signature_is_one_line_and_writes_nothing(root: Path, qa: TestClient, case_no: str,
+                                                            keys: dict[str, Key], key: str, passphrase: str,
+                                                            meaning: str, refusal: str) -> None:
+    before = snapshot(root)
+    r = post_sign(qa, case_no, keys[key], passphrase, meaning)
+    assert r.status_code == 400, r.text
+    line = re.search(r'<p class="error" role="alert">(.*?)</p>', r.text, re.S)
+    assert line and refusal in html.unescape(line.group(1)) and "\n" not in line.group(1)
+    assert passphrase not in r.text
+    assert snapshot(root) == before
+    assert found_on_disk(root, passphrase) == []
+
+
+def test_the_same_person_cannot_give_a_second_meaning(root: Path, qa: TestClient, case_no: str,
+                                                      keys: dict[str, Key]) -> None:
+    assert post_sign(qa, case_no, keys["wang"], SECRET).status_code == 303
+    before = snapshot(root)
+    r = post_sign(qa, case_no, keys["wang"], SECRET, "reviewed")
+    assert r.status_code == 400
+    assert snapshot(root) == before
+
+
+def test_a_reviewer_logged_in_as_themselves_signs_after_the_draft(root: Path, qa: TestClient, case_no: str,
+                                                                  keys: dict[str, Key]) -> None:
+    assert post_sign(qa, case_no, keys["wang"], SECRET).status_code == 303
+    add_user(root, "limin", "质量部 李敏", "qa")
+    li = login(root, "limin")
+    r = post_sign(li, case_no, keys["li"], SECRET, "reviewed")
+    assert r.status_code == 303, r.text
+    assert audit_entries(root)[-1]["actor"] == "质量部 李敏"
+
+
+def test_the_same_person_cannot_give_a_second_meaning_message(root: Path, qa: TestClient, case_no: str,
+                                                              keys: dict[str, Key]) -> None:
+    assert post_sign(qa, case_no, keys["wang"], SECRET).status_code == 303
+    r = post_sign(qa, case_no, keys["wang"], SECRET, "reviewed")
+    assert "one person may not also sign it as 审核" in html.unescape(r.text)
+
+
+# ---------------------------------------------------------------- roles
+
+WRITE_ROUTES = [("/intake", "intake"), ("/cases/{n}/update", "update"), ("/cases/{n}/sign", "sign")]
+
+
+@pytest.mark.parametrize("role", ["archivist", "inspector", "retention", "manager", "admin"])
+def test_a_role_without_the_action_gets_403_and_nothing_changes(root: Path, qa: TestClient, case_no: str,
+                                                                role: str, tmp_path: Path) -> None:
+    from archive.web.permissions import allowed
+
+    add_user(root, "other", "质量部 旁人", role)
+    client = login(root, "other")
+    token = csrf_of(client, "/")
+    case = write_case(tmp_path, received_at="2026-11-04T09:00:00+08:00")
+    checked = 0
+    for path, action in WRITE_ROUTES:
+        if allowed(role, action):
+            continue
+        url = path.format(n=case_no)
+        before = snapshot(root)
+        assert client.get(url).status_code == 403
+        r = client.post(url, data={"csrf": token, "mode": "upload", "meaning": "drafted", "document": "register-form",
+                                   "passphrase": "x"},
+                        files=[("case", (case.name, case.read_bytes(), "application/json")),
+                               ("update", ((UPDATES / "01-investigation.json").name,
+                                           (UPDATES / "01-investigation.json").read_bytes(), "application/json"))])
+        assert r.status_code == 403 and "无权限" in r.text
+        assert snapshot(root) == before
+        checked += 1
+    assert checked == (2 if role == "manager" else 3)
+
+
+# ---------------------------------------------------------------- the web and the CLI writing at once
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_the_web_and_the_cli_writing_at_the_same_time_keep_numbers_unique(root: Path, tmp_path: Path) -> None:
+    import subprocess
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from conftest import ARCHIVE_BIN, run_archive
+
+    add_user(root, "wangfang", QA_NAME, "qa")
+    web_cases = [write_case(tmp_path, f"web-{i}.json", received_at=f"2026-11-{i + 1:02d}T09:00:00+08:00",
+                            description=f"网页登记 第{i}件") for i in range(6)]
+    (tmp_path / "cli").mkdir()
+    cli_cases = [write_case(tmp_path / "cli", f"cli-{i}.json", received_at=f"2026-11-{i + 10:02d}T09:00:00+08:00",
+                            description=f"命令行登记 第{i}件") for i in range(6)]
+    port = free_port()
+    server = subprocess.Popen([ARCHIVE_BIN, "--root", str(root), "serve", "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=120) as client:
+            for _ in range(300):
+                try:
+                    if client.get("/login").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            page = client.get("/login").text
+            token = html.unescape(re.search(r'name="csrf" value="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+            r = client.post("/login", data={"login": "wangfang", "password": PASSWORD, "csrf": token},
+                            headers={"accept": "application/json"})
+            assert r.status_code == 200, r.text
+            token = r.json()["csrf"]
+
+            def post(case: Path) -> httpx.Response:
+                return client.post("/intake", data={"csrf": token, "mode": "upload"},
+                                   files=[("case", (case.name, case.read_bytes(), "application/json"))],
+                                   headers={"accept": "application/json"})
+
+            cli = subprocess.Popen([ARCHIVE_BIN, "--root", str(root), "--actor", "测试员 tester", "intake", "--json",
+                                    *map(str, cli_cases)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            with ThreadPoolExecutor(4) as pool:
+                answers = list(pool.map(post, web_cases))
+            out, err = cli.communicate(timeout=300)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert cli.returncode == 0, err
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    web_numbers = [a.json()[0]["number"] for a in answers]
+    cli_numbers = [c["number"] for c in json.loads(out)]
+    numbers = web_numbers + cli_numbers
+    assert len(set(numbers)) == 12
+    assert sorted(numbers) == [f"2611{i:04d}" for i in range(1, 13)]
+    assert sorted(r["number"] for r in rows(root)) == sorted(numbers)
+    verify = run_archive(root, "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_signing_an_unknown_case_or_document_is_404_and_writes_nothing(root: Path, qa: TestClient, case_no: str,
+                                                                      keys: dict[str, Key]) -> None:
+    before = snapshot(root)
+    assert qa.get("/cases/26119999/sign").status_code == 404
+    r = post_sign(qa, case_no, keys["wang"], SECRET, documents=("no-such-form",))
+    assert r.status_code == 404 and "has no document 'no-such-form'" in html.unescape(r.text)
+    assert SECRET not in r.text
+    assert snapshot(root) == before
+
+
+def test_an_attachment_path_through_the_case_file_is_refused_like_a_missing_file(root: Path, qa: TestClient,
+                                                                                 tmp_path: Path) -> None:
+    case = write_case(tmp_path, attachments=[{"path": "case.json/letter.pdf"}])
+    letter = tmp_path / "letter.pdf"
+    letter.write_bytes(b"%PDF-1.4 letter")
+    before = snapshot(root)
+    r = upload(qa, case, attachments=[letter])
+    assert r.status_code == 400 and "$.attachments[0].path" in r.text
     assert snapshot(root) == before

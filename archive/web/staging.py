@@ -65,8 +65,11 @@ def place(tmp: Path, name: str, raw: bytes, attachments: list[UploadFile]) -> Pa
             dest = tmp.joinpath(*rel.parts)
             if dest.exists() or dest == path:
                 continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            copy(upload, dest)
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                copy(upload, dest)
+            except OSError:  # a path through the case file itself, say: intake names the missing attachment
+                continue
     return path
 
 
