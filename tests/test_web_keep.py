@@ -5,8 +5,10 @@ dossier. Each page shows what the CLI's --json shows for the same archive, write
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +146,42 @@ def test_a_role_without_retention_is_refused_with_nothing_done(root: Path, kept:
     assert unchanged(root) == before
 
 
+def test_a_name_typed_into_a_hold_reason_is_masked_for_roles_without_personal_data(cli: Cli, root: Path,
+                                                                                     kept: dict[str, str]) -> None:
+    reason = f"{COMPLAINANT} 起诉,联系电话 13812345678"
+    assert cli("hold", kept["due"], "--reason", reason).exit_code == 0
+    from archive import clock, settings
+
+    today = clock.today(settings.load(root).zone).isoformat()
+    for role, path in (("manager", "/retention"), ("retention", "/retention"), ("retention", "/retention/purge")):
+        client = login(root, role)
+        shown = client.get(path, params={"as_of": today}).text + json.dumps(as_json(client, path), ensure_ascii=False)
+        assert COMPLAINANT not in shown and "13812345678" not in shown and "138****5678" in shown, (role, path)
+    assert reason in login(root, "archivist").get("/retention").text  # [web] see_personal_data: as typed
+
+
+def test_every_route_of_this_part_refuses_a_role_without_its_action(root: Path, kept: dict[str, str]) -> None:
+    from archive.web import permissions, routing
+
+    routing.loaded()
+    mine = {(p, m): a for (p, m), a in routing.ACTION_OF.items()
+            if p.startswith(("/retention", "/reports", "/dossier")) or p.endswith(("/hold", "/release"))}
+    assert len(mine) == 14
+    for role in USERS:
+        client = login(root, role)
+        token = page_csrf(client, "/login")
+        before = unchanged(root)
+        for (path, method), action in mine.items():
+            if permissions.allowed(role, action):
+                continue
+            url = re.sub(r"\{number\}", kept["due"], path)
+            url = re.sub(r"\{[a-z_]+\}", "x", url)
+            r = client.request(method, url, data={"reason": "r", "hold_id": "H1", "numbers": kept["due"],
+                                                  "csrf": token} if method == "POST" else None)
+            assert r.status_code == 403 and "无权限" in r.text, (role, method, url)
+        assert unchanged(root) == before
+
+
 # ---------------------------------------------------------------- 2. holds
 
 def test_a_hold_and_its_release_on_the_web_leave_the_cli_s_audit_entries(root: Path, kept: dict[str, str]) -> None:
@@ -168,6 +206,10 @@ def test_a_hold_and_its_release_on_the_web_leave_the_cli_s_audit_entries(root: P
     assert (entry["action"], entry["actor"], entry["reason"], entry["hold"]) == ("release", USERS["archivist"],
                                                                                   "检查结束", "H1")
     assert [f["path"] for f in entry["files"]] == ["holds/H1.v2.json"]
+    # A program gets what `archive hold --json` prints.
+    r = client.post(f"/cases/{number}/hold", data={"reason": "再次保全"},
+                    headers={"Accept": "application/json", "X-CSRF-Token": page_csrf(client, "/retention")})
+    assert r.status_code == 200 and r.json() == {"number": number, "hold": "H2"}
 
 
 def test_a_hold_or_release_without_a_reason_is_refused_with_nothing_written(root: Path,
@@ -331,3 +373,92 @@ def test_the_monthly_document_downloads_without_writing_into_the_root(root: Path
     entry = access(root)[-1]
     assert (entry["action"], entry["path"]) == ("export", f"monthly-{reported}.docx")
     assert client.get(f"/reports/monthly/{reported}/file/json").status_code == 404
+
+
+# ---------------------------------------------------------------- 6. the dossier
+
+@pytest.fixture
+def exported(cli: Cli, root: Path, tmp_path: Path) -> dict[str, Any]:
+    """Two cases, a user per role, and the archivist's own certified key."""
+    numbers = [str(_json(cli("intake", "--json", str(write_case(tmp_path, f"x{i}.json", description=f"外包装破损{i}",
+                                                               product={"name": "阿莫西林胶囊", "lot": f"DOSSIER{i}",
+                                                                        "expiry_date": "2028-07-31"}))))[0]["number"])
+               for i in (1, 2)]
+    folder = tmp_path / "private"
+    folder.mkdir()
+    admin = make_key(root, "zhoumin", "周敏", "系统管理员", folder / "zhoumin.pem", "admin-pass")
+    zhang = make_key(root, "zhangli", "张丽", "档案管理员", folder / "zhangli.pem", "zhang-pass", certify_with=admin)
+    _add_users(root)
+    return {"numbers": numbers, "key": zhang}
+
+
+def _our_temp_folders() -> set[str]:
+    import tempfile
+
+    return {p.name for p in Path(tempfile.gettempdir()).glob("archive-web-dossier-*")}
+
+
+def test_the_dossier_zip_passes_dossier_check_and_is_audited_and_registered(cli: Cli, root: Path, tmp_path: Path,
+                                                                          exported: dict[str, Any]) -> None:
+    numbers, key = exported["numbers"], exported["key"]
+    client = login(root, "archivist")
+    temps = _our_temp_folders()
+    r = client.post("/dossier", data={"numbers": " ".join(numbers), "passphrase": key.passphrase,
+                                      "csrf": page_csrf(client, "/dossier")},
+                    files={"key": ("zhangli.pem", key.pem.read_bytes(), "application/octet-stream")})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip", r.text[:300]
+    out = tmp_path / "unzipped"
+    zipfile.ZipFile(io.BytesIO(r.content)).extractall(out)
+    [folder] = list(out.iterdir())
+    check = cli("dossier", "check", str(folder), "--json")
+    assert check.exit_code == 0 and json.loads(check.stdout)["ok"] is True, check.output
+    info = json.loads((folder / "bag" / "data" / "dossier.json").read_text(encoding="utf-8"))
+    assert [c["number"] for c in info["cases"]] == numbers and info["pdf"]["signed_by"] == "zhangli"
+    assert info["exported_by"] == USERS["archivist"]
+    entry = audit_entries(root)[-1]
+    assert entry["action"] == "dossier" and entry["actor"] == USERS["archivist"] and entry["cases"] == numbers
+    registered = access(root)[-1]
+    assert registered["action"] == "export" and all(n in registered["detail"] for n in numbers)
+    assert _our_temp_folders() == temps  # the export, its zip and the key file are gone
+    by_query = client.post("/dossier", data={"query": "lot:DOSSIER2", "csrf": page_csrf(client, "/dossier")})
+    assert by_query.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(by_query.content)).namelist()
+    assert any(f"/cases/{numbers[1]}/" in n for n in names) and not any(f"/cases/{numbers[0]}/" in n for n in names)
+
+
+def test_a_dossier_refused_for_bad_input_writes_nothing(root: Path, exported: dict[str, Any]) -> None:
+    client = login(root, "archivist")
+    token = page_csrf(client, "/dossier")
+    before, temps = unchanged(root), _our_temp_folders()
+    r = client.post("/dossier", data={"numbers": "", "query": "", "csrf": token})
+    assert r.status_code == 400 and "二者选其一" in r.text
+    r = client.post("/dossier", data={"numbers": exported["numbers"][0], "passphrase": "wrong", "csrf": token},
+                    files={"key": ("k.pem", exported["key"].pem.read_bytes(), "application/octet-stream")})
+    assert r.status_code == 400
+    r = client.post("/dossier", data={"numbers": "99990001", "csrf": token})
+    assert r.status_code == 404
+    assert unchanged(root) == before and _our_temp_folders() == temps
+
+
+def test_an_inspector_is_refused_the_dossier_with_the_setting_that_would_allow_it(root: Path,
+                                                                                 exported: dict[str, Any]) -> None:
+    client = login(root, "inspector")
+    form = client.get("/dossier")
+    assert form.status_code == 200 and "[web] see_personal_data" in form.text
+    assert "导出检查档案</button>" not in form.text
+    before = unchanged(root)
+    r = client.post("/dossier", data={"numbers": exported["numbers"][0], "csrf": page_csrf(client, "/dossier")})
+    assert r.status_code == 403 and "无法脱敏" in r.text and "[web] see_personal_data" in r.text
+    assert unchanged(root) == before
+    for role in ("qa", "retention", "manager", "admin"):
+        assert login(root, role).get("/dossier").status_code == 403
+
+
+def test_a_role_given_see_personal_data_may_export_the_dossier(root: Path, exported: dict[str, Any]) -> None:
+    set_settings(root, lambda t: t.replace('see_personal_data = ["qa", "archivist", "admin"]',
+                                           'see_personal_data = ["qa", "archivist", "admin", "inspector"]'))
+    client = login(root, "inspector")
+    assert "[web] see_personal_data" not in client.get("/dossier").text
+    r = client.post("/dossier", data={"numbers": exported["numbers"][0], "csrf": page_csrf(client, "/dossier")})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    assert audit_entries(root)[-1]["actor"] == USERS["inspector"]

@@ -27,13 +27,44 @@ def _day(ctx: Ctx, name: str) -> dt.date:
         raise InputError("日期", name, f"{raw!r} 不是 YYYY-MM-DD 格式的日期") from None
 
 
+def masked(ctx: Ctx, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with their free text (hold reasons, CAPA actions) masked for the case's complainant and any phone
+    or ID number, for a role that does not see personal data: staff type these, and may type a name."""
+    if ctx.sees_personal_data or not rows:
+        return rows
+    from archive.privacy.mask import _names_of, mask_text
+    from archive.record import folders
+    from archive.record import reader as casefile
+
+    names: dict[str, list[str]] = {}
+
+    def text(number: str, value: Any) -> Any:
+        if number not in names:
+            try:
+                names[number] = _names_of(casefile.load(folders.find_record(ctx.arc.layout, number)).case)
+            except NotFound:  # destroyed meanwhile: nothing of it is shown but the number
+                names[number] = []
+        if isinstance(value, str):
+            return mask_text(value, names[number])
+        if isinstance(value, list):
+            return [text(number, v) for v in value]
+        if isinstance(value, dict):
+            return {k: text(number, v) if k in ("action", "reason") else v for k, v in value.items()}
+        return value
+
+    return [{k: text(r["number"], v) if k in ("reason", "hold_reasons", "open_actions") else v
+             for k, v in r.items()} for r in rows]
+
+
 @page("/retention", "retention.view")
 def retention(ctx: Ctx) -> Response:
     from archive.services.retention import due, holds, schedule
 
     as_of = _day(ctx, "as_of")
     arc = ctx.arc
-    data = {"due": due(arc, as_of), "schedule": schedule(arc), "holds": holds(arc)}
+    due_list, plan = due(arc, as_of), schedule(arc)
+    due_list["blocked"], plan["held"] = masked(ctx, due_list["blocked"]), masked(ctx, plan["held"])
+    data = {"due": due_list, "schedule": plan, "holds": masked(ctx, holds(arc))}
     ctx.log("view", detail=f"保管与销毁 到期判定日 {as_of.isoformat()}")
     return ctx.answer(data, "retention.html", title="保管与销毁", as_of=as_of.isoformat())
 
@@ -79,9 +110,11 @@ def purge_command(ctx: Ctx, as_of: str, approved_by: str) -> str:
     keys can sign it, so the web never does."""
     user = ctx.user
     actor = user.name if user else "执行人姓名"
+    need = ctx.arc.settings.destruction_signatures  # [retention] destruction_signatures: which keys must sign
+    keys = [*(["--sign-as", "批准人私钥.pem"] if need >= 1 else []),
+            *(["--witness", "监销人私钥.pem"] if need >= 2 else [])]
     return shlex.join(["archive", "--root", str(ctx.web.root), "--actor", actor, "purge", "--as-of", as_of,
-                       "--approved-by", approved_by or "批准人姓名", "--execute",
-                       "--sign-as", "批准人私钥.pem", "--witness", "监销人私钥.pem"])
+                       "--approved-by", approved_by or "批准人姓名", "--execute", *keys])
 
 
 @page("/retention/purge", "purge.preview")
@@ -92,8 +125,10 @@ def purge_preview(ctx: Ctx) -> Response:
     approved_by = ctx.request.query_params.get("approved_by", "").strip()
     # A dry run: execute=False reads and verifies, and writes nothing (no plan, no signature, no certificate).
     result = purge(ctx.arc, as_of, approved_by, execute=False)
+    result.held, result.blocked = masked(ctx, result.held), masked(ctx, result.blocked)
     ctx.log("view", detail=f"销毁预览 判定日 {as_of.isoformat()}")
     return ctx.answer(result.as_json(), "purge.html", title="销毁预览", as_of=as_of.isoformat(),
+                      signatures=ctx.arc.settings.destruction_signatures,
                       approved_by=approved_by, command=purge_command(ctx, as_of.isoformat(), approved_by))
 
 
