@@ -27,6 +27,15 @@ def ask(client: Any, method: str, url: str, csrf: str | None, *, json_: bool = F
     return client.request(method, url, headers=headers)
 
 
+# A page's own refusal of a role the table permits, by a rule other than the role (so not the table's 403):
+# (path, method, role) → the text that names that rule. Each is a decision to look at, not a default.
+PAGE_REFUSALS = {
+    # webkeep: a dossier holds signed originals that cannot be masked, so a role without [web]
+    # see_personal_data (inspectors, by default) is refused the export although the table permits `dossier`.
+    ("/dossier", "POST", "inspector"): "see_personal_data",
+}
+
+
 @pytest.fixture(scope="module")
 def matrix(web_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One root for the module and one client logged in per role (each with its session's CSRF token)."""
@@ -77,8 +86,8 @@ def test_each_role_is_allowed_or_refused_by_the_table(route: tuple[str, str], ma
             continue
         if permissions.allowed(role, action):
             answer = ask(client, method, url, csrf)
-            if answer.status_code == 403:
-                wrong.append(f"{role}: permitted {action} but refused: {answer.text[:200]}")
+            if answer.status_code == 403 and PAGE_REFUSALS.get((path, method, role), "@") not in answer.text:
+                wrong.append(f"{role}: permitted {action} but refused: {answer.text[:300]}")
             continue
         before = snapshot(root)
         answer = ask(client, method, url, csrf)
