@@ -271,8 +271,10 @@ _FORBIDDEN = ({k for name in dir(vocab) if isinstance(getattr(vocab, name), voca
 
 
 def _program_words(text: str) -> set[str]:
-    """English keys and enums in ``text``; attachment file names (customer data) are not program words."""
+    """English keys and enums in ``text``; attachment file names and e-mail addresses (customer data: qa@… is a
+    mailbox, not the role code qa) are not program words."""
     text = re.sub(r"[\w.-]+\.(?:pdf|jpe?g|png|eml|txt|docx?|xlsx?|csv|zip)", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "", text)
     return {w for w in re.findall(r"[A-Za-z_]+", text) if w in _FORBIDDEN}
 
 
