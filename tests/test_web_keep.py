@@ -329,6 +329,16 @@ def test_the_monthly_report_page_shows_the_cli_s_figures_and_no_names(cli: Cli, 
     assert r.status_code == 400 and "YYYY-MM" in r.text
 
 
+def test_the_monthly_figures_follow_a_write_made_after_the_page_was_seen(cli: Cli, root: Path, tmp_path: Path,
+                                                                         reported: str) -> None:
+    client = login(root, "manager")
+    assert as_json(client, "/reports/monthly", month=reported)["received"] == 3
+    case = write_case(tmp_path, "later.json", received_at=f"{reported}-06T10:00:00+08:00", description="后来的投诉")
+    assert cli("intake", str(case)).exit_code == 0
+    assert as_json(client, "/reports/monthly", month=reported) == _json(cli("report", "monthly", reported, "--json"))
+    assert as_json(client, "/reports/monthly", month=reported)["received"] == 4
+
+
 def test_the_report_charts_are_png_made_in_memory(root: Path, reported: str) -> None:
     client = login(root, "manager")
     before = unchanged(root)
@@ -351,8 +361,11 @@ def test_the_trend_page_is_the_cli_s_and_masks_a_complainant_named_as_customer(c
     html = manager.get("/reports/trend", params=params).text
     assert "合计" in html and all(r["label"] in html for r in want["rows"])
     by_customer = {**params, "by": "customer"}
+    company = write_case(root.parent, "company.json", received_at=f"{reported}-05T10:00:00+08:00",
+                         complainant={"name": "李四", "organization": "华东医药连锁有限公司"})
+    assert cli("intake", str(company)).exit_code == 0
     masked = as_json(manager, "/reports/trend", **by_customer)
-    assert [r["label"] for r in masked["rows"]] == ["欧阳**"]
+    assert [r["label"] for r in masked["rows"]] == ["欧阳**", "华东医药连锁有限公司"]  # a company is no person
     html = manager.get("/reports/trend", params=by_customer).text
     assert COMPLAINANT not in html and "欧阳**" in html
     assert COMPLAINANT not in json.dumps(masked, ensure_ascii=False)

@@ -21,8 +21,7 @@ COMMANDS = {
     "search": "search", "similar": "search", "index": "search",
     "settings": "settings",
     "report": "reports", "export": "reports",
-    "serve": "serve",
-    "users": "users", "access-log": "users",
+    "users": "users", "access-log": "users", "serve": "serve",
 }
 
 

@@ -6,9 +6,12 @@ name when no organisation is given) is masked for roles that do not see personal
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +46,38 @@ def reports(ctx: Ctx) -> Response:
                     by_choices=vocab.TREND_BY)
 
 
+# A month's figures read every record folder; the page and its three charts ask for the same ones at once.
+# Kept while nothing was written (the audit log records every write) and the settings and the day are the same.
+_FIGURES: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_FIGURES_KEPT = 8
+_FIGURES_LOCK = threading.Lock()
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def figures(ctx: Ctx, month: str) -> dict[str, Any]:
+    """What `archive report monthly MONTH --json` prints, as the service computes it."""
     from archive.services.monthly_report import report
 
-    return report(ctx.arc, month)
+    arc = ctx.arc
+    key = (str(arc.layout.root), month, clock.today(arc.settings.zone), _stamp(arc.layout.audit_log),
+           _stamp(arc.layout.settings))
+    with _FIGURES_LOCK:
+        if key in _FIGURES:
+            _FIGURES.move_to_end(key)
+            return copy.deepcopy(_FIGURES[key])
+    fig = report(arc, month)
+    with _FIGURES_LOCK:
+        _FIGURES[key] = copy.deepcopy(fig)
+        while len(_FIGURES) > _FIGURES_KEPT:
+            _FIGURES.popitem(last=False)
+    return fig
 
 
 def _dimension_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
@@ -132,9 +163,28 @@ def trend_data(ctx: Ctx) -> dict[str, Any]:
     if data["by"] == "customer" and not ctx.sees_personal_data:
         from archive.privacy.mask import mask_name
 
+        people = {r["key"] for r in data["rows"] if _names_a_person(ctx, r["cases"])}
         for item in (*data["rows"], *(f for f in data["flags"] if f["kind"] == "threshold")):
-            item["key"], item["label"] = mask_name(item["key"]), mask_name(item["label"])
+            if item["key"] in people:
+                item["key"], item["label"] = mask_name(item["key"]), mask_name(item["label"])
     return data
+
+
+def _names_a_person(ctx: Ctx, numbers: list[str]) -> bool:
+    """A customer key is the complainant's organisation, or their own name when they gave none (reports/trend):
+    a person when any of its cases has no organisation. A company's name stays readable."""
+    from archive.record import folders
+    from archive.record import reader as casefile
+
+    for number in numbers:
+        try:
+            case = casefile.load(folders.find_record(ctx.arc.layout, number)).case
+        except NotFound:  # destroyed: counted under a pseudo key that names nobody
+            continue
+        complainant = case.get("complainant") or {}
+        if not complainant.get("organization"):
+            return True
+    return False
 
 
 @page("/reports/trend", "reports")
