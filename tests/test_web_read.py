@@ -608,3 +608,20 @@ def test_an_attachment_named_with_spaces_hash_and_chinese_is_linked_and_served(t
     assert r.status_code == 200 and r.content == b"letter"
     saved = f"filename*=UTF-8''{number}-%E6%8A%95%E8%AF%89%E5%87%BD%20%231%3F.txt"
     assert saved in r.headers["content-disposition"]
+
+
+def test_access_log_page_refused_when_its_own_look_cannot_be_registered(site: tuple[Path, str],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.errors import StorageError
+    from archive.store import txn
+
+    root, number = site
+    client = login(root, "admin")
+
+    def broken(*_a: Any, **_k: Any) -> dict[str, Any]:
+        raise StorageError("查阅登记 could not be written (disk full)")
+
+    monkeypatch.setattr(txn, "record_access", broken)
+    r = client.get("/access-log", params={"case": number})
+    assert r.status_code == 503 and "查阅登记 could not be written" in r.text
+    assert "<table class=\"access\">" not in r.text and "质量部 李敏" not in r.text

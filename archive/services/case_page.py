@@ -31,7 +31,9 @@ def documents(view: casefile.CaseView, files: set[str]) -> dict[str, list[dict[s
         rows = []
         for docx in versions:
             pdf = docx.removesuffix(".docx") + ".pdf"
-            rows.append({"docx": docx if docx in files else None, "pdf": pdf if pdf in files else None})
+            m = g.VERSIONED.match(docx.rsplit("/", 1)[-1])
+            rows.append({"version": int(m.group("v")) if m else None, "docx": docx if docx in files else None,
+                         "pdf": pdf if pdf in files else None})
         out[doc_id] = rows
     return out
 
