@@ -13,7 +13,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from archive import vocab
-from archive.errors import ArchiveError, NotFound, StorageError
+from archive.errors import ArchiveError, InputError, NotFound, StorageError
 from archive.web import staging
 from archive.web.routing import Ctx, page
 
@@ -82,7 +82,6 @@ def _chosen(ctx: Ctx) -> list[str]:
 
 
 def _sign(ctx: Ctx, number: str) -> tuple[list[str], str]:
-    from archive.errors import InputError
     from archive.integrity.signing import open_credential_bytes
     from archive.services.signatures import sign as do_sign
 
