@@ -279,3 +279,30 @@ def searched_root(base: Path, engine: str, cases: list[Path], kind: type[SearchR
     result = a("intake", *map(str, cases))
     assert result.exit_code == 0, result.output
     return a
+
+
+# ---------------------------------------------------------------- the web page (tests/web_helpers.py)
+# One root with keys, the shared example cases (the first rendered to PDF) and one user per role, built once per
+# session; each test gets its own copy, so a test that writes changes nothing another test reads.
+
+@pytest.fixture(scope="session")
+def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from web_helpers import make_web_root
+
+    return make_web_root(tmp_path_factory.mktemp("web-template"), SHARED_CASES)
+
+
+@pytest.fixture
+def web_root(web_template: Path, tmp_path: Path) -> Path:
+    from web_helpers import copy_root
+
+    return copy_root(web_template, tmp_path / "web")
+
+
+@pytest.fixture
+def web_client(web_root: Path) -> Iterator[Any]:
+    """A Starlette test client of ``web_root``'s app, not logged in, redirects not followed."""
+    from web_helpers import client_for
+
+    with client_for(web_root) as client:
+        yield client

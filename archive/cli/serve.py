@@ -15,7 +15,7 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 @archive_command(main, json_output=False)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but loopback needs a TLS proxy in front ([web] tls = true).")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="TCP port to listen on.")
 def serve(arc: Archive, host: str, port: int) -> None:
     """Serve the archive as a web page (roles, masked personal data, the access register)."""
     import uvicorn

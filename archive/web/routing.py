@@ -22,6 +22,7 @@ from starlette.routing import Route
 from archive import vocab
 from archive.errors import ArchiveError, NotFound, StorageError
 from archive.web import permissions, views
+from archive.web.guards import BodyTooLarge
 from archive.web.sessions import COOKIE, Session
 
 if TYPE_CHECKING:
@@ -154,6 +155,8 @@ async def _serve(request: Request, fn: Handler, action: str) -> Response:
         response = await _checked(ctx, fn, action)
     except ArchiveError as exc:
         response = _error(ctx, _status_of(exc), str(exc))
+    except BodyTooLarge:
+        raise  # a body past the cap, found while reading the form: guards.BodyLimit answers 413, not a defect
     except Exception:  # a defect: the user gets one line, the operator the traceback on the server's stderr
         log.exception("%s %s", request.method, request.url.path)
         response = _error(ctx, 500, "服务器内部错误,请求未完成;请联系系统管理员查看服务日志")
