@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from conftest import Cli, audit_entries, make_key, set_settings, snapshot, write_case
 from starlette.testclient import TestClient
-
-from archive.web.app import create_app
+from web_helpers import logged_in
 
 PASSWORD = "correct horse battery"
 # One user per role, each a person whose name the audit log will carry.
@@ -39,19 +38,8 @@ def _add_users(root: Path, see_personal: str | None = None) -> None:
         add(arc, role, name, role, PASSWORD)
 
 
-def csrf_of(client: TestClient) -> str:
-    page = client.get("/login").text
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
-
-
 def login(root: Path, role: str) -> TestClient:
-    client = TestClient(create_app(root))
-    r = client.post("/login", data={"login": role, "password": PASSWORD, "csrf": csrf_of(client)},
-                    follow_redirects=False)
-    assert r.status_code == 303, r.text
-    return client
+    return logged_in(root, role, PASSWORD)  # type: ignore[no-any-return]
 
 
 def page_csrf(client: TestClient, path: str) -> str:

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import Key, make_key, record_dirs, snapshot, write_case
 from starlette.testclient import TestClient
+from web_helpers import logged_in
 
 from archive.cli import main
 
@@ -40,16 +41,7 @@ def add_users(root: Path) -> None:
 
 
 def login(root: Path, role: str) -> TestClient:
-    from archive.web.app import create_app
-
-    client = TestClient(create_app(root))
-    page = client.get("/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert csrf is not None
-    r = client.post("/login", data={"login": role, "password": PASSWORD, "csrf": csrf.group(1)},
-                    follow_redirects=False)
-    assert r.status_code == 303, r.text
-    return client
+    return logged_in(root, role, PASSWORD)  # type: ignore[no-any-return]
 
 
 def access_entries(root: Path) -> list[dict[str, Any]]:
@@ -334,8 +326,10 @@ def test_masked_role_gets_forms_rendered_again_masked(site: tuple[Path, str]) ->
     assert r.status_code == 200
     xml = zipfile.ZipFile(io.BytesIO(r.content)).read("word/document.xml").decode("utf-8")
     assert "王建国" not in xml and "13812345678" not in xml and "王**" in xml
+    # A masked copy says so beside its version: never taken for the controlled original.
+    assert "脱敏副本,非受控原件" in xml
     original = zipfile.ZipFile(record_dirs(root)[number] / docx).read("word/document.xml").decode("utf-8")
-    assert "王建国" in original
+    assert "王建国" in original and "脱敏副本" not in original
     pdf = next(p for p in files_of(root, number) if p.endswith(".pdf"))
     r = client.get(f"/cases/{number}/files/{pdf}")
     assert r.status_code == 200 and r.content.startswith(b"%PDF")

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import SHARED_BAD, SHARED_CASES, Key, audit_entries, make_key, record_dirs, snapshot, write_case
 from starlette.testclient import TestClient
+from web_helpers import logged_in
 
 from archive.cli import main
-from archive.web.app import create_app
 
 PASSWORD = "correct horse battery staple"
 QA_NAME = "质量部 王芳"
@@ -39,11 +39,7 @@ def csrf_of(client: TestClient, path: str = "/login") -> str:
 
 
 def login(root: Path, login: str) -> TestClient:
-    client = TestClient(create_app(root))
-    r = client.post("/login", data={"login": login, "password": PASSWORD, "csrf": csrf_of(client)},
-                    follow_redirects=False)
-    assert r.status_code == 303, r.text
-    return client
+    return logged_in(root, login, PASSWORD)  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -162,6 +162,20 @@ def login(client: Any, login: str, password: str | None = None) -> str:
     return str(data["csrf"])
 
 
+def logged_in(root: Path, login: str, password: str = PASSWORD) -> Any:
+    """A test client of a new app on ``root`` whose session is ``login``'s, logged in through the form as a
+    person does (the answer is the redirect, 303)."""
+    from starlette.testclient import TestClient
+
+    from archive.web.app import create_app
+
+    client = TestClient(create_app(root))
+    r = client.post("/login", data={"login": login, "password": password, "csrf": csrf_of(client)},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return client
+
+
 def client_for(root: Path, **kw: Any) -> Any:
     from starlette.testclient import TestClient
 

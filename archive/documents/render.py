@@ -179,12 +179,14 @@ def render(record_dir: Path, view: CaseView, doc_id: str, templates: Path, org: 
 
 
 def render_copy(templates: Path, view: CaseView, template: Template, org: str, version: int,
-                signatures: dict[str, dict[str, str]] | None = None, settings: Settings | None = None) -> bytes:
+                signatures: dict[str, dict[str, str]] | None = None, settings: Settings | None = None,
+                mark: str = "") -> bytes:
     """The bytes of version ``version`` of a form rendered from ``view`` with a given registered ``template``,
-    written nowhere: a copy made from another view of the case (the web's masked download) is never archived."""
+    written nowhere: a copy made from another view of the case (the web's masked download) is never archived.
+    ``mark`` follows the version label (脱敏副本), so the copy is never taken for the controlled original."""
     path = checked_path(templates, template)
     ctx = _context(view, template, org, signatures, settings)
-    ctx["version_label"] = f"第 {version} 版"
+    ctx["version_label"] = f"第 {version} 版" + (f" · {mark}" if mark else "")
     return render_bytes(path, template, ctx)
 
 

@@ -133,7 +133,8 @@ def trend_figure(title: str, periods: list[str], lines: list[TrendLine]) -> Any:
 def _month_labels(months: list[str]) -> list[str]:
     """Months as 10月; the first one and each January with its year on a second line (side by side, 2025年12月 and
     2026年1月 ran into each other at a year's turn), so twelve months across a new year read."""
-    return [f"{int(m[5:])}月\n{m[:4]}年" if i == 0 or m[5:] == "01" else f"{int(m[5:])}月" for i, m in enumerate(months)]
+    return [f"{int(m[5:])}月\n{m[:4]}年" if i == 0 or m[5:] == "01" else f"{int(m[5:])}月"
+            for i, m in enumerate(months)]
 
 
 def category_trend(trend: list[dict[str, Any]], labels: dict[str, str]) -> Any:

@@ -142,6 +142,10 @@ def _masked_form(arc: Archive, view: casefile.CaseView, rel: str) -> bytes:
     return data
 
 
+# Printed beside the version on a masked copy: an inspector must not take it for the controlled original.
+MASKED_MARK = "脱敏副本,非受控原件"
+
+
 def _render_masked(arc: Archive, view: casefile.CaseView, rel: str) -> bytes:
     """A .docx or .pdf of the record rendered again from the masked case, in a folder outside the root."""
     from archive.documents import pdf
@@ -166,7 +170,7 @@ def _render_masked(arc: Archive, view: casefile.CaseView, rel: str) -> bytes:
              if k in set(meta.get("signatures") or [])}
     masked = _masked_view(view, meta.get("stage_versions") or {})
     data = documents.render_copy(arc.layout.templates, masked, template, arc.settings.organisation,
-                                 int(m.group("v")), shown or None, arc.settings)
+                                 int(m.group("v")), shown or None, arc.settings, mark=MASKED_MARK)
     if not rel.endswith(".pdf"):
         return data
     work = Path(tempfile.mkdtemp(prefix="archive-masked-"))

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from archive.store.layout import Layout
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def stamp(path: Path) -> tuple[int, int] | None:
+    """A file's modification time and size: what a cache compares to know the file changed."""
     try:
         st = path.stat()
     except OSError:
@@ -50,7 +51,7 @@ class Web:
         s = arc.settings
         web = cls(root, Sessions(s.web_session_minutes * 60), LoginLimiter(s.web_login_attempts,
                                                                             s.web_login_window_minutes * 60))
-        web._reader, web._reader_stamp = arc, _stamp(arc.layout.settings)
+        web._reader, web._reader_stamp = arc, stamp(arc.layout.settings)
         return web
 
     @property
@@ -62,9 +63,9 @@ class Web:
         from archive.services.archive import Archive
 
         with self._lock:
-            stamp = _stamp(self.root / "archive.toml")
-            if self._reader is None or stamp != self._reader_stamp:
-                self._reader, self._reader_stamp = Archive.open(self.root), stamp
+            seen = stamp(self.root / "archive.toml")
+            if self._reader is None or seen != self._reader_stamp:
+                self._reader, self._reader_stamp = Archive.open(self.root), seen
             return self._reader
 
     def engine(self) -> SearchEngine:
@@ -81,7 +82,7 @@ class Web:
 
         layout = self.layout
         with self._lock:
-            stamp = _stamp(layout.users)
-            if stamp != self._users_stamp:
-                self._users, self._users_stamp = users.load(layout), stamp
+            seen = stamp(layout.users)
+            if seen != self._users_stamp:
+                self._users, self._users_stamp = users.load(layout), seen
             return self._users.get(login)

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from archive import clock, vocab
 from archive.errors import InputError, NotFound
 from archive.web.routing import Ctx, page
+from archive.web.state import stamp
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # The charts of the monthly report by the name in their address (the file names `--out` writes).
@@ -53,21 +54,13 @@ _FIGURES_KEPT = 8
 _FIGURES_LOCK = threading.Lock()
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
-
-
 def figures(ctx: Ctx, month: str) -> dict[str, Any]:
     """What `archive report monthly MONTH --json` prints, as the service computes it."""
     from archive.services.monthly_report import report
 
     arc = ctx.arc
-    key = (str(arc.layout.root), month, clock.today(arc.settings.zone), _stamp(arc.layout.audit_log),
-           _stamp(arc.layout.settings))
+    key = (str(arc.layout.root), month, clock.today(arc.settings.zone), stamp(arc.layout.audit_log),
+           stamp(arc.layout.settings))
     with _FIGURES_LOCK:
         if key in _FIGURES:
             _FIGURES.move_to_end(key)
