@@ -537,6 +537,9 @@ def test_case_page_shows_versions_corrections_holds_signatures_and_their_verific
     assert "张丽" in page and "验证通过" in page and "未通过" not in page
     assert "更正" in page and "法律保全" in page and "电子签名" in page  # audit trail labels
     assert "逾期" in page  # the reply deadline (2026-11-03) passed unanswered
+    # The investigation (due 2026-11-10) was met on 2026-11-06: its day and 按时完成, not a blank cell.
+    row = re.search(r"<td>调查</td>.*?</tr>", page, re.S)
+    assert row is not None and "2026-11-06" in row.group(0) and "按时完成" in row.group(0)
 
     masked = login(root, "inspector").get(f"/cases/{number}").text
     assert "王建国" not in masked and "补充根本原因(王**来电确认)" in masked

@@ -86,8 +86,20 @@ def detail(arc: Archive, number: str) -> dict[str, Any]:
     files = listed(view.path)
     return {"stage_versions": stage_versions(view), "documents": documents(view, files),
             "form_titles": form_titles(arc), "holds": [h for _, h in sorted(view.holds.items())],
-            "signatures": signatures(arc, view), "trail": trail(arc, number),
+            "signatures": signatures(arc, view), "trail": trail(arc, number), "met": met(view),
             "attachments_listed": sorted(f for f in files if f.startswith(g.ATTACHMENTS_DIR + "/"))}
+
+
+def met(view: casefile.CaseView) -> dict[str, str]:
+    """The day each deadline (reply, investigation) was met by its stage, late or on time."""
+    from archive.rules.deadlines import MET_BY, met_on
+
+    out = {}
+    for key, (stage, field) in MET_BY.items():
+        done = ((view.stages.get(stage) or {}).get("data") or {}).get(field)
+        if done:
+            out[key] = met_on(done).isoformat()
+    return out
 
 
 def tombstone(arc: Archive, number: str) -> dict[str, Any] | None:
