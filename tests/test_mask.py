@@ -220,3 +220,29 @@ def test_a_masked_highlight_keeps_every_mark_and_is_stable(text: str) -> None:
     assert once.count("«") == text.count("«") and once.count("»") == text.count("»")
     assert mask_highlight(once, ["王建国"]) == once
     assert "王建国" not in once.replace("«", "").replace("»", "")
+
+
+@pytest.mark.parametrize(("phone", "masked"), [
+    ("+86 10 6512 3456", "+86 10 6*** 3456"),       # a Beijing landline written with the country code
+    ("+81-3-1234-5678", "+81-3-****-5678"),
+    ("6512 3456", "**** 3456"),                     # no area code, spaced: no pattern reads it
+    ("+1 (415) 555-0134", "+* (***) ***-0134"),
+])
+def test_a_phone_field_written_with_spaces_or_a_country_code_is_masked(phone: str, masked: str) -> None:
+    assert mask.mask_phone(phone) == masked
+    assert mask.mask_phone(masked) == masked
+
+
+def test_a_phone_with_a_country_code_in_free_text_is_masked_and_dates_are_not() -> None:
+    text = mask.mask_text("请拨打 +86 10 6512 3456,2026-11-06 来电,批号 IV20260912", [])
+    assert "6512" not in text and "+86 10 6*** 3456" in text
+    assert "2026-11-06" in text and "IV20260912" in text
+
+
+@given(st.lists(st.sampled_from(list("0123456789 -+()")), min_size=7, max_size=24)
+       .map("".join).filter(lambda s: sum(c.isdigit() for c in s) >= 7))
+@settings(max_examples=300)
+def test_a_phone_field_never_shows_all_its_digits(phone: str) -> None:
+    digits = [c for c in phone if c.isdigit()]
+    shown = [c for c in mask.mask_phone(phone) if c.isdigit()]
+    assert len(shown) < len(digits)

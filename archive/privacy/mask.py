@@ -37,7 +37,9 @@ _EDGE_R = r"(?![0-9A-Za-z０-９])"
 _ID = re.compile(rf"{_EDGE_L}(?P<id>{_D}{{17}}[0-9０-９Xx]|{_D}{{15}}){_EDGE_R}")
 _MOBILE = rf"(?:\+?86[- ]?)?[1１][3-9３-９]{_D}[- ]?{_D}{{4}}[- ]?{_D}{{4}}"
 _LANDLINE = rf"[0０]{_D}{{2,3}}[- ]?{_D}{{7,8}}"
-_PHONE = re.compile(rf"{_EDGE_L}(?P<phone>{_MOBILE}|{_LANDLINE}){_EDGE_R}")
+# With a country code (+86 10 6512 3456, +81-3-1234-5678): digits in groups that no other pattern reads whole.
+_INTERNATIONAL = rf"\+{_D}{{1,3}}(?:[- ]?{_D}){{6,14}}"
+_PHONE = re.compile(rf"{_EDGE_L}(?P<phone>{_MOBILE}|{_LANDLINE}|{_INTERNATIONAL}){_EDGE_R}")
 _EMAIL = re.compile(r"(?P<email>(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 _DIGIT_RUN = re.compile(f"{_D}+")
 
@@ -91,7 +93,16 @@ def mask_phone(text: str) -> str:
     """13812345678 → 138****5678; 021-55501234 → 021-****1234; any other run of 7 or more digits keeps its
     last 4 (and its first 3 from 11 digits on). Every number in the field is masked."""
     out = _PHONE.sub(lambda m: _phone(m.group(0)), text)
-    return _DIGIT_RUN.sub(lambda m: _run(m.group(0)) if len(m.group(0)) >= 7 else m.group(0), out)
+    out = _DIGIT_RUN.sub(lambda m: _run(m.group(0)) if len(m.group(0)) >= 7 else m.group(0), out)
+    # The field holds a phone number however it is written (6512 3456, 1 2 3 4 5 6 7): one the patterns did not
+    # read at all keeps only its last 4 digits, never shown whole.
+    shown = [i for i, c in enumerate(out) if c.isdigit()]
+    if out == text and len(shown) >= 5 and STAR not in text:
+        chars = list(out)
+        for i in shown[:-4]:
+            chars[i] = STAR
+        out = "".join(chars)
+    return out
 
 
 def mask_email(text: str) -> str:
