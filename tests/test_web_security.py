@@ -428,6 +428,21 @@ def test_serving_on_loopback_or_behind_tls_does_not_warn(web_root: Path) -> None
     assert "warning" not in serve_first_lines(web_root, "--host", "0.0.0.0", "--port", str(free_port()))
 
 
+def test_a_port_another_program_holds_is_one_line_and_nothing_served(web_root: Path) -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        run = subprocess.run([ARCHIVE_BIN, "--root", str(web_root), "serve", "--port", str(port)],
+                             capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "serving" not in run.stdout  # it never announced an address it could not serve
+    lines = run.stderr.strip().splitlines()
+    assert lines[-1] == (f"archive: --port {port}: 127.0.0.1:{port} cannot be used (Address already in use); "
+                         "another program may hold it: choose another --port")
+    assert "Traceback" not in run.stderr and "ERROR" not in run.stderr
+
+
 # ---------------------------------------------------------------- hostile case text
 
 def test_html_and_template_syntax_in_case_text_are_shown_as_typed(web_root: Path) -> None:

@@ -20,14 +20,16 @@ def serve(arc: Archive, host: str, port: int) -> None:
     """Serve the archive as a web page (roles, masked personal data, the access register)."""
     import uvicorn
 
-    from archive.web.app import create_app
+    from archive.web.app import create_app, listen
 
     if arc.settings_bytes is None:
         raise StateError(f"{arc.layout.root}: not an archive (no archive.toml); run `archive init` there first, "
                          "or give --root")
     app = create_app(arc.layout.root)
+    sock = listen(host, port)
     if host not in LOOPBACK and not arc.settings.web_tls:
         click.echo(f"archive: warning: serving on {host} without TLS: passwords and records cross the network "
                    "in clear; put a TLS proxy in front and set [web] tls = true", err=True)
     say(f"archive: serving {arc.layout.root} at http://{host}:{port}/ (Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, access_log=False)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", server_header=False, access_log=False))
+    server.run(sockets=[sock])
