@@ -162,6 +162,41 @@ def test_failed_logins_are_limited_per_address_whatever_the_login(web_root: Path
         assert try_login(colleague, "qa", PASSWORD).status_code == 303
 
 
+def test_login_tries_sent_at_once_are_each_counted_before_any_password_is_checked(web_root: Path) -> None:
+    """Found in review: the limit was checked before the (slow) password check and counted after it, so tries
+    sent at the same moment all passed the check."""
+    import threading
+
+    from archive.web.app import create_app
+
+    app = create_app(web_root)
+    clients = [test_client(app, f"10.0.2.{n + 1}") for n in range(12)]
+    tokens = [csrf_of(c) for c in clients]
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def guess(client: Any, token: str) -> None:
+        barrier.wait()
+        answer = client.post("/login", data={"login": "manager", "password": "wrong-password-0", "csrf": token})
+        statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(statuses) == [401] * app.state.web.limiter.attempts + [429] * (12 - app.state.web.limiter.attempts)
+
+
+def test_a_good_login_does_not_use_up_its_address_s_tries(web_root: Path) -> None:
+    from archive.web.app import create_app
+
+    app = create_app(web_root)
+    for _ in range(app.state.web.limiter.attempts + 2):
+        with test_client(app, "10.0.3.1") as colleague:
+            assert try_login(colleague, "qa", PASSWORD).status_code == 303
+
+
 def test_refused_logins_are_in_the_access_register(web_root: Path) -> None:
     with client_for(web_root) as client:
         try_login(client, "qa", "wrong-password-0")

@@ -1,4 +1,4 @@
-"""Failed logins counted per login and per address in a sliding window: a guesser is stopped whichever of the
+"""Login tries counted per login and per address in a sliding window: a guesser is stopped whichever of the
 two it varies. Successful logins do not clear the address count (one good account must not unlock guessing)."""
 
 from __future__ import annotations
@@ -23,20 +23,27 @@ class LoginLimiter:
             times.popleft()
         return times
 
-    def blocked(self, login: str, address: str) -> float:
-        """Seconds until another try is allowed (0: allowed now)."""
+    def attempt(self, login: str, address: str) -> float:
+        """Check and count one login try in one step: tries sent at the same moment cannot all pass the check
+        before any of them is counted (the password check between them takes a scrypt's time). Returns the
+        seconds until another try is allowed; 0 means this try may go ahead, counted as failed until
+        ``succeeded`` says otherwise."""
         now = self.clock()
+        keys = (f"login:{login}", f"addr:{address}")
         with self._lock:
-            waits = [self.window - (now - times[0]) for key in (f"login:{login}", f"addr:{address}")
+            waits = [self.window - (now - times[0]) for key in keys
                      if len(times := self._recent(key, now)) >= self.attempts]
-        return max(waits, default=0.0)
-
-    def failed(self, login: str, address: str) -> None:
-        now = self.clock()
-        with self._lock:
-            for key in (f"login:{login}", f"addr:{address}"):
+            if waits:
+                return max(waits)
+            for key in keys:
                 self._recent(key, now).append(now)
+        return 0.0
 
-    def succeeded(self, login: str) -> None:
+    def succeeded(self, login: str, address: str) -> None:
+        """The try was the right password: the login's count is cleared, and the address loses the one count
+        this try added (its earlier failures stay: one good account must not unlock guessing others)."""
         with self._lock:
             self._failures.pop(f"login:{login}", None)
+            times = self._failures.get(f"addr:{address}")
+            if times:
+                times.pop()

@@ -24,17 +24,16 @@ def login(ctx: Ctx) -> Response:
     from archive.services.users import authenticate
 
     name, password = ctx.field("login").strip(), ctx.field("password")
-    wait = ctx.web.limiter.blocked(name, ctx.address)
+    wait = ctx.web.limiter.attempt(name, ctx.address)
     if wait > 0:
         ctx.log("login-failed", detail=f"{name}: 尝试次数过多,已暂停")
         error = f"登录失败次数过多,请 {int(wait // 60) + 1} 分钟后再试"
         return _refused(ctx, name, error, 429)
     user = authenticate(ctx.web.layout, name, password)
     if user is None:
-        ctx.web.limiter.failed(name, ctx.address)
         ctx.log("login-failed", detail=name[:64])
         return _refused(ctx, name, "用户名或密码错误", 401)
-    ctx.web.limiter.succeeded(name)
+    ctx.web.limiter.succeeded(name, ctx.address)
     # A new token at login: a session id planted before login is worth nothing after it.
     ctx.web.sessions.drop(ctx.session.token)
     ctx.session = ctx.web.sessions.new(user.login)
