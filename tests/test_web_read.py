@@ -342,7 +342,28 @@ def test_signature_files_and_manifest_are_served_to_masked_roles(site: tuple[Pat
     client = login(root, "inspector")
     r = client.get(f"/cases/{number}/files/manifest.json")
     assert r.status_code == 200
-    assert r.content == (record_dirs(root)[number] / "manifest.json").read_bytes()
+    # The same entries (this case's attachment, letter.txt, names nobody), written out again as a masked copy.
+    assert r.json() == json.loads((record_dirs(root)[number] / "manifest.json").read_bytes())
+
+
+def test_an_attachment_named_with_the_complainant_s_name_and_phone_is_masked(tmp_path: Path) -> None:
+    """Found in review: attachment file names were shown whole on the case page, in its JSON and the manifest."""
+    root, _ = make_site(tmp_path, pdf=False)
+    src = tmp_path / "in2"
+    src.mkdir()
+    (src / "钱多多-13912345678.txt").write_text("投诉信", encoding="utf-8")
+    case = write_case(src, complainant={"name": "钱多多", "phone": "13912345678"},
+                      attachments=[{"path": "钱多多-13912345678.txt"}])
+    _cli(root, "intake", str(case))
+    number = max(record_dirs(root))
+    inspector = login(root, "inspector")
+    shown = [inspector.get(f"/cases/{number}").text,
+             inspector.get(f"/cases/{number}", headers={"Accept": "application/json"}).text,
+             inspector.get(f"/cases/{number}/files/manifest.json").text]
+    for text in shown:
+        assert "钱多多" not in text and "13912345678" not in text
+    assert "钱**-139****5678.txt" in shown[0]
+    assert "钱多多-13912345678.txt" in login(root, "qa").get(f"/cases/{number}").text
 
 
 def test_role_without_download_is_refused(site: tuple[Path, str]) -> None:

@@ -187,15 +187,23 @@ def masked_file(arc: Archive, served: Served, number: str, who_may: str) -> Serv
     """What a reader without personal data gets of a file: JSON masked, a form rendered again masked, a
     signature, a form's description or the manifest as it is; attachments (photos, letters) refused, their
     personal data cannot be masked. ``who_may``: the roles that may download the original, for the refusal."""
-    from archive.privacy.mask import mask_update
+    from archive.privacy.mask import mask_text, mask_update
 
     rel = served.path
     top = rel.split("/", 1)[0]
-    if rel == MANIFEST or top == g.SIGNATURES_DIR or rel.endswith(".meta.json"):
+    if top == g.SIGNATURES_DIR or rel.endswith(".meta.json"):
         return served
     view = casefile.load(folders.find_record(arc.layout, number, zone=arc.settings.zone))
     stem, dot, ext = served.name.rpartition(".")
     masked_name = f"{stem}-脱敏.{ext}" if dot else f"{served.name}-脱敏"
+    if rel == MANIFEST:
+        # The customer named the attachments (钱多多-13912345678.txt): their paths masked, the hashes kept.
+        manifest = json.loads(served.data.decode("utf-8"))
+        for entry in manifest.get("files", []):
+            if str(entry.get("path", "")).startswith(g.ATTACHMENTS_DIR + "/"):
+                entry["path"] = mask_text(entry["path"], _names(view))
+        body = json.dumps(manifest, ensure_ascii=False, indent=1) + "\n"
+        return Served(rel, masked_name, body.encode("utf-8"), True)
     if rel in (g.CASE_FILE, g.INTAKE_FILE):
         text = served.data.decode("utf-8")
         masked = masked_record(json.loads(text))
