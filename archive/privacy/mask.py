@@ -269,9 +269,10 @@ def mask_update(update: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
     return masked
 
 
-def mask_summary(row: dict[str, Any]) -> dict[str, Any]:
-    """A register row, case summary or search hit with the complainant masked; a hit's highlights too. The
-    organisation stays (a company); a trend's customer is masked where it is the complainant's name."""
+def mask_summary(row: dict[str, Any], address_labels: Iterable[str] = ()) -> dict[str, Any]:
+    """A register row, case summary or search hit with the complainant masked; a hit's highlights too, a
+    highlight labelled with one of ``address_labels`` (地址: …) masked as an address. The organisation stays (a
+    company); a trend's customer is masked where it is the complainant's name."""
     out = dict(row)
     name = row.get("complainant")
     names = [name] if isinstance(name, str) and name.strip() else []
@@ -280,8 +281,18 @@ def mask_summary(row: dict[str, Any]) -> dict[str, Any]:
         if row.get("customer") == names[0]:
             out["customer"] = out["complainant"]
     if isinstance(row.get("highlights"), list):
-        out["highlights"] = [mask_highlight(h, names) if isinstance(h, str) else h for h in row["highlights"]]
+        addresses = frozenset(address_labels)
+        out["highlights"] = [_mask_address_highlight(h) if isinstance(h, str) and h.partition(": ")[0] in addresses
+                             else mask_highlight(h, names) if isinstance(h, str) else h for h in row["highlights"]]
     return out
+
+
+def _mask_address_highlight(text: str) -> str:
+    """地址: 江南市«解放路»88号 → 地址: 江南市解****: the address as its field is masked, its marks dropped (a
+    mark kept around a hidden part would show where the match was)."""
+    label, _, value = text.partition(": ")
+    plain = value.replace(MARK_OPEN, "").replace(MARK_CLOSE, "").strip(ELLIPSIS)
+    return f"{label}: {mask_address(plain)}"
 
 
 def mask_highlight(text: str, names: Iterable[str]) -> str:

@@ -203,6 +203,11 @@ def _titles(schema: str) -> dict[str, Any]:
     return walk(json.loads(resources.files("archive.schemas").joinpath(schema).read_text(encoding="utf-8")))
 
 
+def address_labels() -> frozenset[str]:
+    """The labels of highlights cut from a complainant's address (the web masks them as an address)."""
+    return frozenset({_title("case.schema.json", "complainant", "address")})
+
+
 def _title(schema: str, *path: str) -> str:
     node = _titles(schema)
     for key in path:

@@ -93,8 +93,10 @@ def _masked(ctx: Ctx, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if ctx.sees_personal_data:
         return hits
     from archive.privacy.mask import mask_summary
+    from archive.search.extract import address_labels
 
-    return [mask_summary(h) for h in hits]
+    labels = address_labels()
+    return [mask_summary(h, labels) for h in hits]
 
 
 @page("/search", "search")
