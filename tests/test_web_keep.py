@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, audit_entries, make_key, set_settings, snapshot, write_case
+from conftest import Cli, audit_entries, make_key, record_dirs, set_settings, snapshot, write_case
 from starlette.testclient import TestClient
 from web_helpers import logged_in
 
@@ -360,6 +360,27 @@ def test_the_trend_page_is_the_cli_s_and_masks_a_complainant_named_as_customer(c
     # QA sees personal data ([web] see_personal_data): the trend names the customer as the CLI does.
     assert as_json(login(root, "qa"), "/reports/trend", **by_customer) == _json(
         cli("report", "trend", "--from", reported, "--to", reported, "--by", "customer", "--json"))
+
+
+def test_a_root_cause_that_names_the_customer_is_masked_on_the_trend_page(cli: Cli, root: Path, reported: str,
+                                                                          tmp_path: Path) -> None:
+    """Found in review: the trend's root-cause flags showed the investigation's words as written."""
+    cause = f"{COMPLAINANT}(13812345678)所购批次运输装卸不当"
+    for number in sorted(record_dirs(root))[:2]:
+        update = tmp_path / f"inv-{number}.json"
+        update.write_text(json.dumps({"investigation": {"investigator": "质量部 陈工", "findings": "装卸不当",
+                                                        "root_cause": cause,
+                                                        "completed_at": f"{reported}-09T10:00:00+08:00"}},
+                                     ensure_ascii=False), encoding="utf-8")
+        assert cli("update", number, str(update)).exit_code == 0
+    params = {"from": reported, "to": reported, "by": "category"}
+    plain = as_json(login(root, "qa"), "/reports/trend", **params)
+    assert [f["key"] for f in plain["flags"] if f["kind"] == "root_cause"] == [cause]
+    masked = login(root, "manager")
+    text = json.dumps(as_json(masked, "/reports/trend", **params), ensure_ascii=False)
+    html = masked.get("/reports/trend", params=params).text
+    for shown in (text, html):
+        assert COMPLAINANT not in shown and "13812345678" not in shown and "欧阳**(138****5678)所购批次" in shown
 
 
 def test_the_monthly_document_downloads_without_writing_into_the_root(root: Path, reported: str) -> None:

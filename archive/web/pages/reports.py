@@ -160,7 +160,32 @@ def trend_data(ctx: Ctx) -> dict[str, Any]:
         for item in (*data["rows"], *(f for f in data["flags"] if f["kind"] == "threshold")):
             if item["key"] in people:
                 item["key"], item["label"] = mask_name(item["key"]), mask_name(item["label"])
+    if not ctx.sees_personal_data:
+        from archive.privacy.mask import mask_text
+
+        # A root cause is the investigator's words, which may name the customer or give a number (found in
+        # review): masked as the case page masks the same text.
+        for flag in data["flags"]:
+            if flag["kind"] == "root_cause":
+                names = _complainants(ctx, flag["cases"])
+                flag["key"], flag["label"] = mask_text(flag["key"], names), mask_text(flag["label"], names)
     return data
+
+
+def _complainants(ctx: Ctx, numbers: list[str]) -> list[str]:
+    from archive.record import folders
+    from archive.record import reader as casefile
+
+    names = []
+    for number in numbers:
+        try:
+            case = casefile.load(folders.find_record(ctx.arc.layout, number)).case
+        except NotFound:  # destroyed since: its name is gone with it
+            continue
+        name = (case.get("complainant") or {}).get("name")
+        if isinstance(name, str) and name.strip():
+            names.append(name)
+    return names
 
 
 def _names_a_person(ctx: Ctx, numbers: list[str]) -> bool:
