@@ -216,6 +216,18 @@ class Clock:
         return self.now
 
 
+def test_requests_without_a_cookie_cannot_fill_the_session_store_nor_end_logged_in_sessions() -> None:
+    """Found in review: every request without a cookie stored a session until it idled out."""
+    sessions = Sessions(idle_seconds=60, clock=Clock(), max_anonymous=3)
+    person = sessions.new("qa")
+    visitors = [sessions.new() for _ in range(5)]
+    assert [sessions.get(v.token) is not None for v in visitors] == [False, False, True, True, True]
+    assert sessions.get(person.token) is person
+    sessions.drop(visitors[-1].token)
+    sessions.new()
+    assert [sessions.get(v.token) is not None for v in visitors[2:4]] == [True, True]
+
+
 def test_a_session_ends_after_its_idle_minutes_and_after_a_working_day() -> None:
     clock = Clock()
     sessions = Sessions(idle_seconds=60, clock=clock)

@@ -9,12 +9,17 @@ import hmac
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 COOKIE = "archive_session"
 # However active, a session lasts a working day at most; then the password is asked again.
 MAX_SECONDS = 12 * 3600
+# Every visitor without a cookie gets a session (the login form's CSRF token lives there): past this many
+# not-logged-in sessions the oldest are dropped, so requests without cookies cannot fill the server's memory.
+# Logged-in sessions are never dropped for it.
+MAX_ANONYMOUS = 10_000
 
 
 @dataclass
@@ -31,10 +36,13 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, idle_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, idle_seconds: float, clock: Callable[[], float] = time.monotonic,
+                 max_anonymous: int = MAX_ANONYMOUS) -> None:
         self.idle_seconds = idle_seconds
         self.clock = clock
+        self.max_anonymous = max_anonymous
         self._by_token: dict[str, Session] = {}
+        self._anonymous: OrderedDict[str, None] = OrderedDict()  # not-logged-in tokens, oldest first
         self._lock = threading.Lock()
 
     def new(self, login: str | None = None) -> Session:
@@ -43,6 +51,11 @@ class Sessions:
         with self._lock:
             self._expire(now)
             self._by_token[session.token] = session
+            if login is None:
+                self._anonymous[session.token] = None
+                while len(self._anonymous) > self.max_anonymous:
+                    oldest, _ = self._anonymous.popitem(last=False)
+                    self._by_token.pop(oldest, None)
         return session
 
     def get(self, token: str | None) -> Session | None:
@@ -55,6 +68,7 @@ class Sessions:
                 return None
             if now - session.seen > self.idle_seconds or now - session.started > MAX_SECONDS:
                 del self._by_token[token]
+                self._anonymous.pop(token, None)
                 return None
             session.seen = now
             return session
@@ -62,6 +76,7 @@ class Sessions:
     def drop(self, token: str) -> None:
         with self._lock:
             self._by_token.pop(token, None)
+            self._anonymous.pop(token, None)
 
     def end_user(self, login: str) -> int:
         """Every session of a user (disabled, or removed from the users file) ends at once."""
@@ -69,6 +84,7 @@ class Sessions:
             gone = [t for t, s in self._by_token.items() if s.login == login]
             for token in gone:
                 del self._by_token[token]
+                self._anonymous.pop(token, None)
         return len(gone)
 
     def _expire(self, now: float) -> None:
@@ -76,3 +92,4 @@ class Sessions:
                  if now - s.seen > self.idle_seconds or now - s.started > MAX_SECONDS]
         for token in stale:
             del self._by_token[token]
+            self._anonymous.pop(token, None)
