@@ -105,7 +105,9 @@ def test_execute_refuses_an_as_of_later_than_today(cli: Cli, root: Path, tmp_pat
                                                    keys: dict[str, Path]) -> None:
     _old_case(cli, tmp_path, "a", 1)
     before = snapshot(root)
-    result = _purge(cli, keys, as_of=TODAY + dt.timedelta(days=1))
+    # Today as the archive sees it now, not when the module was imported (a run may cross midnight).
+    today = clock.today(settings_mod.from_mapping({}).zone)
+    result = _purge(cli, keys, as_of=today + dt.timedelta(days=1))
     assert result.exit_code == 2
     assert "--as-of" in result.stderr and "later than today" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output

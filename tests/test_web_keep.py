@@ -5,6 +5,7 @@ dossier. Each page shows what the CLI's --json shows for the same archive, write
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -284,11 +285,13 @@ def test_a_certificate_s_own_files_download_and_nothing_else(root: Path, certifi
 
 @pytest.fixture
 def reported(cli: Cli, root: Path, tmp_path: Path) -> str:
-    """This month's cases, all from one complainant who gives no organisation (the trend by customer would
-    name her), and a user per role; returns the month."""
+    """Last month's cases, all from one complainant who gives no organisation (the trend by customer would
+    name her), and a user per role; returns the month. Last month: the days the tests write cases on (1st to
+    9th) are all behind us whatever the hour, where this month's may still be ahead (a run crossing midnight
+    into the 1st failed so)."""
     from archive import clock, settings
 
-    month = clock.today(settings.load(root).zone).isoformat()[:7]
+    month = (clock.today(settings.load(root).zone).replace(day=1) - dt.timedelta(days=1)).isoformat()[:7]
     for i, category in enumerate(("packaging", "packaging", "quality"), start=1):
         case = write_case(tmp_path, f"r{i}.json", received_at=f"{month}-0{i}T10:00:00+08:00", category=category,
                           complainant={"name": COMPLAINANT, "phone": "13812345678"})
